@@ -1,0 +1,516 @@
+"""The per-account AWS context: the only place that talks to AWS.
+
+One :class:`Account` per (credentials, region): one boto3 session, clients
+made once and shared between threads, botocore's retry mode for throttling, a
+paginator on every list, and every answer cached, so that two checks (or two
+students in one account) never pay twice for the same call. Concurrent askers
+of the same answer wait for the one request in flight.
+
+Checks never see boto3: they ask a :class:`Student`, which knows the student's
+resource names, and get plain dicts back, or a :class:`Missing` when the
+resource they need does not exist.
+
+Only read operations (List, Get, Describe) are ever sent.
+"""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import boto3
+import botocore.config
+from botocore import xform_name as _snake
+import botocore.exceptions
+
+T = TypeVar("T")
+
+# Errors that mean "not there", per operation family. Anything else is an error.
+NOT_FOUND = (
+    "ResourceNotFoundException",
+    "ProvisionedConcurrencyConfigNotFoundException",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+    "NoSuchEntity",
+    "InvalidSubnetID.NotFound",
+    "InvalidGroup.NotFound",
+    "InvalidGroupId.Malformed",
+    "InvalidSubnetID.Malformed",
+    "ObjectNotFoundException",
+)
+
+IAM_SERVICE_PREFIX = {
+    "lambda": "lambda",
+    "sqs": "sqs",
+    "cloudwatch": "cloudwatch",
+    "ec2": "ec2",
+    "application-autoscaling": "application-autoscaling",
+    "iam": "iam",
+    "sts": "sts",
+}
+
+GRADING_CONFIG = botocore.config.Config(
+    retries={"mode": "standard", "max_attempts": 8},
+    connect_timeout=5,
+    read_timeout=20,
+    max_pool_connections=32,
+    user_agent_extra="validate-tasks",
+)
+
+# The first call: fail fast when the endpoint is unreachable or silent.
+PREFLIGHT_CONFIG = botocore.config.Config(
+    retries={"mode": "standard", "max_attempts": 2},
+    connect_timeout=3,
+    read_timeout=4,
+    user_agent_extra="validate-tasks",
+)
+
+
+class AwsError(Exception):
+    """An AWS answer the grader could not use. Names the IAM action and the error code."""
+
+    def __init__(self, action: str, code: str, detail: str = "") -> None:
+        self.action = action
+        self.code = code
+        self.detail = detail
+        super().__init__(f"{action}: {code}" + (f" ({detail})" if detail else ""))
+
+
+class CannotGrade(Exception):
+    """The account cannot be graded at all: no credentials, refused, unreachable."""
+
+
+@dataclass(frozen=True)
+class Missing(Exception):
+    """A resource a check needs does not exist; the check fails with this."""
+
+    what: str  # "function layer-consumer-s1"
+    fix: str | None = None
+    did_you_mean: str | None = None
+    elsewhere: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.what} does not exist"
+
+
+class _Entry:
+    __slots__ = ("done", "value", "error")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
+def _action(service: str, operation: str) -> str:
+    return f"{IAM_SERVICE_PREFIX.get(service, service)}:{operation}"
+
+
+def session_for(profile: str | None = None, region: str | None = None) -> boto3.Session:
+    try:
+        return boto3.Session(profile_name=profile, region_name=region)
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise CannotGrade(f"AWS profile {profile!r} not found: check ~/.aws/config or --profile") from exc
+
+
+class Account:
+    """One AWS account in one region, read once and remembered."""
+
+    def __init__(self, session: boto3.Session, region: str | None = None, endpoint_url: str | None = None) -> None:
+        self.session = session
+        self.region = region or session.region_name or ""
+        self.endpoint_url = endpoint_url
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._client_lock = threading.Lock()
+        self._cache: dict[tuple[Any, ...], _Entry] = {}
+        self._cache_lock = threading.Lock()
+        self._calls_lock = threading.Lock()
+        self.calls: list[str] = []  # every API request sent, as "service:Operation"
+        self.denied: set[str] = set()  # actions refused with AccessDenied
+        self._account_id: str | None = None
+
+    # -- plumbing ---------------------------------------------------------
+    def client(self, service: str, region: str | None = None) -> Any:
+        key = (service, region or self.region)
+        with self._client_lock:
+            found = self._clients.get(key)
+            if found is None:
+                found = self.session.client(
+                    service, region_name=key[1], endpoint_url=self.endpoint_url, config=GRADING_CONFIG
+                )
+                found.meta.events.register("before-call", self._record)
+                self._clients[key] = found
+            return found
+
+    def _record(self, model: Any, **_: Any) -> None:
+        with self._calls_lock:
+            self.calls.append(_action(model.service_model.service_name, model.name))
+
+    def once(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
+        """Return ``load()``, computed once per key even when many threads ask at once."""
+        with self._cache_lock:
+            entry = self._cache.get(key)
+            owner = entry is None
+            if entry is None:
+                entry = self._cache[key] = _Entry()
+        if owner:
+            try:
+                entry.value = load()
+            except BaseException as exc:  # remembered: a failing call is not repeated
+                entry.error = exc
+            finally:
+                entry.done.set()
+        else:
+            entry.done.wait()
+        if entry.error is not None:
+            raise entry.error
+        return entry.value  # type: ignore[no-any-return]
+
+    def _wrap(self, service: str, operation: str, exc: Exception) -> AwsError:
+        if isinstance(exc, botocore.exceptions.ClientError):
+            err = exc.response.get("Error", {})
+            code = str(err.get("Code", "Unknown"))
+            if "AccessDenied" in code or code in ("UnauthorizedOperation", "AuthorizationError"):
+                self.denied.add(_action(service, operation))
+            return AwsError(_action(service, operation), code, str(err.get("Message", ""))[:200])
+        return AwsError(_action(service, operation), type(exc).__name__, str(exc)[:200])
+
+    def call(self, service: str, operation: str, *, absent: bool = False, region: str | None = None, **params: Any) -> Any:
+        """One API call. With ``absent``, a not-found answer is ``None``."""
+        method = getattr(self.client(service, region), _snake(operation))
+        try:
+            return method(**params)
+        except botocore.exceptions.ClientError as exc:
+            if absent and exc.response.get("Error", {}).get("Code") in NOT_FOUND:
+                return None
+            raise self._wrap(service, operation, exc) from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            raise self._wrap(service, operation, exc) from exc
+
+    def paginate(self, service: str, operation: str, key: str, *, page_size: int | None = None,
+                 region: str | None = None, **params: Any) -> list[Any]:
+        """Every item of a paginated list."""
+        paginator = self.client(service, region).get_paginator(_snake(operation))
+        config = {"PageSize": page_size} if page_size else {}
+        items: list[Any] = []
+        try:
+            for page in paginator.paginate(PaginationConfig=config, **params):
+                items.extend(page.get(key, []))
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+            raise self._wrap(service, operation, exc) from exc
+        return items
+
+    # -- identity ----------------------------------------------------------
+    def identify(self) -> str:
+        """Check credentials and reachability with one call; the account ID."""
+        if self._account_id is None:
+            if not self.region:
+                raise CannotGrade("no AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)")
+            sts = self.session.client("sts", region_name=self.region, endpoint_url=self.endpoint_url,
+                                      config=PREFLIGHT_CONFIG)
+            sts.meta.events.register("before-call", self._record)
+            try:
+                self._account_id = str(sts.get_caller_identity()["Account"])
+            except botocore.exceptions.NoCredentialsError as exc:
+                raise CannotGrade("no AWS credentials: run `aws configure`, set AWS_PROFILE, or pass --profile") from exc
+            except botocore.exceptions.ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "Unknown")
+                raise CannotGrade(f"AWS refused the credentials ({code}): refresh them (`aws sso login`, "
+                                  f"`aws configure`) or check that region {self.region} is enabled") from exc
+            except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError,
+                    botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectionClosedError) as exc:
+                where = self.endpoint_url or f"AWS in {self.region}"
+                raise CannotGrade(f"cannot reach {where}: check the network, --region or --endpoint-url") from exc
+            except botocore.exceptions.BotoCoreError as exc:
+                raise CannotGrade(f"cannot use the AWS configuration: {exc}") from exc
+        return self._account_id
+
+    @property
+    def account_id(self) -> str:
+        return self.identify()
+
+    # -- account-wide lists (fetched once, shared by every student) ----------
+    def functions(self) -> dict[str, dict[str, Any]]:
+        return self.once(("functions",), lambda: {
+            f["FunctionName"]: f for f in self.paginate("lambda", "ListFunctions", "Functions", page_size=50)})
+
+    def layers(self) -> dict[str, dict[str, Any]]:
+        return self.once(("layers",), lambda: {
+            x["LayerName"]: x for x in self.paginate("lambda", "ListLayers", "Layers", page_size=50)})
+
+    def queues(self) -> dict[str, str]:
+        def load() -> dict[str, str]:
+            urls = self.paginate("sqs", "ListQueues", "QueueUrls", page_size=1000)
+            return {url.rstrip("/").rsplit("/", 1)[-1]: url for url in urls}
+
+        return self.once(("queues",), load)
+
+    def queue_attributes(self, url: str) -> dict[str, str] | None:
+        def load() -> dict[str, str] | None:
+            answer = self.call("sqs", "GetQueueAttributes", absent=True, QueueUrl=url, AttributeNames=["All"])
+            return None if answer is None else dict(answer.get("Attributes", {}))
+
+        return self.once(("queue_attributes", url), load)
+
+    def event_source_mappings(self) -> list[dict[str, Any]]:
+        return self.once(("event_source_mappings",), lambda: self.paginate(
+            "lambda", "ListEventSourceMappings", "EventSourceMappings", page_size=100))
+
+    def event_invoke_config(self, function: str) -> dict[str, Any] | None:
+        return self.once(("event_invoke_config", function), lambda: self.call(
+            "lambda", "GetFunctionEventInvokeConfig", absent=True, FunctionName=function))
+
+    def reserved_concurrency(self, function: str) -> int | None:
+        def load() -> int | None:
+            answer = self.call("lambda", "GetFunctionConcurrency", absent=True, FunctionName=function) or {}
+            value = answer.get("ReservedConcurrentExecutions")
+            return None if value is None else int(value)
+
+        return self.once(("reserved_concurrency", function), load)
+
+    def versions(self, function: str) -> list[dict[str, Any]]:
+        return self.once(("versions", function), lambda: self.paginate(
+            "lambda", "ListVersionsByFunction", "Versions", page_size=50, FunctionName=function))
+
+    def aliases(self, function: str) -> dict[str, dict[str, Any]]:
+        return self.once(("aliases", function), lambda: {a["Name"]: a for a in self.paginate(
+            "lambda", "ListAliases", "Aliases", page_size=50, FunctionName=function)})
+
+    def provisioned_concurrency(self, function: str, qualifier: str) -> dict[str, Any] | None:
+        return self.once(("provisioned", function, qualifier), lambda: self.call(
+            "lambda", "GetProvisionedConcurrencyConfig", absent=True, FunctionName=function, Qualifier=qualifier))
+
+    def function_policy(self, function: str, qualifier: str | None) -> dict[str, Any] | None:
+        """The resource policy document of a function (or of one alias), or None."""
+
+        def load() -> dict[str, Any] | None:
+            import json
+
+            params = {"FunctionName": function} | ({"Qualifier": qualifier} if qualifier else {})
+            answer = self.call("lambda", "GetPolicy", absent=True, **params)
+            if answer is None or not answer.get("Policy"):
+                return None
+            policy = json.loads(answer["Policy"])
+            return policy if isinstance(policy, dict) else None
+
+        return self.once(("policy", function, qualifier), load)
+
+    def account_settings(self) -> dict[str, Any]:
+        return self.once(("account_settings",), lambda: self.call("lambda", "GetAccountSettings"))
+
+    def scalable_targets(self) -> list[dict[str, Any]]:
+        return self.once(("scalable_targets",), lambda: self.paginate(
+            "application-autoscaling", "DescribeScalableTargets", "ScalableTargets", page_size=50,
+            ServiceNamespace="lambda"))
+
+    def scaling_policies(self) -> list[dict[str, Any]]:
+        return self.once(("scaling_policies",), lambda: self.paginate(
+            "application-autoscaling", "DescribeScalingPolicies", "ScalingPolicies", page_size=10,
+            ServiceNamespace="lambda"))
+
+    def metric_alarms(self) -> list[dict[str, Any]]:
+        return self.once(("metric_alarms",), lambda: self.paginate(
+            "cloudwatch", "DescribeAlarms", "MetricAlarms", page_size=100, AlarmTypes=["MetricAlarm"]))
+
+    def subnets(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = tuple(sorted(set(ids)))
+
+        def load() -> dict[str, dict[str, Any]]:
+            answer = self.call("ec2", "DescribeSubnets", absent=True, SubnetIds=list(wanted)) or {}
+            return {s["SubnetId"]: s for s in answer.get("Subnets", [])}
+
+        return self.once(("subnets", wanted), load) if wanted else {}
+
+    def security_groups(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = tuple(sorted(set(ids)))
+
+        def load() -> dict[str, dict[str, Any]]:
+            answer = self.call("ec2", "DescribeSecurityGroups", absent=True, GroupIds=list(wanted)) or {}
+            return {g["GroupId"]: g for g in answer.get("SecurityGroups", [])}
+
+        return self.once(("security_groups", wanted), load) if wanted else {}
+
+    def route_tables(self, vpc_id: str) -> list[dict[str, Any]]:
+        return self.once(("route_tables", vpc_id), lambda: self.paginate(
+            "ec2", "DescribeRouteTables", "RouteTables", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]))
+
+    def attached_role_policies(self, role: str) -> list[dict[str, Any]]:
+        return self.once(("attached_role_policies", role), lambda: self.paginate(
+            "iam", "ListAttachedRolePolicies", "AttachedPolicies", RoleName=role))
+
+    def role_policy_documents(self, role: str) -> list[dict[str, Any]]:
+        """Every policy document of a role: its inline ones and its attached managed ones."""
+
+        def load() -> list[dict[str, Any]]:
+            documents: list[dict[str, Any]] = []
+            for name in self.paginate("iam", "ListRolePolicies", "PolicyNames", RoleName=role):
+                answer = self.call("iam", "GetRolePolicy", absent=True, RoleName=role, PolicyName=name)
+                if answer:
+                    documents.append(_document(answer.get("PolicyDocument")))
+            for attached in self.attached_role_policies(role):
+                documents.append(self.managed_policy_document(attached["PolicyArn"]))
+            return documents
+
+        return self.once(("role_policy_documents", role), load)
+
+    def managed_policy_document(self, arn: str) -> dict[str, Any]:
+        def load() -> dict[str, Any]:
+            policy = self.call("iam", "GetPolicy", absent=True, PolicyArn=arn)
+            if not policy:
+                return {}
+            version = self.call("iam", "GetPolicyVersion", absent=True, PolicyArn=arn,
+                                VersionId=policy["Policy"]["DefaultVersionId"])
+            return _document((version or {}).get("PolicyVersion", {}).get("Document"))
+
+        return self.once(("managed_policy", arn), load)
+
+    def regions_holding(self, suffix: str, prefixes: Iterable[str]) -> list[str]:
+        """Other enabled regions where a function named ``prefix + suffix`` exists."""
+        names = {p + suffix for p in prefixes}
+
+        def scan() -> list[str]:
+            from concurrent.futures import ThreadPoolExecutor
+
+            enabled = self.once(("regions",), lambda: [
+                r["RegionName"] for r in (self.call("ec2", "DescribeRegions") or {}).get("Regions", [])])
+
+            def holds(region: str) -> bool:
+                try:
+                    found = self.paginate("lambda", "ListFunctions", "Functions", page_size=50, region=region)
+                except AwsError:
+                    return False
+                return any(f["FunctionName"] in names for f in found)
+
+            others = [r for r in enabled if r != self.region]
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                return [r for r, yes in zip(others, pool.map(holds, others)) if yes]
+
+        return self.once(("regions_holding", suffix), scan)
+
+
+def _document(raw: Any) -> dict[str, Any]:
+    import json
+    from urllib.parse import unquote
+
+    if isinstance(raw, dict):
+        return raw
+    if isinstance(raw, str):
+        try:
+            parsed = json.loads(raw if raw.lstrip().startswith("{") else unquote(raw))
+        except ValueError:
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+    return {}
+
+
+def near_miss(wanted: str, candidates: Iterable[str], exclude: Iterable[str] = ()) -> str | None:
+    """A name that looks like ``wanted`` but is not it: other case, ``_`` for ``-``, a typo."""
+    pool = [c for c in candidates if c != wanted and c not in set(exclude)]
+    norm = wanted.lower().replace("_", "-")
+    for c in pool:
+        if c.lower().replace("_", "-") == norm:
+            return c
+    close = difflib.get_close_matches(wanted, pool, n=1, cutoff=0.8)
+    if close:
+        return close[0]
+    lowered = {c.lower().replace("_", "-"): c for c in pool}
+    close = difflib.get_close_matches(norm, list(lowered), n=1, cutoff=0.8)
+    return lowered[close[0]] if close else None
+
+
+class Student:
+    """One student's view of an account: names resources ``<prefix>-<id>``, exactly."""
+
+    def __init__(self, account: Account, student_id: str, classmates: Iterable[str] = (), *,
+                 prefixes: Iterable[str] = ()) -> None:
+        self.account = account
+        self.id = student_id
+        self.classmates = frozenset(classmates) - {student_id}
+        self.prefixes = tuple(prefixes)  # every function prefix of the assessment
+
+    @property
+    def region(self) -> str:
+        return self.account.region
+
+    @property
+    def account_id(self) -> str:
+        return self.account.account_id
+
+    def name(self, prefix: str) -> str:
+        return f"{prefix}-{self.id}"
+
+    def _not_mine(self) -> list[str]:
+        return [f"{p}-{c}" for p in self.prefixes for c in self.classmates]
+
+    def _missing(self, kind: str, name: str, candidates: Iterable[str], fix: str | None) -> Missing:
+        exclude = set(self._not_mine())
+        guess = near_miss(name, candidates, exclude)
+        return Missing(f"{kind} {name}", fix, guess, None if guess else self._elsewhere())
+
+    def _elsewhere(self) -> str | None:
+        """When none of the student's functions is in this region, where they are."""
+        mine = {self.name(p) for p in self.prefixes}
+        if not mine or mine & set(self.account.functions()):
+            return None
+        regions = self.account.regions_holding("-" + self.id, self.prefixes)
+        if not regions:
+            return None
+        return (f"none of your functions is in {self.region}, but some are in {', '.join(regions)}: "
+                f"grade there with --region {regions[0]}")
+
+    # -- resources -----------------------------------------------------------
+    def function(self, prefix: str, fix: str | None = None) -> dict[str, Any]:
+        name = self.name(prefix)
+        found = self.account.functions().get(name)
+        if found is None:
+            raise self._missing("function", name, self.account.functions(), fix or _create_function(name))
+        return found
+
+    def layer(self, prefix: str, fix: str | None = None) -> dict[str, Any]:
+        name = self.name(prefix)
+        found = self.account.layers().get(name)
+        if found is None:
+            raise self._missing("layer", name, self.account.layers(), fix)
+        return found
+
+    def queue(self, prefix: str, fix: str | None = None) -> tuple[str, dict[str, str]]:
+        """The queue's URL and attributes."""
+        name = self.name(prefix)
+        url = self.account.queues().get(name)
+        attributes = self.account.queue_attributes(url) if url else None
+        if url is None or attributes is None:
+            raise self._missing("queue", name, self.account.queues(),
+                                fix or f"aws sqs create-queue --queue-name {name}")
+        return url, attributes
+
+    def queue_arn(self, prefix: str) -> str:
+        return self.queue(prefix)[1]["QueueArn"]
+
+    def mappings(self, queue_arn: str, function_arn: str) -> list[dict[str, Any]]:
+        """Event source mappings from a queue to a function (unqualified or any alias)."""
+        base = function_arn.split(":function:")[-1].split(":")[0]
+        return [m for m in self.account.event_source_mappings()
+                if m.get("EventSourceArn") == queue_arn
+                and m.get("FunctionArn", "").split(":function:")[-1].split(":")[0] == base]
+
+    def concurrency_blocked(self, amount: int, already: int = 0) -> str | None:
+        """Why taking ``amount`` more concurrency is impossible in this account, or None."""
+        limits = self.account.account_settings().get("AccountLimit", {})
+        quota = int(limits.get("ConcurrentExecutions", 1000))
+        unreserved = int(limits.get("UnreservedConcurrentExecutions", quota))
+        floor = min(100, quota)
+        after = unreserved + already - amount
+        if after >= floor:
+            return None
+        return (f"account concurrency quota is {quota} with {unreserved} unreserved; taking {amount} would leave "
+                f"{after}, below the {floor} Lambda keeps unreserved. Ask for more: Service Quotas > AWS Lambda > "
+                f"Concurrent executions (aws service-quotas request-service-quota-increase --service-code lambda "
+                f"--quota-code L-B99A9384 --desired-value 1000)")
+
+
+def _create_function(name: str) -> str:
+    return (f"aws lambda create-function --function-name {name} --runtime python3.12 "
+            f"--handler lambda_function.lambda_handler --role <execution-role-arn> --zip-file fileb://function.zip")

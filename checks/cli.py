@@ -1,0 +1,173 @@
+"""The command line: ``python validate_tasks.py ASSESSMENT [options]``.
+
+Parses, dispatches the assessment name to its registry, and maps every outcome
+to the exit codes of contract.md. Heavy modules (boto3, moto, rich) are
+imported only once they are needed, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Sequence
+from typing import IO, NoReturn
+
+from checks import __version__
+
+EXIT_PASSED, EXIT_BELOW, EXIT_BAD_INPUT, EXIT_CANNOT_GRADE = 0, 1, 2, 3
+STUDENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,42}$")
+PROG = "validate-tasks"
+
+
+class BadInput(Exception):
+    """The user's input is wrong: exit 2 with this one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
+        self.exit(EXIT_BAD_INPUT, f"{PROG}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=PROG,
+        description="Grade a cloud assessment by reading the student's AWS account (read-only).",
+        epilog="Exit codes: 0 passed, 1 below the pass mark, 2 bad input, 3 could not grade. "
+        "Examples: `validate-tasks lambda_medium --demo`, "
+        "`validate-tasks lambda_medium --student-id s1 --region us-east-1`.",
+    )
+    p.add_argument("assessment", help="the assessment to grade, e.g. lambda_medium")
+    p.add_argument("--student-id", help="your student ID (else $STUDENT_ID, else asked on a terminal)")
+    p.add_argument("--region", help="AWS region (default: as the AWS CLI resolves it)")
+    p.add_argument("--profile", help="AWS CLI profile to use")
+    p.add_argument("--endpoint-url", help="send every AWS call there (also: $AWS_ENDPOINT_URL)")
+    p.add_argument("--format", default=None, help="table (default) or json")
+    p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument("--task", type=int, action="append", default=[], metavar="N",
+                   help="grade only task N (repeatable)")
+    p.add_argument("--pass-mark", type=float, default=70.0, metavar="P", help="percent needed to pass (default 70)")
+    p.add_argument("--demo", action="store_true",
+                   help="grade a built-in demo account: no AWS account or network needed")
+    p.add_argument("--workers", type=int, default=16, metavar="N", help="checks run at once (default 16)")
+    p.add_argument("--no-color", action="store_true", help="plain table without colours (also: $NO_COLOR)")
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    return p
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"{PROG}: {message}", file=sys.stderr)
+    return code
+
+
+def resolve_student_id(given: str | None, stdin: IO[str] | None = None) -> str:
+    value = given if given is not None else os.environ.get("STUDENT_ID")
+    stdin = stdin or sys.stdin
+    if value is None:
+        if not stdin.isatty():
+            raise BadInput("no student ID: pass --student-id or set STUDENT_ID")
+        print("Student ID: ", end="", file=sys.stderr, flush=True)
+        value = stdin.readline().strip()
+    if not STUDENT_ID.match(value):
+        shown = value if len(value) <= 50 else value[:47] + "..."
+        raise BadInput(f"bad student ID {shown!r}: use 1 to 42 letters, digits, '-' or '_'")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _grade_one(args)
+    except BadInput as exc:
+        return _fail(EXIT_BAD_INPUT, str(exc))
+    except KeyboardInterrupt:
+        return _fail(130, "interrupted")
+
+
+def _choose_format(fmt: str | None) -> str:
+    from checks.report import FORMATS
+
+    chosen = fmt or "table"
+    if chosen not in FORMATS:
+        raise BadInput(f"unknown format {chosen!r}: choose one of {', '.join(FORMATS)}")
+    return chosen
+
+
+def _grade_one(args: argparse.Namespace) -> int:
+    from checks.registry import known_assessments, load_assessment
+
+    if args.assessment not in known_assessments():
+        raise BadInput(f"unknown assessment {args.assessment!r}; known: {', '.join(known_assessments())}")
+    fmt = _choose_format(args.format)
+    if not 0 <= args.pass_mark <= 100:
+        raise BadInput(f"--pass-mark {args.pass_mark:g} is not a percentage (0 to 100)")
+    if args.workers < 1:
+        raise BadInput("--workers must be at least 1")
+    assessment = load_assessment(args.assessment)
+    unknown = sorted(set(args.task) - {t.number for t in assessment.tasks})
+    if unknown:
+        raise BadInput(f"no task {unknown[0]} in {assessment.name}: tasks are 1 to {len(assessment.tasks)}")
+    student_id = "demo" if args.demo and args.student_id is None else resolve_student_id(args.student_id)
+
+    from checks.aws import Account, CannotGrade, Student, session_for
+    from checks.runner import grade
+
+    try:
+        if args.demo:
+            from checks.demo import demo_account
+
+            account = demo_account(assessment.name, student_id)
+        else:
+            endpoint = args.endpoint_url or None
+            account = Account(session_for(args.profile, args.region), args.region, endpoint)
+        with _progress(f"Grading {assessment.name} for {student_id}"):
+            account.identify()
+            report = grade(assessment, Student(account, student_id, prefixes=assessment.resource_prefixes),
+                           tasks=args.task, pass_mark=args.pass_mark, workers=args.workers, demo=args.demo)
+    except CannotGrade as exc:
+        return _fail(EXIT_CANNOT_GRADE, str(exc))
+    _emit(report, fmt, args.output, color=False if (args.no_color or os.environ.get("NO_COLOR")) else None)
+    return EXIT_PASSED if report.passed else EXIT_BELOW
+
+
+def _emit(report: object, fmt: str, output: str | None, *, color: bool | None) -> None:
+    from checks import report as reporters
+    from checks.model import Report
+
+    assert isinstance(report, Report)
+    if output is None:
+        reporters.write(report, fmt, sys.stdout, color=color)
+        return
+    import io
+
+    buf = io.StringIO()
+    reporters.write(report, fmt, buf, color=False if fmt == "table" else color)
+    try:
+        tmp = f"{output}.tmp{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(buf.getvalue())
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise BadInput(f"cannot write {output}: {exc.strerror}") from exc
+    print(f"{PROG}: report written to {output}", file=sys.stderr)
+
+
+class _progress:
+    """A spinner on stderr while grading, only when stderr is a terminal."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.status: object | None = None
+
+    def __enter__(self) -> _progress:
+        if sys.stderr.isatty():
+            from rich.console import Console
+
+            self.status = Console(stderr=True).status(self.text + "…")
+            self.status.__enter__()  # type: ignore[attr-defined]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.__exit__(*exc)  # type: ignore[attr-defined]

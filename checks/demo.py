@@ -1,0 +1,50 @@
+"""``--demo``: a built-in practice account, held by the AWS stand-in in this process.
+
+moto (with :mod:`checks.moto_gaps`) plays AWS; the assessment's reference
+solution is deployed into it for the student, with a few typical mistakes, so
+the report shows passes, a partial task and hints. Nothing leaves the process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+from checks.aws import Account
+
+DEMO_REGION = "us-east-1"
+_started: list[object] = []
+
+
+def start_stand_in() -> None:
+    """Start moto in-process (once), with dummy credentials and no configured endpoint."""
+    if _started:
+        return
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL_")]:
+        os.environ.pop(name, None)
+    os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo", AWS_DEFAULT_REGION=DEMO_REGION)
+    from moto import mock_aws
+
+    from checks import moto_gaps
+
+    moto_gaps.install()
+    mock = mock_aws()
+    mock.start()
+    _started.append(mock)
+
+
+def demo_account(assessment: str, student_id: str) -> Account:
+    import boto3
+
+    from checks.cli import BadInput
+
+    try:
+        reference = importlib.import_module(f"checks.{assessment}.reference")
+    except ModuleNotFoundError as exc:
+        raise BadInput(f"{assessment} has no demo account") from exc
+    start_stand_in()
+    session = boto3.Session(aws_access_key_id="demo", aws_secret_access_key="demo", region_name=DEMO_REGION)
+    reference.deploy_demo(student_id, DEMO_REGION, session=session)
+    return Account(session, DEMO_REGION)

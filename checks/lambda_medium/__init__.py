@@ -1,0 +1,42 @@
+"""lambda_medium: the AWS Lambda assessment, twelve tasks, 120 points.
+
+The rubric is ``lambda_medium_rubric.md``; the student text is README_lambda_medium.md.
+"""
+
+from checks.lambda_medium import (
+    task01_layer,
+    task02_layer_consumer,
+    task03_vpc,
+    task04_async,
+    task05_sqs_trigger,
+    task06_dlq,
+    task07_reserved,
+    task08_insights,
+    task09_aliases,
+    task10_provisioned,
+    task11_cross_account,
+    task12_alarms,
+)
+from checks.lambda_medium.common import FUNCTIONS
+from checks.registry import assessment
+
+ASSESSMENT = assessment(
+    "lambda_medium",
+    "AWS Lambda Assessment - Advanced Serverless Patterns (Medium)",
+    "README_lambda_medium.md",
+    [
+        task01_layer,
+        task02_layer_consumer,
+        task03_vpc,
+        task04_async,
+        task05_sqs_trigger,
+        task06_dlq,
+        task07_reserved,
+        task08_insights,
+        task09_aliases,
+        task10_provisioned,
+        task11_cross_account,
+        task12_alarms,
+    ],
+    resource_prefixes=FUNCTIONS,
+)

@@ -1,0 +1,69 @@
+"""Names and fix commands shared by the lambda_medium task modules."""
+
+from __future__ import annotations
+
+from checks.aws import Student
+from checks.model import Verdict, failed, passed
+
+LAYER = "common-utils-layer"
+LAYER_CONSUMER = "layer-consumer"
+VPC_LAMBDA = "vpc-lambda"
+ASYNC_PROCESSOR = "async-processor"
+SQS_CONSUMER = "sqs-consumer"
+DLQ_PROCESSOR = "dlq-processor"
+RATE_LIMITED = "rate-limited-function"
+FUNCTIONS = (LAYER_CONSUMER, VPC_LAMBDA, ASYNC_PROCESSOR, SQS_CONSUMER, DLQ_PROCESSOR, RATE_LIMITED)
+
+SUCCESS_QUEUE = "lambda-success-queue"
+FAILURE_QUEUE = "lambda-failure-queue"
+TASK_QUEUE = "task-queue"
+DLQ = "lambda-dlq"
+SECURITY_GROUP = "lambda-sg"
+RUNTIME = "python3.12"
+
+
+def update_config(function: str, flags: str) -> str:
+    return f"aws lambda update-function-configuration --function-name {function} {flags}"
+
+
+def function_setting(s: Student, prefix: str, key: str, want: object, flag: str) -> Verdict:
+    """A plain configuration value of one function, e.g. MemorySize 256."""
+    fn = s.function(prefix)
+    got = fn.get(key)
+    if got == want:
+        return passed(f"{key} {got}")
+    return failed(f"{key} {got} (want {want})", update_config(fn["FunctionName"], f"{flag} {want}"))
+
+
+def create_queue(name: str, attributes: str) -> str:
+    return f"aws sqs create-queue --queue-name {name} --attributes {attributes}"
+
+
+def set_queue_attributes(url: str, attributes: str) -> str:
+    return f"aws sqs set-queue-attributes --queue-url {url} --attributes {attributes}"
+
+
+def retention(s: Student, prefix: str, seconds: int) -> Verdict:
+    url, attrs = s.queue(prefix, create_queue(s.name(prefix), f"MessageRetentionPeriod={seconds}"))
+    got = attrs.get("MessageRetentionPeriod")
+    if got == str(seconds):
+        return passed(f"{s.name(prefix)} MessageRetentionPeriod {got}")
+    return failed(f"{s.name(prefix)} MessageRetentionPeriod {got} (want {seconds})",
+                  set_queue_attributes(url, f"MessageRetentionPeriod={seconds}"))
+
+
+def sqs_trigger(s: Student, queue_prefix: str, function_prefix: str) -> tuple[Verdict, list[dict[str, object]]]:
+    """Is there an enabled mapping from the queue to the function? The verdict and the mappings."""
+    fn = s.function(function_prefix)
+    queue_arn = s.queue_arn(queue_prefix)
+    mappings = s.mappings(queue_arn, fn["FunctionArn"])
+    live = [m for m in mappings if m.get("State") in ("Enabled", "Enabling")]
+    fix = (f"aws lambda create-event-source-mapping --function-name {fn['FunctionName']} "
+           f"--event-source-arn {queue_arn}")
+    if live:
+        return passed(f"mapping {live[0].get('UUID')} from {s.name(queue_prefix)}, {live[0].get('State')}"), live
+    if mappings:
+        m = mappings[0]
+        return failed(f"mapping {m.get('UUID')} is {m.get('State')} (want Enabled)",
+                      f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} --enabled"), []
+    return failed(f"no event source mapping from {s.name(queue_prefix)} to {fn['FunctionName']}", fix), []

@@ -1,0 +1,41 @@
+"""Task 1 — Lambda layer (README_lambda_medium.md, "Task 1: Create Lambda Layer for Shared Dependencies")."""
+
+from __future__ import annotations
+
+from checks.aws import Student
+from checks.lambda_medium.common import LAYER, RUNTIME
+from checks.model import Verdict, failed, passed
+from checks.registry import TaskInfo, check
+
+TASK = TaskInfo(1, "Lambda layer", "Task 1: Create Lambda Layer for Shared Dependencies")
+
+
+def _publish(s: Student) -> str:
+    return (f"aws lambda publish-layer-version --layer-name {s.name(LAYER)} "
+            f'--description "Common utilities and dependencies" --zip-file fileb://layer.zip '
+            f"--compatible-runtimes {RUNTIME}")
+
+
+def _latest(s: Student) -> dict[str, object]:
+    return dict(s.layer(LAYER, _publish(s)).get("LatestMatchingVersion") or {})
+
+
+@check("t1.layer_exists", 5, "Layer common-utils-layer-<id> has a version")
+def layer_exists(s: Student) -> Verdict:
+    return passed(f"layer {s.name(LAYER)} at version {_latest(s).get('Version')}")
+
+
+@check("t1.runtime", 4, "Latest layer version is compatible with python3.12")
+def runtime(s: Student) -> Verdict:
+    runtimes = list(_latest(s).get("CompatibleRuntimes") or [])  # type: ignore[call-overload]
+    if RUNTIME in runtimes:
+        return passed(f"CompatibleRuntimes {runtimes}")
+    return failed(f"CompatibleRuntimes {runtimes or 'none'} (want {RUNTIME})", _publish(s))
+
+
+@check("t1.description", 1, "Latest layer version has a description")
+def description(s: Student) -> Verdict:
+    text = str(_latest(s).get("Description") or "").strip()
+    if text:
+        return passed(f"Description {text!r}")
+    return failed("Description is empty (want a short description)", _publish(s))

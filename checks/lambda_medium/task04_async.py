@@ -1,0 +1,108 @@
+"""Task 4 — async invocation with destinations (README_lambda_medium.md, "Task 4: Implement Async Invocation with Destinations")."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from checks import iam
+from checks.aws import Student
+from checks.lambda_medium.common import (
+    ASYNC_PROCESSOR,
+    DLQ,
+    FAILURE_QUEUE,
+    SUCCESS_QUEUE,
+    function_setting,
+    retention,
+)
+from checks.model import Verdict, failed, passed
+from checks.registry import TaskInfo, check, note
+
+TASK = TaskInfo(4, "Async invocation with destinations", "Task 4: Implement Async Invocation with Destinations")
+
+
+def _invoke_config(s: Student) -> dict[str, Any]:
+    fn = s.function(ASYNC_PROCESSOR)
+    return s.account.event_invoke_config(fn["FunctionName"]) or {}
+
+
+def _put_config(s: Student, flags: str) -> str:
+    return f"aws lambda put-function-event-invoke-config --function-name {s.name(ASYNC_PROCESSOR)} {flags}"
+
+
+def _setting(s: Student, key: str, want: int, flag: str) -> Verdict:
+    got = _invoke_config(s).get(key)
+    if got == want:
+        return passed(f"{key} {got}")
+    return failed(f"{key} {got if got is not None else 'not set'} (want {want})", _put_config(s, f"{flag} {want}"))
+
+
+def _destination(s: Student, which: str, queue_prefix: str) -> Verdict:
+    config = _invoke_config(s)
+    got = ((config.get("DestinationConfig") or {}).get(which) or {}).get("Destination")
+    want = s.queue_arn(queue_prefix)
+    if got == want:
+        return passed(f"{which} destination is {s.name(queue_prefix)}")
+    return failed(f"{which} destination {got or 'not set'} (want {want})",
+                  _put_config(s, f"--destination-config '{json.dumps({which: {'Destination': want}})}'"))
+
+
+@check("t4.function_exists", 1, "Function async-processor-<id> exists")
+def function_exists(s: Student) -> Verdict:
+    return passed(f"function {s.function(ASYNC_PROCESSOR)['FunctionName']} exists")
+
+
+@check("t4.memory", 1, "MemorySize 256")
+def memory(s: Student) -> Verdict:
+    return function_setting(s, ASYNC_PROCESSOR, "MemorySize", 256, "--memory-size")
+
+
+@check("t4.max_event_age", 1, "Maximum event age 6 hours (21600 s)")
+def max_event_age(s: Student) -> Verdict:
+    return _setting(s, "MaximumEventAgeInSeconds", 21600, "--maximum-event-age-in-seconds")
+
+
+@check("t4.retry_attempts", 1, "Retry attempts 2")
+def retry_attempts(s: Student) -> Verdict:
+    return _setting(s, "MaximumRetryAttempts", 2, "--maximum-retry-attempts")
+
+
+@check("t4.on_success", 2, "On-success destination is lambda-success-queue-<id>")
+def on_success(s: Student) -> Verdict:
+    return _destination(s, "OnSuccess", SUCCESS_QUEUE)
+
+
+@check("t4.on_failure", 2, "On-failure destination is lambda-failure-queue-<id>")
+def on_failure(s: Student) -> Verdict:
+    return _destination(s, "OnFailure", FAILURE_QUEUE)
+
+
+@check("t4.queues", 2, "Both destination queues exist with 1-day retention")
+def queues(s: Student) -> Verdict:
+    for prefix in (SUCCESS_QUEUE, FAILURE_QUEUE):
+        verdict = retention(s, prefix, 86400)
+        if not verdict.passed:
+            return verdict
+    return passed(f"{s.name(SUCCESS_QUEUE)} and {s.name(FAILURE_QUEUE)} keep messages 86400 s")
+
+
+@note
+def send_permission(s: Student) -> str | None:
+    """Destinations and the DLQ only receive messages the function's role may send."""
+    fn = s.function(ASYNC_PROCESSOR)
+    role = str(fn.get("Role", "")).rsplit("/", 1)[-1]
+    documents = s.account.role_policy_documents(role)
+    lacking = []
+    for prefix in (SUCCESS_QUEUE, FAILURE_QUEUE, DLQ):
+        url = s.account.queues().get(s.name(prefix))
+        attributes = s.account.queue_attributes(url) if url else None
+        if not attributes:
+            continue
+        arn = attributes["QueueArn"]
+        queue_policy = json.loads(attributes["Policy"]) if attributes.get("Policy") else {}
+        if not (iam.allows(documents, "sqs:SendMessage", arn) or iam.allows([queue_policy], "sqs:SendMessage", arn)):
+            lacking.append(s.name(prefix))
+    if not lacking:
+        return None
+    return (f"role {role} may not sqs:SendMessage to {', '.join(lacking)}: destinations and the DLQ stay empty "
+            f"until it can (see README_lambda_medium.md, errata)")

@@ -1,0 +1,86 @@
+"""Task 5 — SQS trigger (README_lambda_medium.md, "Task 5: Create SQS Trigger for Lambda")."""
+
+from __future__ import annotations
+
+from checks.aws import Student
+from checks.lambda_medium.common import (
+    SQS_CONSUMER,
+    TASK_QUEUE,
+    create_queue,
+    function_setting,
+    set_queue_attributes,
+    sqs_trigger,
+)
+from checks.model import Verdict, failed, passed
+from checks.registry import TaskInfo, check
+
+TASK = TaskInfo(5, "SQS trigger", "Task 5: Create SQS Trigger for Lambda")
+
+QUEUE_ATTRIBUTES = {"VisibilityTimeout": "300", "MessageRetentionPeriod": "345600"}
+
+
+def _queue(s: Student) -> tuple[str, dict[str, str]]:
+    wanted = ",".join(f"{k}={v}" for k, v in QUEUE_ATTRIBUTES.items())
+    return s.queue(TASK_QUEUE, create_queue(s.name(TASK_QUEUE), wanted))
+
+
+def _mapping(s: Student) -> dict[str, object]:
+    verdict, live = sqs_trigger(s, TASK_QUEUE, SQS_CONSUMER)
+    if not live:
+        from checks.aws import Missing
+
+        raise Missing(f"enabled mapping from {s.name(TASK_QUEUE)} to {s.name(SQS_CONSUMER)}", verdict.fix)
+    return live[0]
+
+
+@check("t5.queue", 2, "Queue task-queue-<id> exists")
+def queue(s: Student) -> Verdict:
+    _queue(s)
+    return passed(f"queue {s.name(TASK_QUEUE)} exists")
+
+
+@check("t5.queue_settings", 1, "VisibilityTimeout 300 and MessageRetentionPeriod 345600")
+def queue_settings(s: Student) -> Verdict:
+    url, attributes = _queue(s)
+    wrong = {k: attributes.get(k) for k, v in QUEUE_ATTRIBUTES.items() if attributes.get(k) != v}
+    if not wrong:
+        return passed("VisibilityTimeout 300, MessageRetentionPeriod 345600")
+    return failed("; ".join(f"{k} {v} (want {QUEUE_ATTRIBUTES[k]})" for k, v in wrong.items()),
+                  set_queue_attributes(url, ",".join(f"{k}={QUEUE_ATTRIBUTES[k]}" for k in wrong)))
+
+
+@check("t5.function_exists", 1, "Function sqs-consumer-<id> exists")
+def function_exists(s: Student) -> Verdict:
+    return passed(f"function {s.function(SQS_CONSUMER)['FunctionName']} exists")
+
+
+@check("t5.memory", 1, "MemorySize 256")
+def memory(s: Student) -> Verdict:
+    return function_setting(s, SQS_CONSUMER, "MemorySize", 256, "--memory-size")
+
+
+@check("t5.mapping", 2, "Enabled event source mapping from the queue to the function")
+def mapping(s: Student) -> Verdict:
+    return sqs_trigger(s, TASK_QUEUE, SQS_CONSUMER)[0]
+
+
+@check("t5.batching", 1, "BatchSize 10 and batching window 5 s")
+def batching(s: Student) -> Verdict:
+    m = _mapping(s)
+    size, window = m.get("BatchSize"), m.get("MaximumBatchingWindowInSeconds")
+    if size == 10 and window == 5:
+        return passed("BatchSize 10, MaximumBatchingWindowInSeconds 5")
+    return failed(f"BatchSize {size} (want 10), MaximumBatchingWindowInSeconds {window} (want 5)",
+                  f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} --batch-size 10 "
+                  "--maximum-batching-window-in-seconds 5")
+
+
+@check("t5.partial_failures", 2, "Reports batch item failures")
+def partial_failures(s: Student) -> Verdict:
+    m = _mapping(s)
+    types = list(m.get("FunctionResponseTypes") or [])  # type: ignore[call-overload]
+    if "ReportBatchItemFailures" in types:
+        return passed("FunctionResponseTypes include ReportBatchItemFailures")
+    return failed(f"FunctionResponseTypes {types or 'none'} (want ReportBatchItemFailures)",
+                  f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} "
+                  "--function-response-types ReportBatchItemFailures")

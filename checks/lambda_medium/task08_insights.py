@@ -1,0 +1,99 @@
+"""Task 8 — Lambda Insights (README_lambda_medium.md, "Task 8: Configure Lambda Insights for Enhanced Monitoring")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checks import iam
+from checks.aws import Missing, Student
+from checks.lambda_medium.common import FUNCTIONS, LAYER_CONSUMER, update_config
+from checks.model import Verdict, failed, passed
+from checks.registry import TaskInfo, check
+
+TASK = TaskInfo(8, "Lambda Insights", "Task 8: Configure Lambda Insights for Enhanced Monitoring")
+
+INSIGHTS_LAYERS = ("LambdaInsightsExtension", "LambdaInsightsExtension-Arm64")
+INSIGHTS_POLICY = "CloudWatchLambdaInsightsExecutionRolePolicy"
+DEFAULT_PUBLISHER = "580247275435"
+# The account that publishes the Insights extension, where it is not the default
+# (CloudWatch User Guide, "Available versions of the Lambda Insights extension").
+PUBLISHERS = {
+    "af-south-1": "012438385374",
+    "ap-east-1": "519774774795",
+    "ap-northeast-3": "194566237122",
+    "ap-south-2": "891564319516",
+    "ap-southeast-3": "439286490199",
+    "cn-north-1": "488211338238",
+    "cn-northwest-1": "488211338238",
+    "eu-central-2": "033019950311",
+    "eu-south-1": "339249233099",
+    "eu-south-2": "352183217350",
+    "me-central-1": "732604637566",
+    "me-south-1": "285320876703",
+}
+DEFAULT_REGIONS = {
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ap-south-1", "ap-northeast-1", "ap-northeast-2",
+    "ap-southeast-1", "ap-southeast-2", "ca-central-1", "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
+    "eu-north-1", "sa-east-1",
+}
+
+
+def publisher(region: str) -> str | None:
+    """The Insights publisher account of a region, or None where it is not known here."""
+    if region in PUBLISHERS:
+        return PUBLISHERS[region]
+    return DEFAULT_PUBLISHER if region in DEFAULT_REGIONS else None
+
+
+def is_insights_layer(arn: str, region: str, graded_account: str) -> bool:
+    parts = arn.split(":")  # arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION
+    if len(parts) < 7 or parts[5] != "layer" or parts[6] not in INSIGHTS_LAYERS:
+        return False
+    want = publisher(region)
+    return parts[4] == want if want else parts[4] != graded_account
+
+
+def insights_functions(s: Student) -> list[dict[str, Any]]:
+    found = []
+    for prefix in FUNCTIONS:
+        fn = s.account.functions().get(s.name(prefix))
+        if fn and any(is_insights_layer(str(x.get("Arn", "")), s.region, s.account_id) for x in fn.get("Layers") or []):
+            found.append(fn)
+    return found
+
+
+def _layer_fix(s: Student) -> str:
+    account = publisher(s.region) or DEFAULT_PUBLISHER
+    return update_config(s.name(LAYER_CONSUMER), f"--layers <layers it has> arn:aws:lambda:{s.region}:{account}"
+                         ":layer:LambdaInsightsExtension:<version for your region>")
+
+
+@check("t8.layer", 6, "A function has AWS's Lambda Insights extension layer")
+def layer(s: Student) -> Verdict:
+    found = insights_functions(s)
+    if found:
+        return passed(f"{found[0]['FunctionName']} has the Lambda Insights extension")
+    return failed(f"none of your functions has AWS's LambdaInsightsExtension layer "
+                  f"(publisher account {publisher(s.region) or 'for ' + s.region})", _layer_fix(s))
+
+
+def _role_ok(s: Student, role: str) -> bool:
+    attached = s.account.attached_role_policies(role)
+    if any(p.get("PolicyName") == INSIGHTS_POLICY for p in attached):
+        return True
+    documents = s.account.role_policy_documents(role)
+    return all(iam.allows(documents, a) for a in ("logs:CreateLogStream", "logs:PutLogEvents"))
+
+
+@check("t8.role_policy", 4, "Its execution role may write Insights logs")
+def role_policy(s: Student) -> Verdict:
+    found = insights_functions(s)
+    if not found:
+        raise Missing("function with the Lambda Insights layer", _layer_fix(s))
+    roles = [str(fn.get("Role", "")).rsplit("/", 1)[-1] for fn in found]
+    for fn, role in zip(found, roles):
+        if _role_ok(s, role):
+            return passed(f"role {role} of {fn['FunctionName']} may write Insights logs")
+    return failed(f"role {roles[0]} has neither {INSIGHTS_POLICY} nor logs:CreateLogStream and logs:PutLogEvents",
+                  f"aws iam attach-role-policy --role-name {roles[0]} "
+                  f"--policy-arn arn:aws:iam::aws:policy/{INSIGHTS_POLICY}")

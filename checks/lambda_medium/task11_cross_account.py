@@ -1,0 +1,58 @@
+"""Task 11 — cross-account invocation (README_lambda_medium.md, "Task 11: Implement Cross-Account Lambda Invocation")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checks import iam
+from checks.aws import Missing, Student
+from checks.lambda_medium.common import LAYER_CONSUMER
+from checks.model import Verdict, failed, passed
+from checks.registry import TaskInfo, check
+
+TASK = TaskInfo(11, "Cross-account invocation", "Task 11: Implement Cross-Account Lambda Invocation")
+
+
+def _allow_statements(s: Student) -> list[tuple[str, dict[str, Any]]]:
+    """Every Allow statement that covers lambda:InvokeFunction, with where it was found."""
+    name = s.function(LAYER_CONSUMER)["FunctionName"]
+    qualifiers: list[str | None] = [None] + [a for a in ("PROD", "STAGING") if a in s.account.aliases(name)]
+    found = []
+    for qualifier in qualifiers:
+        policy = s.account.function_policy(name, qualifier)
+        for st in iam.statements(policy or {}):
+            if st.get("Effect") == "Allow" and iam.covers_action(st, "lambda:InvokeFunction"):
+                found.append((f"{name}:{qualifier}" if qualifier else name, st))
+    return found
+
+
+def _add_permission(s: Student) -> str:
+    return (f"aws lambda add-permission --function-name {s.name(LAYER_CONSUMER)} --statement-id "
+            "AllowCrossAccountInvoke --action lambda:InvokeFunction --principal <trusted-account-id>")
+
+
+@check("t11.cross_account", 8, "Another account may invoke layer-consumer-<id>")
+def cross_account(s: Student) -> Verdict:
+    found = _allow_statements(s)
+    for where, st in found:
+        others = [a for a in map(iam.account_of, iam.principals(st)) if a and a != s.account_id]
+        if others:
+            return passed(f"{where} lets account {others[0]} invoke it")
+    if found:
+        return failed(f"invoke is allowed only to {sorted({p for _, st in found for p in iam.principals(st)})} "
+                      f"(want another AWS account's ID)", _add_permission(s))
+    return failed("no resource policy statement allows lambda:InvokeFunction", _add_permission(s))
+
+
+@check("t11.not_public", 2, "Nobody else may invoke it without a condition")
+def not_public(s: Student) -> Verdict:
+    name = s.function(LAYER_CONSUMER)["FunctionName"]
+    if s.account.function_policy(name, None) is None and not _allow_statements(s):
+        raise Missing(f"resource policy of {name}", _add_permission(s))
+    public = [(where, st) for where, st in _allow_statements(s)
+              if "*" in iam.principals(st) and not st.get("Condition")]
+    if not public:
+        return passed("no statement lets everyone invoke it")
+    where, st = public[0]
+    return failed(f"statement {st.get('Sid', '?')} on {where} lets anyone (*) invoke it with no condition",
+                  f"aws lambda remove-permission --function-name {where} --statement-id {st.get('Sid', '<sid>')}")

@@ -1,0 +1,388 @@
+"""MOTO GAP FILLS — the one place where the AWS stand-in is taught what it lacks.
+
+moto stands in for AWS in ``--demo``, the local sandbox and the tests. Where it
+lacks an AWS behaviour that the grader reads, the behaviour is added here, as
+the AWS Lambda API reference describes it, and nowhere else. Each gap has a
+probe in ``PROBES`` that runs against plain moto: ``tests/test_moto_gaps.py``
+fails as soon as moto does the thing itself, so that the fill can be deleted.
+
+Gaps filled (moto 5.2):
+
+1. ``DeadLetterConfig`` is accepted by CreateFunction / UpdateFunctionConfiguration
+   but not kept; AWS returns it in every function configuration.
+2. Provisioned concurrency (Put/Get/Delete/ListProvisionedConcurrencyConfig) is
+   not implemented. AWS allows it on an alias or a version, never on $LATEST.
+3. A layer version ARN of another account (AWS's public Lambda Insights layer)
+   is refused; AWS accepts any layer version the caller may use.
+4. GetPolicy and AddPermission ignore ``Qualifier``: AWS keeps one resource
+   policy per alias or version, apart from the unqualified function's.
+5. GetAccountSettings is not implemented. AWS answers with the account's
+   limits; ``UnreservedConcurrentExecutions`` is the concurrency quota minus
+   what PutFunctionConcurrency reserved.
+6. ``VpcConfig.VpcId`` is a constant ``vpc-123abc``; AWS reports the VPC of the
+   function's subnets.
+
+Importing this module changes nothing; :func:`install` does, once per process.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+_lock = threading.Lock()
+_installed = False
+
+DEFAULT_CONCURRENCY_QUOTA = 1000
+# Per-account concurrency quota, for the demo and the blocked-rule tests.
+concurrency_quota: dict[str, int] = {}
+
+
+def install() -> None:
+    """Apply every gap fill to moto. Idempotent; safe to call from any thread."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _dead_letter_config()
+        _provisioned_concurrency()
+        _foreign_layers()
+        _qualified_policies()
+        _account_settings()
+        _vpc_id_from_subnets()
+        _installed = True
+
+
+def _lambda_modules() -> tuple[Any, Any, Any]:
+    from moto.awslambda import models, responses, urls
+
+    return models, responses, urls
+
+
+# -- 1. DeadLetterConfig -------------------------------------------------------
+def _dead_letter_config() -> None:
+    models, _, _ = _lambda_modules()
+    fn_class = models.LambdaFunction
+    original_init = fn_class.__init__
+    original_update = fn_class.update_configuration
+    original_get = fn_class.get_configuration
+
+    def __init__(self: Any, account_id: str, spec: dict[str, Any], region: str, version: Any = 1) -> None:
+        original_init(self, account_id, spec, region, version)
+        self.dead_letter_config = spec.get("DeadLetterConfig") or None
+
+    def update_configuration(self: Any, updates: dict[str, Any]) -> dict[str, Any]:
+        if "DeadLetterConfig" in updates:
+            self.dead_letter_config = updates["DeadLetterConfig"] or None
+        return original_update(self, updates)  # type: ignore[no-any-return]
+
+    def get_configuration(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config: dict[str, Any] = original_get(self, *args, **kwargs)
+        target = (getattr(self, "dead_letter_config", None) or {}).get("TargetArn")
+        if target:
+            config["DeadLetterConfig"] = {"TargetArn": target}
+        return config
+
+    fn_class.__init__ = __init__
+    fn_class.update_configuration = update_configuration
+    fn_class.get_configuration = get_configuration
+
+
+# -- 2. Provisioned concurrency ---------------------------------------------------
+def _not_found(message: str) -> Any:
+    from moto.core.exceptions import JsonRESTError
+
+    error = JsonRESTError("ProvisionedConcurrencyConfigNotFoundException", message)
+    error.code = 404
+    return error
+
+
+def _provisioned_concurrency() -> None:
+    from moto.core.utils import iso_8601_datetime_with_nanoseconds
+
+    models, responses, urls = _lambda_modules()
+    backend_class = models.LambdaBackend
+
+    def configs(backend: Any) -> dict[tuple[str, str], dict[str, Any]]:
+        if not hasattr(backend, "_provisioned_concurrency"):
+            backend._provisioned_concurrency = {}
+        return backend._provisioned_concurrency  # type: ignore[no-any-return]
+
+    def resolve(backend: Any, name: str, qualifier: str | None) -> tuple[str, str]:
+        from moto.awslambda.exceptions import InvalidParameterValueException
+
+        if not qualifier or qualifier == "$LATEST":
+            raise InvalidParameterValueException(
+                "Provisioned Concurrency Configs cannot be applied to unpublished function versions.")
+        fn = backend.get_function(name, qualifier)  # raises ResourceNotFoundException
+        return fn.function_name, qualifier
+
+    def put(self: Any, name: str, qualifier: str, requested: int) -> dict[str, Any]:
+        key = resolve(self, name, qualifier)
+        config = {
+            "RequestedProvisionedConcurrentExecutions": requested,
+            "AllocatedProvisionedConcurrentExecutions": 0,
+            "Status": "IN_PROGRESS",
+            "LastModified": iso_8601_datetime_with_nanoseconds(),
+        }
+        configs(self)[key] = config
+        return dict(config)
+
+    def get(self: Any, name: str, qualifier: str) -> dict[str, Any]:
+        key = resolve(self, name, qualifier)
+        config = configs(self).get(key)
+        if config is None:
+            raise _not_found("No Provisioned Concurrency Config found for this function")
+        # The stand-in allocates at once: what AWS reports once allocation finishes.
+        requested = config["RequestedProvisionedConcurrentExecutions"]
+        config.update(Status="READY", AllocatedProvisionedConcurrentExecutions=requested,
+                      AvailableProvisionedConcurrentExecutions=requested)
+        return dict(config)
+
+    def delete(self: Any, name: str, qualifier: str) -> None:
+        key = resolve(self, name, qualifier)
+        if configs(self).pop(key, None) is None:
+            raise _not_found("No Provisioned Concurrency Config found for this function")
+
+    def listing(self: Any, name: str) -> list[dict[str, Any]]:
+        fn = self.get_function(name)
+        out = []
+        for (fn_name, qualifier), config in configs(self).items():
+            if fn_name == fn.function_name:
+                out.append({"FunctionArn": f"{fn.function_arn}:{qualifier}", **self.get_provisioned_concurrency_config(
+                    fn_name, qualifier)})
+        return out
+
+    backend_class.put_provisioned_concurrency_config = put
+    backend_class.get_provisioned_concurrency_config = get
+    backend_class.delete_provisioned_concurrency_config = delete
+    backend_class.list_provisioned_concurrency_configs = listing
+
+    def _name(self: Any) -> str:
+        from urllib.parse import unquote
+
+        return unquote(self.path.split("/")[-2])
+
+    def put_response(self: Any) -> Any:
+        body = json.loads(self.body)
+        answer = self.backend.put_provisioned_concurrency_config(
+            _name(self), self._get_param("Qualifier"), int(body["ProvisionedConcurrentExecutions"]))
+        return 202, {"status": 202}, json.dumps(answer)
+
+    def get_response(self: Any) -> Any:
+        if self.querystring.get("List"):
+            items = self.backend.list_provisioned_concurrency_configs(_name(self))
+            return 200, {}, json.dumps({"ProvisionedConcurrencyConfigs": items})
+        answer = self.backend.get_provisioned_concurrency_config(_name(self), self._get_param("Qualifier"))
+        return 200, {}, json.dumps(answer)
+
+    def delete_response(self: Any) -> Any:
+        self.backend.delete_provisioned_concurrency_config(_name(self), self._get_param("Qualifier"))
+        return 204, {"status": 204}, ""
+
+    def list_response(self: Any) -> Any:
+        return get_response(self)
+
+    responses.LambdaResponse.put_provisioned_concurrency_config = put_response
+    responses.LambdaResponse.get_provisioned_concurrency_config = get_response
+    responses.LambdaResponse.delete_provisioned_concurrency_config = delete_response
+    responses.LambdaResponse.list_provisioned_concurrency_configs = list_response
+    urls.url_paths[
+        r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/provisioned-concurrency/?$"
+    ] = responses.LambdaResponse.dispatch
+
+
+# -- 3. Layers of other accounts ---------------------------------------------------
+def _foreign_layers() -> None:
+    models, _, _ = _lambda_modules()
+    fn_class = models.LambdaFunction
+    original = fn_class._get_layers_data
+
+    def _get_layers_data(self: Any, arns: list[str]) -> list[dict[str, Any]]:
+        own = [a for a in arns if a.split(":")[4:5] == [self.account_id]]
+        known = {d["Arn"]: d for d in original(self, own)}
+        out = []
+        for arn in arns:
+            if arn in known:
+                out.append(known[arn])
+                continue
+            owner = models.get_backend(arn.split(":")[4], arn.split(":")[3]).layers_versions_by_arn(arn)
+            # Another account's layer: AWS accepts a version the caller may use, such as
+            # AWS's own public extension layers; the stand-in cannot see those accounts.
+            out.append({"Arn": arn, "CodeSize": owner.code_size if owner else 0})
+        return out
+
+    fn_class._get_layers_data = _get_layers_data
+
+
+# -- 4. One resource policy per qualifier -----------------------------------------------
+def _qualified_policies() -> None:
+    models, _, _ = _lambda_modules()
+    from moto.awslambda.policy import Policy
+
+    backend_class = models.LambdaBackend
+    original_add = backend_class.add_permission
+    original_get = backend_class.get_policy
+
+    def store(backend: Any) -> dict[tuple[str, str], Any]:
+        if not hasattr(backend, "_qualified_policies"):
+            backend._qualified_policies = {}
+        return backend._qualified_policies  # type: ignore[no-any-return]
+
+    def base(backend: Any, name: str) -> Any:
+        return backend.get_function(name.split(":function:")[-1].split(":")[0])
+
+    def add_permission(self: Any, function_name: str, qualifier: str | None, raw: str) -> dict[str, Any]:
+        if not qualifier or qualifier == "$LATEST":
+            return original_add(self, function_name, None, raw)  # type: ignore[no-any-return]
+        self.get_function(function_name, qualifier)  # the alias or version must exist
+        fn = base(self, function_name)
+        policy = store(self).setdefault((fn.function_name, qualifier), Policy(fn))
+        statement, _ = policy.add_statement(raw, qualifier)
+        return statement  # type: ignore[no-any-return]
+
+    def get_policy(self: Any, function_name: str, qualifier: str | None = None) -> str:
+        if not qualifier or qualifier == "$LATEST":
+            return original_get(self, function_name, None)  # type: ignore[no-any-return]
+        self.get_function(function_name, qualifier)
+        fn = base(self, function_name)
+        policy = store(self).get((fn.function_name, qualifier)) or Policy(fn)
+        return policy.wire_format()  # type: ignore[no-any-return]
+
+    backend_class.add_permission = add_permission
+    backend_class.get_policy = get_policy
+
+
+# -- 5. GetAccountSettings ----------------------------------------------------------
+def _account_settings() -> None:
+    models, responses, urls = _lambda_modules()
+
+    def get_account_settings(self: Any) -> dict[str, Any]:
+        quota = concurrency_quota.get(self.account_id, DEFAULT_CONCURRENCY_QUOTA)
+        functions = list(self._lambdas.all())
+        reserved = sum(int(f.reserved_concurrency or 0) for f in functions)
+        return {
+            "AccountLimit": {
+                "TotalCodeSize": 80530636800,
+                "CodeSizeUnzipped": 262144000,
+                "CodeSizeZipped": 52428800,
+                "ConcurrentExecutions": quota,
+                "UnreservedConcurrentExecutions": quota - reserved,
+            },
+            "AccountUsage": {
+                "TotalCodeSize": sum(int(getattr(f, "code_size", 0) or 0) for f in functions),
+                "FunctionCount": len(functions),
+            },
+        }
+
+    def response(self: Any) -> Any:
+        return 200, {}, json.dumps(self.backend.get_account_settings())
+
+    models.LambdaBackend.get_account_settings = get_account_settings
+    responses.LambdaResponse.get_account_settings = response
+    urls.url_paths[r"{0}/(?P<api_version>[^/]+)/account-settings/?$"] = responses.LambdaResponse.dispatch
+
+
+# -- 6. VpcId of the subnets ----------------------------------------------------------
+def _vpc_id_from_subnets() -> None:
+    models, _, _ = _lambda_modules()
+    fn_class = models.LambdaFunction
+    original = fn_class.vpc_config
+
+    def vpc_config(self: Any) -> dict[str, Any] | None:
+        config: dict[str, Any] | None = original.fget(self)
+        subnets = (config or {}).get("SubnetIds") or []
+        if config is not None and subnets:
+            from moto.ec2.models import ec2_backends
+
+            try:
+                subnet = ec2_backends[self.account_id][self.region].get_subnet(subnets[0])
+            except Exception:  # an unknown subnet: AWS would have refused it already
+                return config
+            config["VpcId"] = subnet.vpc_id
+        return config
+
+    fn_class.vpc_config = property(vpc_config)
+
+
+# -- Probes: does plain moto still lack each behaviour? ------------------------------------
+PROBES: dict[str, str] = {
+    "dead_letter_config": "DeadLetterConfig kept by CreateFunction",
+    "provisioned_concurrency": "PutProvisionedConcurrencyConfig implemented",
+    "foreign_layers": "another account's layer version ARN accepted",
+    "qualified_policies": "GetPolicy honours Qualifier",
+    "account_settings": "GetAccountSettings implemented",
+    "vpc_id": "VpcConfig.VpcId is the subnets' VPC",
+}
+
+
+def probe() -> dict[str, bool]:
+    """For each gap, does moto (as installed, filled or not) behave like AWS? Runs under mock_aws."""
+    import io
+    import zipfile
+
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("lambda_function.py", "def lambda_handler(event, context):\n    return event\n")
+    code = buf.getvalue()
+    results: dict[str, bool] = {}
+    with mock_aws():
+        region = "us-east-1"
+        iam = boto3.client("iam", region_name=region)
+        lam = boto3.client("lambda", region_name=region)
+        ec2 = boto3.client("ec2", region_name=region)
+        sqs = boto3.client("sqs", region_name=region)
+        role = iam.create_role(RoleName="probe", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
+                               "Statement": []}))["Role"]["Arn"]
+        dlq = sqs.get_queue_attributes(QueueUrl=sqs.create_queue(QueueName="probe-dlq")["QueueUrl"],
+                                       AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+        sg = ec2.create_security_group(GroupName="probe", Description="probe", VpcId=vpc)["GroupId"]
+        common = {"Runtime": "python3.12", "Role": role, "Handler": "lambda_function.lambda_handler",
+                  "Code": {"ZipFile": code}}
+        fn = lam.create_function(FunctionName="probe", DeadLetterConfig={"TargetArn": dlq},
+                                 VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": [sg]}, **common)
+        results["dead_letter_config"] = (fn.get("DeadLetterConfig") or {}).get("TargetArn") == dlq
+        results["vpc_id"] = (fn.get("VpcConfig") or {}).get("VpcId") == vpc
+        version = lam.publish_version(FunctionName="probe")["Version"]
+        lam.create_alias(FunctionName="probe", Name="PROD", FunctionVersion=version)
+        try:
+            lam.put_provisioned_concurrency_config(FunctionName="probe", Qualifier="PROD",
+                                                   ProvisionedConcurrentExecutions=1)
+            results["provisioned_concurrency"] = True
+        except (ClientError, NotImplementedError, Exception):
+            results["provisioned_concurrency"] = False
+        try:
+            lam.create_function(FunctionName="probe-layers", Layers=[
+                "arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension:38"], **common)
+            results["foreign_layers"] = True
+        except ClientError:
+            results["foreign_layers"] = False
+        lam.add_permission(FunctionName="probe", StatementId="unqualified", Action="lambda:InvokeFunction",
+                           Principal="111122223333")
+        try:
+            policy = json.loads(lam.get_policy(FunctionName="probe", Qualifier="PROD")["Policy"])
+            sids = {s.get("Sid") for s in policy.get("Statement", [])}
+            results["qualified_policies"] = "unqualified" not in sids
+        except ClientError as exc:
+            results["qualified_policies"] = exc.response["Error"]["Code"] == "ResourceNotFoundException"
+        try:
+            lam.get_account_settings()
+            results["account_settings"] = True
+        except Exception:
+            results["account_settings"] = False
+    return results
+
+
+if __name__ == "__main__":  # python -m checks.moto_gaps [--filled]: what moto does natively
+    import sys
+
+    if "--filled" in sys.argv:
+        install()
+    print(json.dumps(probe()))

@@ -1,0 +1,149 @@
+"""The check registry: a decorator for check functions and the assessments they form.
+
+A check is one function in its task's module, decorated with :func:`check`.
+A task module names its task with ``TASK = TaskInfo(...)``. An assessment is a
+sub-package of ``checks`` whose ``__init__`` builds ``ASSESSMENT`` from its task
+modules with :func:`assessment`. Importing any of it makes no AWS call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, TypeVar
+
+from checks.model import Verdict
+
+if TYPE_CHECKING:
+    from checks.aws import Student
+
+CheckFunc = Callable[["Student"], Verdict]
+NoteFunc = Callable[["Student"], "str | None"]
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class RegistryError(Exception):
+    """An assessment is built wrong: a duplicate check id, a task with no checks."""
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    points: int
+    title: str
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    points: int
+    title: str
+    func: CheckFunc
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    number: int
+    title: str
+    section: str  # the heading of the task in the assessment's README
+
+
+@dataclass(frozen=True)
+class Task:
+    number: int
+    title: str
+    section: str
+    checks: tuple[Check, ...]
+    notes: tuple[NoteFunc, ...]
+
+    @property
+    def points(self) -> int:
+        return sum(c.points for c in self.checks)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    name: str
+    title: str
+    readme: str
+    tasks: tuple[Task, ...]
+    resource_prefixes: tuple[str, ...] = ()  # names a student's resources start with
+
+
+    @property
+    def points(self) -> int:
+        return sum(t.points for t in self.tasks)
+
+    def checks(self) -> list[Check]:
+        return [c for t in self.tasks for c in t.checks]
+
+    def check_ids(self) -> list[str]:
+        return [c.id for c in self.checks()]
+
+
+def check(check_id: str, points: int, title: str) -> Callable[[F], F]:
+    """Mark a function as the check ``check_id`` worth ``points``."""
+
+    def mark(func: F) -> F:
+        func.__check__ = CheckSpec(check_id, points, title)  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
+def note(func: F) -> F:
+    """Mark a function as an informational note: 0 points, shown, never scored."""
+    func.__note__ = True  # type: ignore[attr-defined]
+    return func
+
+
+def task_from_module(module: ModuleType) -> Task:
+    info = getattr(module, "TASK", None)
+    if not isinstance(info, TaskInfo):
+        raise RegistryError(f"{module.__name__} has no TASK = TaskInfo(...)")
+    checks: list[Check] = []
+    notes: list[NoteFunc] = []
+    for value in vars(module).values():  # definition order
+        spec = getattr(value, "__check__", None)
+        if isinstance(spec, CheckSpec) and callable(value):
+            checks.append(Check(spec.id, spec.points, spec.title, value))
+        elif getattr(value, "__note__", False) and callable(value):
+            notes.append(value)
+    if not checks:
+        raise RegistryError(f"{module.__name__} defines no checks")
+    return Task(info.number, info.title, info.section, tuple(checks), tuple(notes))
+
+
+def assessment(name: str, title: str, readme: str, modules: Iterable[ModuleType],
+               resource_prefixes: Iterable[str] = ()) -> Assessment:
+    tasks = tuple(task_from_module(m) for m in modules)
+    seen: dict[str, str] = {}
+    for task in tasks:
+        for c in task.checks:
+            if c.id in seen:
+                raise RegistryError(f"duplicate check id {c.id!r} in task {task.number} and {seen[c.id]}")
+            seen[c.id] = f"task {task.number}"
+    numbers = [t.number for t in tasks]
+    if len(set(numbers)) != len(numbers):
+        raise RegistryError(f"{name}: duplicate task numbers {numbers}")
+    return Assessment(name, title, readme, tasks, tuple(resource_prefixes))
+
+
+def known_assessments() -> list[str]:
+    """Every sub-package of ``checks`` is an assessment; found without importing it."""
+    import checks
+
+    return sorted(m.name for m in pkgutil.iter_modules(checks.__path__) if m.ispkg)
+
+
+def load_assessment(name: str) -> Assessment:
+    if name not in known_assessments():
+        raise KeyError(name)
+    module = importlib.import_module(f"checks.{name}")
+    found = getattr(module, "ASSESSMENT", None)
+    if not isinstance(found, Assessment):
+        raise RegistryError(f"checks.{name} has no ASSESSMENT")
+    return found

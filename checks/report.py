@@ -1,0 +1,80 @@
+"""Reporters: render a finished :class:`~checks.model.Report`. Nothing else formats output."""
+
+from __future__ import annotations
+
+import json
+from typing import IO
+
+from checks.model import Report, Status, TaskStatus
+
+FORMATS = ("table", "json")
+
+_TASK_STYLE = {
+    TaskStatus.PASS: ("PASS", "bold green"),
+    TaskStatus.PARTIAL: ("PARTIAL", "bold yellow"),
+    TaskStatus.FAIL: ("FAIL", "bold red"),
+    TaskStatus.ERROR: ("ERROR", "bold magenta"),
+}
+_CHECK_MARK = {Status.FAIL: ("✗", "red"), Status.ERROR: ("!", "magenta"), Status.BLOCKED: ("⊘", "cyan")}
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_table(report: Report, out: IO[str], *, color: bool | None = None, width: int | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(file=out, force_terminal=color, no_color=color is False, width=width,
+                      highlight=False, soft_wrap=False)
+    title = f"{report.assessment} — student {report.student_id} — account {report.account_id} ({report.region})"
+    if report.demo:
+        title = "DEMO (built-in practice account, not AWS) — " + title
+    table = Table(title=title, show_lines=False, expand=False)
+    table.add_column("Task", justify="right", no_wrap=True)
+    table.add_column("Title / check")
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Points", justify="right", no_wrap=True)
+    for task in report.tasks:
+        label, style = _TASK_STYLE[task.status]
+        table.add_row(str(task.number), Text(task.title, style="bold"), Text(label, style=style),
+                      f"{task.earned}/{task.possible}", end_section=not any(
+                          c.status is not Status.PASS for c in task.checks) and not task.notes)
+        shown = [c for c in task.checks if c.status is not Status.PASS]
+        for i, c in enumerate(shown):
+            mark, cstyle = _CHECK_MARK[c.status]
+            body = Text()
+            body.append(f"{mark} {c.id} ", style=cstyle)
+            body.append(c.title)
+            if c.hint:
+                body.append("".join("\n  " + line for line in c.hint.splitlines()), style="dim")
+            table.add_row("", body, Text(c.status.value, style=cstyle), f"0/{c.points}" if c.status is not
+                          Status.BLOCKED else "—", end_section=(i == len(shown) - 1 and not task.notes))
+        for j, text in enumerate(task.notes):
+            table.add_row("", Text(f"ℹ {text}", style="italic"), Text("note", style="blue"), "",
+                          end_section=j == len(task.notes) - 1)
+    console.print(table)
+    verdict = Text()
+    verdict.append(f"Score: {report.earned}/{report.possible} ({report.percent:.1f} %)  ", style="bold")
+    verdict.append(f"pass mark {report.pass_mark:g} %  ")
+    verdict.append("PASSED" if report.passed else "NOT PASSED", style="bold green" if report.passed else "bold red")
+    console.print(verdict)
+    blocked = [c for c in report.checks() if c.status is Status.BLOCKED]
+    if blocked:
+        console.print(f"{len(blocked)} check(s) blocked by the account's concurrency quota: left out of the score.")
+    if not report.complete:
+        console.print(Text("INCOMPLETE: some checks could not be read (status error); the score may rise once they "
+                           "can.", style="bold magenta"))
+        if report.missing_actions:
+            console.print("Missing permissions: " + ", ".join(report.missing_actions))
+
+
+def write(report: Report, fmt: str, out: IO[str], *, color: bool | None = None) -> None:
+    if fmt == "json":
+        out.write(render_json(report))
+    elif fmt == "table":
+        render_table(report, out, color=color)
+    else:  # argparse restricts choices; keep the message clear anyway
+        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")

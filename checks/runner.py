@@ -1,0 +1,99 @@
+"""The runner: runs an assessment's checks concurrently and scores them.
+
+It owns concurrency and failure. Every check runs in a thread pool; a
+:class:`~checks.aws.Missing` prerequisite becomes a ``fail``, an AWS error an
+``error`` naming the action and code, anything unexpected an ``error`` too:
+no check ever stops another.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+
+from checks.aws import AwsError, Missing, Student
+from checks.model import CheckResult, Report, Status, TaskResult, Verdict
+from checks.registry import Assessment, Check, Task
+
+DEFAULT_WORKERS = 16
+
+
+def hint_for(verdict: Verdict, task: Task, readme: str, missing: Missing | None = None) -> str | None:
+    """What to do about a check that did not pass, naming the README section."""
+    if verdict.status is Status.PASS:
+        return None
+    see = f'See {readme}, "{task.section}".'
+    if verdict.status is Status.BLOCKED:
+        return f"{verdict.message}.\n{see}"
+    if verdict.status is Status.ERROR:
+        return f"The grader could not read this: {verdict.message}. Grant that permission or retry.\n{see}"
+    parts = [verdict.message + "."]
+    if missing is not None and missing.did_you_mean:
+        parts.append(f"Did you mean `{missing.did_you_mean}`?")
+    if missing is not None and missing.elsewhere:
+        parts.append(missing.elsewhere[0].upper() + missing.elsewhere[1:] + ".")
+    if verdict.fix:
+        parts.append(f"Fix: {verdict.fix}")
+    parts.append(see)
+    return "\n".join(parts)
+
+
+def judge(check: Check, student: Student) -> tuple[Verdict, Missing | None]:
+    try:
+        return check.func(student), None
+    except Missing as missing:
+        return Verdict(Status.FAIL, str(missing), missing.fix), missing
+    except AwsError as exc:
+        return Verdict(Status.ERROR, str(exc)), None
+    except Exception as exc:  # a malformed answer must not stop the other checks
+        return Verdict(Status.ERROR, f"unexpected answer: {type(exc).__name__}: {exc}"), None
+
+
+def run_note(note: Callable[[Student], str | None], student: Student) -> str | None:
+    try:
+        return note(student)
+    except (Missing, AwsError):
+        return None
+    except Exception:
+        return None
+
+
+def grade(assessment: Assessment, student: Student, *, tasks: Iterable[int] = (), pass_mark: float = 70.0,
+          workers: int = DEFAULT_WORKERS, pool: ThreadPoolExecutor | None = None, demo: bool = False) -> Report:
+    """Grade one student. The account must already be identified (``Account.identify``)."""
+    started = time.monotonic()
+    graded_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    wanted = set(tasks)
+    chosen = [t for t in assessment.tasks if not wanted or t.number in wanted]
+    own_pool = pool is None
+    executor = pool or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check")
+    try:
+        verdicts = {c.id: executor.submit(judge, c, student) for t in chosen for c in t.checks}
+        notes = {t.number: [executor.submit(run_note, n, student) for n in t.notes] for t in chosen}
+        results = []
+        for task in chosen:
+            rows = []
+            for c in task.checks:
+                verdict, missing = verdicts[c.id].result()
+                earned = c.points if verdict.status is Status.PASS else 0
+                rows.append(CheckResult(c.id, c.title, c.points, earned, verdict.status, verdict.message,
+                                        hint_for(verdict, task, assessment.readme, missing)))
+            shown = tuple(text for f in notes[task.number] if (text := f.result()))
+            results.append(TaskResult(task.number, task.title, task.section, tuple(rows), shown))
+    finally:
+        if own_pool:
+            executor.shutdown(wait=True)
+    return Report(
+        assessment=assessment.name,
+        student_id=student.id,
+        account_id=student.account_id,
+        region=student.region,
+        graded_at=graded_at,
+        duration_s=round(time.monotonic() - started, 2),
+        pass_mark=pass_mark,
+        tasks=tuple(results),
+        demo=demo,
+        missing_actions=tuple(sorted(student.account.denied)),
+    )
