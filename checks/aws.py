@@ -129,6 +129,7 @@ class Account:
         self._cache_lock = threading.Lock()
         self._calls_lock = threading.Lock()
         self.calls: list[str] = []  # every API request sent, as "service:Operation"
+        self.requests: list[tuple[str, str]] = []  # the same, with the parameters (for tests)
         self.denied: set[str] = set()  # actions refused with AccessDenied
         self._account_id: str | None = None
 
@@ -145,9 +146,14 @@ class Account:
                 self._clients[key] = found
             return found
 
-    def _record(self, model: Any, **_: Any) -> None:
+    def _record(self, model: Any, params: Any = None, **_: Any) -> None:
+        action = _action(model.service_model.service_name, model.name)
+        body = params.get("body") if isinstance(params, dict) else None
+        shown = repr(sorted(body.items())) if isinstance(body, dict) else repr(body)
+        where = f"{params.get('url_path', '')} {params.get('query_string', '')}" if isinstance(params, dict) else ""
         with self._calls_lock:
-            self.calls.append(_action(model.service_model.service_name, model.name))
+            self.calls.append(action)
+            self.requests.append((action, f"{where} {shown}"))
 
     def once(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
         """Return ``load()``, computed once per key even when many threads ask at once."""
@@ -445,15 +451,23 @@ class Student:
     def _not_mine(self) -> list[str]:
         return [f"{p}-{c}" for p in self.prefixes for c in self.classmates]
 
-    def _missing(self, kind: str, name: str, candidates: Iterable[str], fix: str | None) -> Missing:
+    def _missing(self, kind: str, prefix: str, candidates: Iterable[str], fix: str | None) -> Missing:
+        name = self.name(prefix)
+        pool = list(candidates)
         exclude = set(self._not_mine())
-        guess = near_miss(name, candidates, exclude)
+        if self._has_own_functions():
+            # Then other suffixes are classmates' resources, not this student's typo.
+            norm = name.lower().replace("_", "-")
+            exclude |= {c for c in pool if c.startswith(prefix + "-") and c.lower().replace("_", "-") != norm}
+        guess = near_miss(name, pool, exclude)
         return Missing(f"{kind} {name}", fix, guess, None if guess else self._elsewhere())
+
+    def _has_own_functions(self) -> bool:
+        return bool({self.name(p) for p in self.prefixes} & set(self.account.functions()))
 
     def _elsewhere(self) -> str | None:
         """When none of the student's functions is in this region, where they are."""
-        mine = {self.name(p) for p in self.prefixes}
-        if not mine or mine & set(self.account.functions()):
+        if not self.prefixes or self._has_own_functions():
             return None
         regions = self.account.regions_holding("-" + self.id, self.prefixes)
         if not regions:
@@ -466,14 +480,14 @@ class Student:
         name = self.name(prefix)
         found = self.account.functions().get(name)
         if found is None:
-            raise self._missing("function", name, self.account.functions(), fix or _create_function(name))
+            raise self._missing("function", prefix, self.account.functions(), fix or _create_function(name))
         return found
 
     def layer(self, prefix: str, fix: str | None = None) -> dict[str, Any]:
         name = self.name(prefix)
         found = self.account.layers().get(name)
         if found is None:
-            raise self._missing("layer", name, self.account.layers(), fix)
+            raise self._missing("layer", prefix, self.account.layers(), fix)
         return found
 
     def queue(self, prefix: str, fix: str | None = None) -> tuple[str, dict[str, str]]:
@@ -482,7 +496,7 @@ class Student:
         url = self.account.queues().get(name)
         attributes = self.account.queue_attributes(url) if url else None
         if url is None or attributes is None:
-            raise self._missing("queue", name, self.account.queues(),
+            raise self._missing("queue", prefix, self.account.queues(),
                                 fix or f"aws sqs create-queue --queue-name {name}")
         return url, attributes
 

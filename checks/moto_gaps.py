@@ -21,6 +21,9 @@ Gaps filled (moto 5.2):
    what PutFunctionConcurrency reserved.
 6. ``VpcConfig.VpcId`` is a constant ``vpc-123abc``; AWS reports the VPC of the
    function's subnets.
+7. PutFunctionEventInvokeConfig appends, and Get returns the first ever put; AWS
+   overwrites the configuration on Put, and UpdateFunctionEventInvokeConfig
+   changes only the fields it is given.
 
 Importing this module changes nothing; :func:`install` does, once per process.
 """
@@ -51,6 +54,7 @@ def install() -> None:
         _qualified_policies()
         _account_settings()
         _vpc_id_from_subnets()
+        _event_invoke_config_overwrites()
         _installed = True
 
 
@@ -306,6 +310,30 @@ def _vpc_id_from_subnets() -> None:
     fn_class.vpc_config = property(vpc_config)
 
 
+# -- 7. PutFunctionEventInvokeConfig overwrites -------------------------------------------
+def _event_invoke_config_overwrites() -> None:
+    models, _, _ = _lambda_modules()
+    backend_class = models.LambdaBackend
+    original_put = backend_class.put_function_event_invoke_config
+
+    def put(self: Any, function_name: str, config: dict[str, Any]) -> dict[str, Any]:
+        self.get_function(function_name).event_invoke_config = []
+        return original_put(self, function_name, config)  # type: ignore[no-any-return]
+
+    def update(self: Any, function_name: str, config: dict[str, Any]) -> dict[str, Any]:
+        fn = self.get_function(function_name)
+        merged: dict[str, Any] = {}
+        if fn.event_invoke_config:
+            current = fn.event_invoke_config[0].response()
+            merged = {k: v for k, v in current.items()
+                      if k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")}
+        merged.update({k: v for k, v in config.items() if v is not None})
+        return put(self, function_name, merged)
+
+    backend_class.put_function_event_invoke_config = put
+    backend_class.update_function_event_invoke_config = update
+
+
 # -- Probes: does plain moto still lack each behaviour? ------------------------------------
 PROBES: dict[str, str] = {
     "dead_letter_config": "DeadLetterConfig kept by CreateFunction",
@@ -314,6 +342,7 @@ PROBES: dict[str, str] = {
     "qualified_policies": "GetPolicy honours Qualifier",
     "account_settings": "GetAccountSettings implemented",
     "vpc_id": "VpcConfig.VpcId is the subnets' VPC",
+    "event_invoke_config_overwrites": "PutFunctionEventInvokeConfig overwrites the last one",
 }
 
 
@@ -372,6 +401,10 @@ def probe() -> dict[str, bool]:
             results["qualified_policies"] = "unqualified" not in sids
         except ClientError as exc:
             results["qualified_policies"] = exc.response["Error"]["Code"] == "ResourceNotFoundException"
+        lam.put_function_event_invoke_config(FunctionName="probe", MaximumRetryAttempts=1)
+        lam.put_function_event_invoke_config(FunctionName="probe", MaximumRetryAttempts=2)
+        again = lam.get_function_event_invoke_config(FunctionName="probe")
+        results["event_invoke_config_overwrites"] = again.get("MaximumRetryAttempts") == 2
         try:
             lam.get_account_settings()
             results["account_settings"] = True

@@ -1,0 +1,68 @@
+"""Shared fixtures. No test reaches real AWS: dummy credentials, moto, loopback only."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+
+from checks import moto_gaps
+from checks.aws import Account, Student
+from checks.model import Report
+from checks.registry import Assessment, load_assessment
+from checks.runner import grade
+
+REGION = "us-east-1"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def dummy_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test runs with fake credentials and no AWS configuration of the machine's."""
+    empty = tmp_path_factory.getbasetemp() / "no-aws-config"
+    for name in list(os.environ):
+        if name.startswith("AWS_") or name == "STUDENT_ID":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gaps_filled() -> None:
+    moto_gaps.install()
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+@pytest.fixture(scope="session")
+def lambda_medium() -> Assessment:
+    return load_assessment("lambda_medium")
+
+
+def grade_in_process(assessment: Assessment, student_id: str, *, session: boto3.Session | None = None,
+                     classmates: tuple[str, ...] = (), region: str = REGION) -> tuple[Report, Account]:
+    account = Account(session or boto3.Session(region_name=region), region)
+    account.identify()
+    student = Student(account, student_id, classmates, prefixes=assessment.resource_prefixes)
+    return grade(assessment, student), account
+
+
+def statuses(report: Report) -> dict[str, str]:
+    return {c.id: c.status.value for c in report.checks()}
+
+
+def failing(report: Report) -> set[str]:
+    return {c.id for c in report.checks() if c.status.value != "pass"}
