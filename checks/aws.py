@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 
 import boto3
 import botocore.config
-from botocore import xform_name as _snake
 import botocore.exceptions
+from botocore import xform_name as _snake
 
 T = TypeVar("T")
 
@@ -97,7 +97,7 @@ class Missing(Exception):
 
 
 class _Entry:
-    __slots__ = ("done", "value", "error")
+    __slots__ = ("done", "error", "value")
 
     def __init__(self) -> None:
         self.done = threading.Event()
@@ -140,7 +140,10 @@ class Account:
             found = self._clients.get(key)
             if found is None:
                 found = self.session.client(
-                    service, region_name=key[1], endpoint_url=self.endpoint_url, config=GRADING_CONFIG
+                    service,
+                    region_name=key[1],
+                    endpoint_url=self.endpoint_url,
+                    config=GRADING_CONFIG,  # type: ignore[call-overload]
                 )
                 found.meta.events.register("before-call", self._record)
                 self._clients[key] = found
@@ -184,7 +187,9 @@ class Account:
             return AwsError(_action(service, operation), code, str(err.get("Message", ""))[:200])
         return AwsError(_action(service, operation), type(exc).__name__, str(exc)[:200])
 
-    def call(self, service: str, operation: str, *, absent: bool = False, region: str | None = None, **params: Any) -> Any:
+    def call(
+        self, service: str, operation: str, *, absent: bool = False, region: str | None = None, **params: Any
+    ) -> Any:
         """One API call. With ``absent``, a not-found answer is ``None``."""
         method = getattr(self.client(service, region), _snake(operation))
         try:
@@ -196,8 +201,16 @@ class Account:
         except botocore.exceptions.BotoCoreError as exc:
             raise self._wrap(service, operation, exc) from exc
 
-    def paginate(self, service: str, operation: str, key: str, *, page_size: int | None = None,
-                 region: str | None = None, **params: Any) -> list[Any]:
+    def paginate(
+        self,
+        service: str,
+        operation: str,
+        key: str,
+        *,
+        page_size: int | None = None,
+        region: str | None = None,
+        **params: Any,
+    ) -> list[Any]:
         """Every item of a paginated list."""
         paginator = self.client(service, region).get_paginator(_snake(operation))
         config = {"PageSize": page_size} if page_size else {}
@@ -215,19 +228,28 @@ class Account:
         if self._account_id is None:
             if not self.region:
                 raise CannotGrade("no AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)")
-            sts = self.session.client("sts", region_name=self.region, endpoint_url=self.endpoint_url,
-                                      config=PREFLIGHT_CONFIG)
+            sts = self.session.client(
+                "sts", region_name=self.region, endpoint_url=self.endpoint_url, config=PREFLIGHT_CONFIG
+            )
             sts.meta.events.register("before-call", self._record)
             try:
                 self._account_id = str(sts.get_caller_identity()["Account"])
             except botocore.exceptions.NoCredentialsError as exc:
-                raise CannotGrade("no AWS credentials: run `aws configure`, set AWS_PROFILE, or pass --profile") from exc
+                raise CannotGrade(
+                    "no AWS credentials: run `aws configure`, set AWS_PROFILE, or pass --profile"
+                ) from exc
             except botocore.exceptions.ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "Unknown")
-                raise CannotGrade(f"AWS refused the credentials ({code}): refresh them (`aws sso login`, "
-                                  f"`aws configure`) or check that region {self.region} is enabled") from exc
-            except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError,
-                    botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectionClosedError) as exc:
+                raise CannotGrade(
+                    f"AWS refused the credentials ({code}): refresh them (`aws sso login`, "
+                    f"`aws configure`) or check that region {self.region} is enabled"
+                ) from exc
+            except (
+                botocore.exceptions.EndpointConnectionError,
+                botocore.exceptions.ConnectTimeoutError,
+                botocore.exceptions.ReadTimeoutError,
+                botocore.exceptions.ConnectionClosedError,
+            ) as exc:
                 where = self.endpoint_url or f"AWS in {self.region}"
                 raise CannotGrade(f"cannot reach {where}: check the network, --region or --endpoint-url") from exc
             except botocore.exceptions.BotoCoreError as exc:
@@ -240,12 +262,16 @@ class Account:
 
     # -- account-wide lists (fetched once, shared by every student) ----------
     def functions(self) -> dict[str, dict[str, Any]]:
-        return self.once(("functions",), lambda: {
-            f["FunctionName"]: f for f in self.paginate("lambda", "ListFunctions", "Functions", page_size=50)})
+        return self.once(
+            ("functions",),
+            lambda: {f["FunctionName"]: f for f in self.paginate("lambda", "ListFunctions", "Functions", page_size=50)},
+        )
 
     def layers(self) -> dict[str, dict[str, Any]]:
-        return self.once(("layers",), lambda: {
-            x["LayerName"]: x for x in self.paginate("lambda", "ListLayers", "Layers", page_size=50)})
+        return self.once(
+            ("layers",),
+            lambda: {x["LayerName"]: x for x in self.paginate("lambda", "ListLayers", "Layers", page_size=50)},
+        )
 
     def queues(self) -> dict[str, str]:
         def load() -> dict[str, str]:
@@ -262,12 +288,18 @@ class Account:
         return self.once(("queue_attributes", url), load)
 
     def event_source_mappings(self) -> list[dict[str, Any]]:
-        return self.once(("event_source_mappings",), lambda: self.paginate(
-            "lambda", "ListEventSourceMappings", "EventSourceMappings", page_size=100))
+        return self.once(
+            ("event_source_mappings",),
+            lambda: self.paginate("lambda", "ListEventSourceMappings", "EventSourceMappings", page_size=100),
+        )
 
     def event_invoke_config(self, function: str) -> dict[str, Any] | None:
-        return self.once(("event_invoke_config", function), lambda: self.call(
-            "lambda", "GetFunctionEventInvokeConfig", absent=True, FunctionName=function))
+        return self.once(
+            ("event_invoke_config", function),
+            lambda: dict_or_none(
+                self.call("lambda", "GetFunctionEventInvokeConfig", absent=True, FunctionName=function)
+            ),
+        )
 
     def reserved_concurrency(self, function: str) -> int | None:
         def load() -> int | None:
@@ -278,16 +310,29 @@ class Account:
         return self.once(("reserved_concurrency", function), load)
 
     def versions(self, function: str) -> list[dict[str, Any]]:
-        return self.once(("versions", function), lambda: self.paginate(
-            "lambda", "ListVersionsByFunction", "Versions", page_size=50, FunctionName=function))
+        return self.once(
+            ("versions", function),
+            lambda: self.paginate("lambda", "ListVersionsByFunction", "Versions", page_size=50, FunctionName=function),
+        )
 
     def aliases(self, function: str) -> dict[str, dict[str, Any]]:
-        return self.once(("aliases", function), lambda: {a["Name"]: a for a in self.paginate(
-            "lambda", "ListAliases", "Aliases", page_size=50, FunctionName=function)})
+        return self.once(
+            ("aliases", function),
+            lambda: {
+                a["Name"]: a
+                for a in self.paginate("lambda", "ListAliases", "Aliases", page_size=50, FunctionName=function)
+            },
+        )
 
     def provisioned_concurrency(self, function: str, qualifier: str) -> dict[str, Any] | None:
-        return self.once(("provisioned", function, qualifier), lambda: self.call(
-            "lambda", "GetProvisionedConcurrencyConfig", absent=True, FunctionName=function, Qualifier=qualifier))
+        return self.once(
+            ("provisioned", function, qualifier),
+            lambda: dict_or_none(
+                self.call(
+                    "lambda", "GetProvisionedConcurrencyConfig", absent=True, FunctionName=function, Qualifier=qualifier
+                )
+            ),
+        )
 
     def function_policy(self, function: str, qualifier: str | None) -> dict[str, Any] | None:
         """The resource policy document of a function (or of one alias), or None."""
@@ -308,18 +353,36 @@ class Account:
         return self.once(("account_settings",), lambda: self.call("lambda", "GetAccountSettings"))
 
     def scalable_targets(self) -> list[dict[str, Any]]:
-        return self.once(("scalable_targets",), lambda: self.paginate(
-            "application-autoscaling", "DescribeScalableTargets", "ScalableTargets", page_size=50,
-            ServiceNamespace="lambda"))
+        return self.once(
+            ("scalable_targets",),
+            lambda: self.paginate(
+                "application-autoscaling",
+                "DescribeScalableTargets",
+                "ScalableTargets",
+                page_size=50,
+                ServiceNamespace="lambda",
+            ),
+        )
 
     def scaling_policies(self) -> list[dict[str, Any]]:
-        return self.once(("scaling_policies",), lambda: self.paginate(
-            "application-autoscaling", "DescribeScalingPolicies", "ScalingPolicies", page_size=10,
-            ServiceNamespace="lambda"))
+        return self.once(
+            ("scaling_policies",),
+            lambda: self.paginate(
+                "application-autoscaling",
+                "DescribeScalingPolicies",
+                "ScalingPolicies",
+                page_size=10,
+                ServiceNamespace="lambda",
+            ),
+        )
 
     def metric_alarms(self) -> list[dict[str, Any]]:
-        return self.once(("metric_alarms",), lambda: self.paginate(
-            "cloudwatch", "DescribeAlarms", "MetricAlarms", page_size=100, AlarmTypes=["MetricAlarm"]))
+        return self.once(
+            ("metric_alarms",),
+            lambda: self.paginate(
+                "cloudwatch", "DescribeAlarms", "MetricAlarms", page_size=100, AlarmTypes=["MetricAlarm"]
+            ),
+        )
 
     def subnets(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         wanted = tuple(sorted(set(ids)))
@@ -340,12 +403,18 @@ class Account:
         return self.once(("security_groups", wanted), load) if wanted else {}
 
     def route_tables(self, vpc_id: str) -> list[dict[str, Any]]:
-        return self.once(("route_tables", vpc_id), lambda: self.paginate(
-            "ec2", "DescribeRouteTables", "RouteTables", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]))
+        return self.once(
+            ("route_tables", vpc_id),
+            lambda: self.paginate(
+                "ec2", "DescribeRouteTables", "RouteTables", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+            ),
+        )
 
     def attached_role_policies(self, role: str) -> list[dict[str, Any]]:
-        return self.once(("attached_role_policies", role), lambda: self.paginate(
-            "iam", "ListAttachedRolePolicies", "AttachedPolicies", RoleName=role))
+        return self.once(
+            ("attached_role_policies", role),
+            lambda: self.paginate("iam", "ListAttachedRolePolicies", "AttachedPolicies", RoleName=role),
+        )
 
     def role_policy_documents(self, role: str) -> list[dict[str, Any]]:
         """Every policy document of a role: its inline ones and its attached managed ones."""
@@ -367,8 +436,9 @@ class Account:
             policy = self.call("iam", "GetPolicy", absent=True, PolicyArn=arn)
             if not policy:
                 return {}
-            version = self.call("iam", "GetPolicyVersion", absent=True, PolicyArn=arn,
-                                VersionId=policy["Policy"]["DefaultVersionId"])
+            version = self.call(
+                "iam", "GetPolicyVersion", absent=True, PolicyArn=arn, VersionId=policy["Policy"]["DefaultVersionId"]
+            )
             return _document((version or {}).get("PolicyVersion", {}).get("Document"))
 
         return self.once(("managed_policy", arn), load)
@@ -380,8 +450,10 @@ class Account:
         def scan() -> list[str]:
             from concurrent.futures import ThreadPoolExecutor
 
-            enabled = self.once(("regions",), lambda: [
-                r["RegionName"] for r in (self.call("ec2", "DescribeRegions") or {}).get("Regions", [])])
+            enabled = self.once(
+                ("regions",),
+                lambda: [r["RegionName"] for r in (self.call("ec2", "DescribeRegions") or {}).get("Regions", [])],
+            )
 
             def holds(region: str) -> bool:
                 try:
@@ -392,9 +464,13 @@ class Account:
 
             others = [r for r in enabled if r != self.region]
             with ThreadPoolExecutor(max_workers=8) as pool:
-                return [r for r, yes in zip(others, pool.map(holds, others)) if yes]
+                return [r for r, yes in zip(others, pool.map(holds, others), strict=True) if yes]
 
         return self.once(("regions_holding", suffix), scan)
+
+
+def dict_or_none(answer: Any) -> dict[str, Any] | None:
+    return dict(answer) if answer is not None else None
 
 
 def _document(raw: Any) -> dict[str, Any]:
@@ -430,8 +506,9 @@ def near_miss(wanted: str, candidates: Iterable[str], exclude: Iterable[str] = (
 class Student:
     """One student's view of an account: names resources ``<prefix>-<id>``, exactly."""
 
-    def __init__(self, account: Account, student_id: str, classmates: Iterable[str] = (), *,
-                 prefixes: Iterable[str] = ()) -> None:
+    def __init__(
+        self, account: Account, student_id: str, classmates: Iterable[str] = (), *, prefixes: Iterable[str] = ()
+    ) -> None:
         self.account = account
         self.id = student_id
         self.classmates = frozenset(classmates) - {student_id}
@@ -472,8 +549,10 @@ class Student:
         regions = self.account.regions_holding("-" + self.id, self.prefixes)
         if not regions:
             return None
-        return (f"none of your functions is in {self.region}, but some are in {', '.join(regions)}: "
-                f"grade there with --region {regions[0]}")
+        return (
+            f"none of your functions is in {self.region}, but some are in {', '.join(regions)}: "
+            f"grade there with --region {regions[0]}"
+        )
 
     # -- resources -----------------------------------------------------------
     def function(self, prefix: str, fix: str | None = None) -> dict[str, Any]:
@@ -496,8 +575,9 @@ class Student:
         url = self.account.queues().get(name)
         attributes = self.account.queue_attributes(url) if url else None
         if url is None or attributes is None:
-            raise self._missing("queue", prefix, self.account.queues(),
-                                fix or f"aws sqs create-queue --queue-name {name}")
+            raise self._missing(
+                "queue", prefix, self.account.queues(), fix or f"aws sqs create-queue --queue-name {name}"
+            )
         return url, attributes
 
     def queue_arn(self, prefix: str) -> str:
@@ -506,9 +586,12 @@ class Student:
     def mappings(self, queue_arn: str, function_arn: str) -> list[dict[str, Any]]:
         """Event source mappings from a queue to a function (unqualified or any alias)."""
         base = function_arn.split(":function:")[-1].split(":")[0]
-        return [m for m in self.account.event_source_mappings()
-                if m.get("EventSourceArn") == queue_arn
-                and m.get("FunctionArn", "").split(":function:")[-1].split(":")[0] == base]
+        return [
+            m
+            for m in self.account.event_source_mappings()
+            if m.get("EventSourceArn") == queue_arn
+            and m.get("FunctionArn", "").split(":function:")[-1].split(":")[0] == base
+        ]
 
     def concurrency_blocked(self, amount: int, already: int = 0) -> str | None:
         """Why taking ``amount`` more concurrency is impossible in this account, or None."""
@@ -519,12 +602,16 @@ class Student:
         after = unreserved + already - amount
         if after >= floor:
             return None
-        return (f"account concurrency quota is {quota} with {unreserved} unreserved; taking {amount} would leave "
-                f"{after}, below the {floor} Lambda keeps unreserved. Ask for more: Service Quotas > AWS Lambda > "
-                f"Concurrent executions (aws service-quotas request-service-quota-increase --service-code lambda "
-                f"--quota-code L-B99A9384 --desired-value 1000)")
+        return (
+            f"account concurrency quota is {quota} with {unreserved} unreserved; taking {amount} would leave "
+            f"{after}, below the {floor} Lambda keeps unreserved. Ask for more: Service Quotas > AWS Lambda > "
+            f"Concurrent executions (aws service-quotas request-service-quota-increase --service-code lambda "
+            f"--quota-code L-B99A9384 --desired-value 1000)"
+        )
 
 
 def _create_function(name: str) -> str:
-    return (f"aws lambda create-function --function-name {name} --runtime python3.12 "
-            f"--handler lambda_function.lambda_handler --role <execution-role-arn> --zip-file fileb://function.zip")
+    return (
+        f"aws lambda create-function --function-name {name} --runtime python3.12 "
+        f"--handler lambda_function.lambda_handler --role <execution-role-arn> --zip-file fileb://function.zip"
+    )

@@ -45,11 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--endpoint-url", help="send every AWS call there (also: $AWS_ENDPOINT_URL)")
     p.add_argument("--format", default=None, help="table (default) or json")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    p.add_argument("--task", type=int, action="append", default=[], metavar="N",
-                   help="grade only task N (repeatable)")
+    p.add_argument("--task", type=int, action="append", default=[], metavar="N", help="grade only task N (repeatable)")
     p.add_argument("--pass-mark", type=float, default=70.0, metavar="P", help="percent needed to pass (default 70)")
-    p.add_argument("--demo", action="store_true",
-                   help="grade a built-in demo account: no AWS account or network needed")
+    p.add_argument(
+        "--demo", action="store_true", help="grade a built-in demo account: no AWS account or network needed"
+    )
     p.add_argument("--workers", type=int, default=16, metavar="N", help="checks run at once (default 16)")
     p.add_argument("--no-color", action="store_true", help="plain table without colours (also: $NO_COLOR)")
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -123,8 +123,14 @@ def _grade_one(args: argparse.Namespace) -> int:
             account = Account(session_for(args.profile, args.region), args.region, endpoint)
         with _progress(f"Grading {assessment.name} for {student_id}"):
             account.identify()
-            report = grade(assessment, Student(account, student_id, prefixes=assessment.resource_prefixes),
-                           tasks=args.task, pass_mark=args.pass_mark, workers=args.workers, demo=args.demo)
+            report = grade(
+                assessment,
+                Student(account, student_id, prefixes=assessment.resource_prefixes),
+                tasks=args.task,
+                pass_mark=args.pass_mark,
+                workers=args.workers,
+                demo=args.demo,
+            )
     except CannotGrade as exc:
         return _fail(EXIT_CANNOT_GRADE, str(exc))
     _emit(report, fmt, args.output, color=False if (args.no_color or os.environ.get("NO_COLOR")) else None)

@@ -118,7 +118,8 @@ def _provisioned_concurrency() -> None:
 
         if not qualifier or qualifier == "$LATEST":
             raise InvalidParameterValueException(
-                "Provisioned Concurrency Configs cannot be applied to unpublished function versions.")
+                "Provisioned Concurrency Configs cannot be applied to unpublished function versions."
+            )
         fn = backend.get_function(name, qualifier)  # raises ResourceNotFoundException
         return fn.function_name, qualifier
 
@@ -140,8 +141,11 @@ def _provisioned_concurrency() -> None:
             raise _not_found("No Provisioned Concurrency Config found for this function")
         # The stand-in allocates at once: what AWS reports once allocation finishes.
         requested = config["RequestedProvisionedConcurrentExecutions"]
-        config.update(Status="READY", AllocatedProvisionedConcurrentExecutions=requested,
-                      AvailableProvisionedConcurrentExecutions=requested)
+        config.update(
+            Status="READY",
+            AllocatedProvisionedConcurrentExecutions=requested,
+            AvailableProvisionedConcurrentExecutions=requested,
+        )
         return dict(config)
 
     def delete(self: Any, name: str, qualifier: str) -> None:
@@ -152,10 +156,14 @@ def _provisioned_concurrency() -> None:
     def listing(self: Any, name: str) -> list[dict[str, Any]]:
         fn = self.get_function(name)
         out = []
-        for (fn_name, qualifier), config in configs(self).items():
+        for fn_name, qualifier in list(configs(self)):
             if fn_name == fn.function_name:
-                out.append({"FunctionArn": f"{fn.function_arn}:{qualifier}", **self.get_provisioned_concurrency_config(
-                    fn_name, qualifier)})
+                out.append(
+                    {
+                        "FunctionArn": f"{fn.function_arn}:{qualifier}",
+                        **self.get_provisioned_concurrency_config(fn_name, qualifier),
+                    }
+                )
         return out
 
     backend_class.put_provisioned_concurrency_config = put
@@ -171,7 +179,8 @@ def _provisioned_concurrency() -> None:
     def put_response(self: Any) -> Any:
         body = json.loads(self.body)
         answer = self.backend.put_provisioned_concurrency_config(
-            _name(self), self._get_param("Qualifier"), int(body["ProvisionedConcurrentExecutions"]))
+            _name(self), self._get_param("Qualifier"), int(body["ProvisionedConcurrentExecutions"])
+        )
         return 202, {"status": 202}, json.dumps(answer)
 
     def get_response(self: Any) -> Any:
@@ -192,9 +201,9 @@ def _provisioned_concurrency() -> None:
     responses.LambdaResponse.get_provisioned_concurrency_config = get_response
     responses.LambdaResponse.delete_provisioned_concurrency_config = delete_response
     responses.LambdaResponse.list_provisioned_concurrency_configs = list_response
-    urls.url_paths[
-        r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/provisioned-concurrency/?$"
-    ] = responses.LambdaResponse.dispatch
+    urls.url_paths[r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/provisioned-concurrency/?$"] = (
+        responses.LambdaResponse.dispatch
+    )
 
 
 # -- 3. Layers of other accounts ---------------------------------------------------
@@ -325,8 +334,11 @@ def _event_invoke_config_overwrites() -> None:
         merged: dict[str, Any] = {}
         if fn.event_invoke_config:
             current = fn.event_invoke_config[0].response()
-            merged = {k: v for k, v in current.items()
-                      if k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")}
+            merged = {
+                k: v
+                for k, v in current.items()
+                if k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+            }
         merged.update({k: v for k, v in config.items() if v is not None})
         return put(self, function_name, merged)
 
@@ -366,35 +378,50 @@ def probe() -> dict[str, bool]:
         lam = boto3.client("lambda", region_name=region)
         ec2 = boto3.client("ec2", region_name=region)
         sqs = boto3.client("sqs", region_name=region)
-        role = iam.create_role(RoleName="probe", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
-                               "Statement": []}))["Role"]["Arn"]
-        dlq = sqs.get_queue_attributes(QueueUrl=sqs.create_queue(QueueName="probe-dlq")["QueueUrl"],
-                                       AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        role = iam.create_role(
+            RoleName="probe", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        )["Role"]["Arn"]
+        dlq = sqs.get_queue_attributes(
+            QueueUrl=sqs.create_queue(QueueName="probe-dlq")["QueueUrl"], AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
         vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
         sg = ec2.create_security_group(GroupName="probe", Description="probe", VpcId=vpc)["GroupId"]
-        common = {"Runtime": "python3.12", "Role": role, "Handler": "lambda_function.lambda_handler",
-                  "Code": {"ZipFile": code}}
-        fn = lam.create_function(FunctionName="probe", DeadLetterConfig={"TargetArn": dlq},
-                                 VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": [sg]}, **common)
+        common: dict[str, Any] = {
+            "Runtime": "python3.12",
+            "Role": role,
+            "Handler": "lambda_function.lambda_handler",
+            "Code": {"ZipFile": code},
+        }
+        fn = lam.create_function(
+            FunctionName="probe",
+            DeadLetterConfig={"TargetArn": dlq},
+            VpcConfig={"SubnetIds": [subnet], "SecurityGroupIds": [sg]},
+            **common,
+        )
         results["dead_letter_config"] = (fn.get("DeadLetterConfig") or {}).get("TargetArn") == dlq
         results["vpc_id"] = (fn.get("VpcConfig") or {}).get("VpcId") == vpc
         version = lam.publish_version(FunctionName="probe")["Version"]
         lam.create_alias(FunctionName="probe", Name="PROD", FunctionVersion=version)
         try:
-            lam.put_provisioned_concurrency_config(FunctionName="probe", Qualifier="PROD",
-                                                   ProvisionedConcurrentExecutions=1)
+            lam.put_provisioned_concurrency_config(
+                FunctionName="probe", Qualifier="PROD", ProvisionedConcurrentExecutions=1
+            )
             results["provisioned_concurrency"] = True
         except (ClientError, NotImplementedError, Exception):
             results["provisioned_concurrency"] = False
         try:
-            lam.create_function(FunctionName="probe-layers", Layers=[
-                "arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension:38"], **common)
+            lam.create_function(
+                FunctionName="probe-layers",
+                Layers=["arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension:38"],
+                **common,
+            )
             results["foreign_layers"] = True
         except ClientError:
             results["foreign_layers"] = False
-        lam.add_permission(FunctionName="probe", StatementId="unqualified", Action="lambda:InvokeFunction",
-                           Principal="111122223333")
+        lam.add_permission(
+            FunctionName="probe", StatementId="unqualified", Action="lambda:InvokeFunction", Principal="111122223333"
+        )
         try:
             policy = json.loads(lam.get_policy(FunctionName="probe", Qualifier="PROD")["Policy"])
             sids = {s.get("Sid") for s in policy.get("Statement", [])}

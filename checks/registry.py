@@ -72,7 +72,6 @@ class Assessment:
     tasks: tuple[Task, ...]
     resource_prefixes: tuple[str, ...] = ()  # names a student's resources start with
 
-
     @property
     def points(self) -> int:
         return sum(t.points for t in self.tasks)
@@ -117,8 +116,9 @@ def task_from_module(module: ModuleType) -> Task:
     return Task(info.number, info.title, info.section, tuple(checks), tuple(notes))
 
 
-def assessment(name: str, title: str, readme: str, modules: Iterable[ModuleType],
-               resource_prefixes: Iterable[str] = ()) -> Assessment:
+def assessment(
+    name: str, title: str, readme: str, modules: Iterable[ModuleType], resource_prefixes: Iterable[str] = ()
+) -> Assessment:
     tasks = tuple(task_from_module(m) for m in modules)
     seen: dict[str, str] = {}
     for task in tasks:

@@ -27,8 +27,9 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(file=out, force_terminal=color, no_color=color is False, width=width,
-                      highlight=False, soft_wrap=False)
+    console = Console(
+        file=out, force_terminal=color, no_color=color is False, width=width, highlight=False, soft_wrap=False
+    )
     title = f"{report.assessment} — student {report.student_id} — account {report.account_id} ({report.region})"
     if report.demo:
         title = "DEMO (built-in practice account, not AWS) — " + title
@@ -39,9 +40,13 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
     table.add_column("Points", justify="right", no_wrap=True)
     for task in report.tasks:
         label, style = _TASK_STYLE[task.status]
-        table.add_row(str(task.number), Text(task.title, style="bold"), Text(label, style=style),
-                      f"{task.earned}/{task.possible}", end_section=not any(
-                          c.status is not Status.PASS for c in task.checks) and not task.notes)
+        table.add_row(
+            str(task.number),
+            Text(task.title, style="bold"),
+            Text(label, style=style),
+            f"{task.earned}/{task.possible}",
+            end_section=not any(c.status is not Status.PASS for c in task.checks) and not task.notes,
+        )
         shown = [c for c in task.checks if c.status is not Status.PASS]
         for i, c in enumerate(shown):
             mark, cstyle = _CHECK_MARK[c.status]
@@ -50,11 +55,21 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
             body.append(c.title)
             if c.hint:
                 body.append("".join("\n  " + line for line in c.hint.splitlines()), style="dim")
-            table.add_row("", body, Text(c.status.value, style=cstyle), f"0/{c.points}" if c.status is not
-                          Status.BLOCKED else "—", end_section=(i == len(shown) - 1 and not task.notes))
+            table.add_row(
+                "",
+                body,
+                Text(c.status.value, style=cstyle),
+                f"0/{c.points}" if c.status is not Status.BLOCKED else "—",
+                end_section=(i == len(shown) - 1 and not task.notes),
+            )
         for j, text in enumerate(task.notes):
-            table.add_row("", Text(f"ℹ {text}", style="italic"), Text("note", style="blue"), "",
-                          end_section=j == len(task.notes) - 1)
+            table.add_row(
+                "",
+                Text(f"ℹ {text}", style="italic"),
+                Text("note", style="blue"),
+                "",
+                end_section=j == len(task.notes) - 1,
+            )
     console.print(table)
     verdict = Text()
     verdict.append(f"Score: {report.earned}/{report.possible} ({report.percent:.1f} %)  ", style="bold")
@@ -65,8 +80,12 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
     if blocked:
         console.print(f"{len(blocked)} check(s) blocked by the account's concurrency quota: left out of the score.")
     if not report.complete:
-        console.print(Text("INCOMPLETE: some checks could not be read (status error); the score may rise once they "
-                           "can.", style="bold magenta"))
+        console.print(
+            Text(
+                "INCOMPLETE: some checks could not be read (status error); the score may rise once they can.",
+                style="bold magenta",
+            )
+        )
         if report.missing_actions:
             console.print("Missing permissions: " + ", ".join(report.missing_actions))
 

@@ -60,8 +60,16 @@ def run_note(note: Callable[[Student], str | None], student: Student) -> str | N
         return None
 
 
-def grade(assessment: Assessment, student: Student, *, tasks: Iterable[int] = (), pass_mark: float = 70.0,
-          workers: int = DEFAULT_WORKERS, pool: ThreadPoolExecutor | None = None, demo: bool = False) -> Report:
+def grade(
+    assessment: Assessment,
+    student: Student,
+    *,
+    tasks: Iterable[int] = (),
+    pass_mark: float = 70.0,
+    workers: int = DEFAULT_WORKERS,
+    pool: ThreadPoolExecutor | None = None,
+    demo: bool = False,
+) -> Report:
     """Grade one student. The account must already be identified (``Account.identify``)."""
     started = time.monotonic()
     graded_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -78,8 +86,17 @@ def grade(assessment: Assessment, student: Student, *, tasks: Iterable[int] = ()
             for c in task.checks:
                 verdict, missing = verdicts[c.id].result()
                 earned = c.points if verdict.status is Status.PASS else 0
-                rows.append(CheckResult(c.id, c.title, c.points, earned, verdict.status, verdict.message,
-                                        hint_for(verdict, task, assessment.readme, missing)))
+                rows.append(
+                    CheckResult(
+                        c.id,
+                        c.title,
+                        c.points,
+                        earned,
+                        verdict.status,
+                        verdict.message,
+                        hint_for(verdict, task, assessment.readme, missing),
+                    )
+                )
             shown = tuple(text for f in notes[task.number] if (text := f.result()))
             results.append(TaskResult(task.number, task.title, task.section, tuple(rows), shown))
     finally:

@@ -52,8 +52,14 @@ def lambda_medium() -> Assessment:
     return load_assessment("lambda_medium")
 
 
-def grade_in_process(assessment: Assessment, student_id: str, *, session: boto3.Session | None = None,
-                     classmates: tuple[str, ...] = (), region: str = REGION) -> tuple[Report, Account]:
+def grade_in_process(
+    assessment: Assessment,
+    student_id: str,
+    *,
+    session: boto3.Session | None = None,
+    classmates: tuple[str, ...] = (),
+    region: str = REGION,
+) -> tuple[Report, Account]:
     account = Account(session or boto3.Session(region_name=region), region)
     account.identify()
     student = Student(account, student_id, classmates, prefixes=assessment.resource_prefixes)

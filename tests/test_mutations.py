@@ -51,52 +51,76 @@ class Aws:
         return str(self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
     def alarm(self, label: str, metric: str) -> None:
-        self.cw.put_metric_alarm(AlarmName=f"Lambda-{label}-{SID}", MetricName=metric, Namespace="AWS/Lambda",
-                                 Statistic="Sum", Period=300, EvaluationPeriods=1, Threshold=1,
-                                 ComparisonOperator="GreaterThanThreshold",
-                                 Dimensions=[{"Name": "FunctionName", "Value": f"layer-consumer-{SID}"}])
+        self.cw.put_metric_alarm(
+            AlarmName=f"Lambda-{label}-{SID}",
+            MetricName=metric,
+            Namespace="AWS/Lambda",
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanThreshold",
+            Dimensions=[{"Name": "FunctionName", "Value": f"layer-consumer-{SID}"}],
+        )
 
     def layer_version(self, **fields: Any) -> None:
-        self.lam.publish_layer_version(LayerName=f"common-utils-layer-{SID}", Content={"ZipFile": reference.LAYER_ZIP},
-                                       **fields)
+        self.lam.publish_layer_version(
+            LayerName=f"common-utils-layer-{SID}", Content={"ZipFile": reference.LAYER_ZIP}, **fields
+        )
 
 
 def _vpc_subnets(a: Aws, subnets: list[str]) -> None:
     sg = a.made["security_group"]
-    a.config("vpc-lambda", VpcConfig={"SubnetIds": subnets, "SecurityGroupIds": [sg]},
-             Environment={"Variables": {"VPC_ID": a.made["vpc"], "SUBNET_IDS": ",".join(subnets),
-                                        "SECURITY_GROUP_ID": sg}})
+    a.config(
+        "vpc-lambda",
+        VpcConfig={"SubnetIds": subnets, "SecurityGroupIds": [sg]},
+        Environment={"Variables": {"VPC_ID": a.made["vpc"], "SUBNET_IDS": ",".join(subnets), "SECURITY_GROUP_ID": sg}},
+    )
 
 
 def _one_zone(a: Aws) -> None:
     first = a.ec2.describe_subnets(SubnetIds=[a.made["subnets"][0]])["Subnets"][0]
-    third = a.ec2.create_subnet(VpcId=a.made["vpc"], CidrBlock="10.20.9.0/24",
-                                AvailabilityZone=first["AvailabilityZone"])["Subnet"]["SubnetId"]
+    third = a.ec2.create_subnet(
+        VpcId=a.made["vpc"], CidrBlock="10.20.9.0/24", AvailabilityZone=first["AvailabilityZone"]
+    )["Subnet"]["SubnetId"]
     _vpc_subnets(a, [first["SubnetId"], third])
 
 
 def _other_security_group(a: Aws) -> None:
     sg = a.ec2.create_security_group(GroupName="default-ish", Description="x", VpcId=a.made["vpc"])["GroupId"]
     subnets = a.made["subnets"]
-    a.config("vpc-lambda", VpcConfig={"SubnetIds": subnets, "SecurityGroupIds": [sg]},
-             Environment={"Variables": {"VPC_ID": a.made["vpc"], "SUBNET_IDS": ",".join(subnets),
-                                        "SECURITY_GROUP_ID": sg}})
+    a.config(
+        "vpc-lambda",
+        VpcConfig={"SubnetIds": subnets, "SecurityGroupIds": [sg]},
+        Environment={"Variables": {"VPC_ID": a.made["vpc"], "SUBNET_IDS": ",".join(subnets), "SECURITY_GROUP_ID": sg}},
+    )
 
 
 def _destinations(a: Aws, **change: str) -> None:
-    config = {"OnSuccess": {"Destination": a.arn("lambda-success-queue")},
-              "OnFailure": {"Destination": a.arn("lambda-failure-queue")}}
+    config = {
+        "OnSuccess": {"Destination": a.arn("lambda-success-queue")},
+        "OnFailure": {"Destination": a.arn("lambda-failure-queue")},
+    }
     for which, arn in change.items():
         config[which] = {"Destination": arn}
-    a.lam.put_function_event_invoke_config(FunctionName=f"async-processor-{SID}", MaximumEventAgeInSeconds=21600,
-                                           MaximumRetryAttempts=2, DestinationConfig=config)
+    a.lam.put_function_event_invoke_config(
+        FunctionName=f"async-processor-{SID}",
+        MaximumEventAgeInSeconds=21600,
+        MaximumRetryAttempts=2,
+        DestinationConfig=config,
+    )
 
 
 def _invoke_settings(a: Aws, age: int = 21600, retries: int = 2) -> None:
     a.lam.put_function_event_invoke_config(
-        FunctionName=f"async-processor-{SID}", MaximumEventAgeInSeconds=age, MaximumRetryAttempts=retries,
-        DestinationConfig={"OnSuccess": {"Destination": a.arn("lambda-success-queue")},
-                           "OnFailure": {"Destination": a.arn("lambda-failure-queue")}})
+        FunctionName=f"async-processor-{SID}",
+        MaximumEventAgeInSeconds=age,
+        MaximumRetryAttempts=retries,
+        DestinationConfig={
+            "OnSuccess": {"Destination": a.arn("lambda-success-queue")},
+            "OnFailure": {"Destination": a.arn("lambda-failure-queue")},
+        },
+    )
 
 
 def _remap_task_queue(a: Aws, **fields: Any) -> None:
@@ -116,8 +140,9 @@ def _no_versions(a: Aws) -> None:
 def _insights_role_without_logs(a: Aws) -> None:
     document = dict(reference.ROLE_POLICY)
     document["Statement"] = [s for s in reference.ROLE_POLICY["Statement"] if "logs:PutLogEvents" not in s["Action"]]
-    a.iam.put_role_policy(RoleName=f"lambda-medium-role-{SID}", PolicyName="lambda-medium",
-                          PolicyDocument=json.dumps(document))
+    a.iam.put_role_policy(
+        RoleName=f"lambda-medium-role-{SID}", PolicyName="lambda-medium", PolicyDocument=json.dumps(document)
+    )
 
 
 def _invoke_only_by_self(a: Aws) -> None:
@@ -130,16 +155,32 @@ def _errors_and_throttles_in_one_alarm(a: Aws) -> None:
     a.cw.delete_alarms(AlarmNames=[f"Lambda-HighErrorRate-{SID}", f"Lambda-Throttles-{SID}"])
     dims = [{"Name": "FunctionName", "Value": f"layer-consumer-{SID}"}]
     a.cw.put_metric_alarm(
-        AlarmName=f"Lambda-ErrorsOrThrottles-{SID}", EvaluationPeriods=1, Threshold=1,
+        AlarmName=f"Lambda-ErrorsOrThrottles-{SID}",
+        EvaluationPeriods=1,
+        Threshold=1,
         ComparisonOperator="GreaterThanThreshold",
         Metrics=[
-            {"Id": "e", "MetricStat": {"Metric": {"Namespace": "AWS/Lambda", "MetricName": "Errors", "Dimensions": dims},
-                                       "Period": 300, "Stat": "Sum"}, "ReturnData": False},
-            {"Id": "t", "MetricStat": {"Metric": {"Namespace": "AWS/Lambda", "MetricName": "Throttles",
-                                                  "Dimensions": dims}, "Period": 300, "Stat": "Sum"},
-             "ReturnData": False},
+            {
+                "Id": "e",
+                "MetricStat": {
+                    "Metric": {"Namespace": "AWS/Lambda", "MetricName": "Errors", "Dimensions": dims},
+                    "Period": 300,
+                    "Stat": "Sum",
+                },
+                "ReturnData": False,
+            },
+            {
+                "Id": "t",
+                "MetricStat": {
+                    "Metric": {"Namespace": "AWS/Lambda", "MetricName": "Throttles", "Dimensions": dims},
+                    "Period": 300,
+                    "Stat": "Sum",
+                },
+                "ReturnData": False,
+            },
             {"Id": "sum", "Expression": "e + t", "ReturnData": True},
-        ])
+        ],
+    )
 
 
 T2 = {"t2.function_exists", "t2.runtime", "t2.memory", "t2.uses_layer"}
@@ -150,84 +191,159 @@ T11 = {"t11.cross_account", "t11.not_public"}
 
 Mutation = Callable[[Aws], None]
 MUTATIONS: dict[str, tuple[Mutation, set[str]]] = {
-    "t1.layer_exists": (lambda a: a.lam.delete_layer_version(LayerName=f"common-utils-layer-{SID}", VersionNumber=1),
-                        {"t1.layer_exists", "t1.runtime", "t1.description"}),
+    "t1.layer_exists": (
+        lambda a: a.lam.delete_layer_version(LayerName=f"common-utils-layer-{SID}", VersionNumber=1),
+        {"t1.layer_exists", "t1.runtime", "t1.description"},
+    ),
     "t1.runtime": (lambda a: a.layer_version(Description="v2", CompatibleRuntimes=["python3.11"]), {"t1.runtime"}),
     "t1.description": (lambda a: a.layer_version(CompatibleRuntimes=["python3.12"]), {"t1.description"}),
-    "t2.function_exists": (lambda a: a.lam.delete_function(FunctionName=f"layer-consumer-{SID}"),
-                           T2 | T9 | T11 | {"t8.layer", "t8.role_policy", "t10.provisioned"}),
+    "t2.function_exists": (
+        lambda a: a.lam.delete_function(FunctionName=f"layer-consumer-{SID}"),
+        T2 | T9 | T11 | {"t8.layer", "t8.role_policy", "t10.provisioned"},
+    ),
     "t2.runtime": (lambda a: a.config("layer-consumer", Runtime="python3.11"), {"t2.runtime"}),
     "t2.memory": (lambda a: a.config("layer-consumer", MemorySize=128), {"t2.memory"}),
-    "t2.uses_layer": (lambda a: a.config("layer-consumer", Layers=[reference.insights_layer_arn(REGION)]),
-                      {"t2.uses_layer"}),
+    "t2.uses_layer": (
+        lambda a: a.config("layer-consumer", Layers=[reference.insights_layer_arn(REGION)]),
+        {"t2.uses_layer"},
+    ),
     "t3.function_exists": (lambda a: a.lam.delete_function(FunctionName=f"vpc-lambda-{SID}"), T3),
     "t3.memory": (lambda a: a.config("vpc-lambda", MemorySize=128), {"t3.memory"}),
-    "t3.in_vpc": (lambda a: a.config("vpc-lambda", VpcConfig={"SubnetIds": [], "SecurityGroupIds": []}),
-                  T3 - {"t3.function_exists", "t3.memory"}),
+    "t3.in_vpc": (
+        lambda a: a.config("vpc-lambda", VpcConfig={"SubnetIds": [], "SecurityGroupIds": []}),
+        T3 - {"t3.function_exists", "t3.memory"},
+    ),
     "t3.multi_az": (_one_zone, {"t3.multi_az"}),
     "t3.security_group": (_other_security_group, {"t3.security_group"}),
     "t3.env_vars": (lambda a: a.config("vpc-lambda", Environment={"Variables": {"VPC_ID": "vpc-0"}}), {"t3.env_vars"}),
-    "t4.function_exists": (lambda a: a.lam.delete_function(FunctionName=f"async-processor-{SID}"),
-                           {"t4.function_exists", "t4.memory", "t4.max_event_age", "t4.retry_attempts",
-                            "t4.on_success", "t4.on_failure", "t6.attached"}),
+    "t4.function_exists": (
+        lambda a: a.lam.delete_function(FunctionName=f"async-processor-{SID}"),
+        {
+            "t4.function_exists",
+            "t4.memory",
+            "t4.max_event_age",
+            "t4.retry_attempts",
+            "t4.on_success",
+            "t4.on_failure",
+            "t6.attached",
+        },
+    ),
     "t4.memory": (lambda a: a.config("async-processor", MemorySize=128), {"t4.memory"}),
     "t4.max_event_age": (lambda a: _invoke_settings(a, age=3600), {"t4.max_event_age"}),
     "t4.retry_attempts": (lambda a: _invoke_settings(a, retries=0), {"t4.retry_attempts"}),
     "t4.on_success": (lambda a: _destinations(a, OnSuccess=a.other_queue()), {"t4.on_success"}),
     "t4.on_failure": (lambda a: _destinations(a, OnFailure=a.other_queue()), {"t4.on_failure"}),
-    "t4.queues": (lambda a: a.sqs.set_queue_attributes(QueueUrl=a.url("lambda-success-queue"),
-                                                       Attributes={"MessageRetentionPeriod": "3600"}), {"t4.queues"}),
-    "t5.queue": (lambda a: a.sqs.delete_queue(QueueUrl=a.url("task-queue")),
-                 {"t5.queue", "t5.queue_settings"} | T5_MAPPING),
-    "t5.queue_settings": (lambda a: a.sqs.set_queue_attributes(QueueUrl=a.url("task-queue"),
-                                                               Attributes={"VisibilityTimeout": "30"}),
-                          {"t5.queue_settings"}),
-    "t5.function_exists": (lambda a: a.lam.delete_function(FunctionName=f"sqs-consumer-{SID}"),
-                           {"t5.function_exists", "t5.memory"} | T5_MAPPING),
+    "t4.queues": (
+        lambda a: a.sqs.set_queue_attributes(
+            QueueUrl=a.url("lambda-success-queue"), Attributes={"MessageRetentionPeriod": "3600"}
+        ),
+        {"t4.queues"},
+    ),
+    "t5.queue": (
+        lambda a: a.sqs.delete_queue(QueueUrl=a.url("task-queue")),
+        {"t5.queue", "t5.queue_settings"} | T5_MAPPING,
+    ),
+    "t5.queue_settings": (
+        lambda a: a.sqs.set_queue_attributes(QueueUrl=a.url("task-queue"), Attributes={"VisibilityTimeout": "30"}),
+        {"t5.queue_settings"},
+    ),
+    "t5.function_exists": (
+        lambda a: a.lam.delete_function(FunctionName=f"sqs-consumer-{SID}"),
+        {"t5.function_exists", "t5.memory"} | T5_MAPPING,
+    ),
     "t5.memory": (lambda a: a.config("sqs-consumer", MemorySize=128), {"t5.memory"}),
-    "t5.mapping": (lambda a: a.lam.update_event_source_mapping(UUID=a.mapping("task-queue"), Enabled=False),
-                   T5_MAPPING),
-    "t5.batching": (lambda a: _remap_task_queue(a, BatchSize=5, MaximumBatchingWindowInSeconds=5,
-                                                FunctionResponseTypes=["ReportBatchItemFailures"]), {"t5.batching"}),
-    "t5.partial_failures": (lambda a: _remap_task_queue(a, BatchSize=10, MaximumBatchingWindowInSeconds=5),
-                            {"t5.partial_failures"}),
-    "t6.queue": (lambda a: a.sqs.delete_queue(QueueUrl=a.url("lambda-dlq")),
-                 {"t6.queue", "t6.retention", "t6.attached", "t6.processor_trigger"}),
-    "t6.retention": (lambda a: a.sqs.set_queue_attributes(QueueUrl=a.url("lambda-dlq"),
-                                                          Attributes={"MessageRetentionPeriod": "345600"}),
-                     {"t6.retention"}),
+    "t5.mapping": (
+        lambda a: a.lam.update_event_source_mapping(UUID=a.mapping("task-queue"), Enabled=False),
+        T5_MAPPING,
+    ),
+    "t5.batching": (
+        lambda a: _remap_task_queue(
+            a, BatchSize=5, MaximumBatchingWindowInSeconds=5, FunctionResponseTypes=["ReportBatchItemFailures"]
+        ),
+        {"t5.batching"},
+    ),
+    "t5.partial_failures": (
+        lambda a: _remap_task_queue(a, BatchSize=10, MaximumBatchingWindowInSeconds=5),
+        {"t5.partial_failures"},
+    ),
+    "t6.queue": (
+        lambda a: a.sqs.delete_queue(QueueUrl=a.url("lambda-dlq")),
+        {"t6.queue", "t6.retention", "t6.attached", "t6.processor_trigger"},
+    ),
+    "t6.retention": (
+        lambda a: a.sqs.set_queue_attributes(
+            QueueUrl=a.url("lambda-dlq"), Attributes={"MessageRetentionPeriod": "345600"}
+        ),
+        {"t6.retention"},
+    ),
     "t6.attached": (lambda a: a.config("async-processor", DeadLetterConfig={"TargetArn": ""}), {"t6.attached"}),
-    "t6.processor": (lambda a: a.lam.delete_function(FunctionName=f"dlq-processor-{SID}"),
-                     {"t6.processor", "t6.processor_trigger"}),
-    "t6.processor_trigger": (lambda a: a.lam.delete_event_source_mapping(UUID=a.mapping("lambda-dlq")),
-                             {"t6.processor_trigger"}),
-    "t7.function_exists": (lambda a: a.lam.delete_function(FunctionName=f"rate-limited-function-{SID}"),
-                           {"t7.function_exists", "t7.reserved", "t7.timeout"}),
-    "t7.reserved": (lambda a: a.lam.delete_function_concurrency(FunctionName=f"rate-limited-function-{SID}"),
-                    {"t7.reserved"}),
+    "t6.processor": (
+        lambda a: a.lam.delete_function(FunctionName=f"dlq-processor-{SID}"),
+        {"t6.processor", "t6.processor_trigger"},
+    ),
+    "t6.processor_trigger": (
+        lambda a: a.lam.delete_event_source_mapping(UUID=a.mapping("lambda-dlq")),
+        {"t6.processor_trigger"},
+    ),
+    "t7.function_exists": (
+        lambda a: a.lam.delete_function(FunctionName=f"rate-limited-function-{SID}"),
+        {"t7.function_exists", "t7.reserved", "t7.timeout"},
+    ),
+    "t7.reserved": (
+        lambda a: a.lam.delete_function_concurrency(FunctionName=f"rate-limited-function-{SID}"),
+        {"t7.reserved"},
+    ),
     "t7.timeout": (lambda a: a.config("rate-limited-function", Timeout=3), {"t7.timeout"}),
     "t8.layer": (lambda a: a.config("layer-consumer", Layers=[a.made["layer"]]), {"t8.layer", "t8.role_policy"}),
     "t8.role_policy": (_insights_role_without_logs, {"t8.role_policy"}),
     "t9.version": (_no_versions, T9 | {"t10.provisioned"}),
-    "t9.prod": (lambda a: a.lam.update_alias(FunctionName=f"layer-consumer-{SID}", Name="PROD",
-                                             FunctionVersion="$LATEST", RoutingConfig={"AdditionalVersionWeights": {}}),
-                {"t9.prod", "t9.canary"}),
-    "t9.staging": (lambda a: a.lam.update_alias(FunctionName=f"layer-consumer-{SID}", Name="STAGING",
-                                                FunctionVersion="1"), {"t9.staging"}),
-    "t9.canary": (lambda a: a.lam.update_alias(FunctionName=f"layer-consumer-{SID}", Name="PROD",
-                                               RoutingConfig={"AdditionalVersionWeights": {}}), {"t9.canary"}),
-    "t10.provisioned": (lambda a: a.lam.delete_provisioned_concurrency_config(
-        FunctionName=f"layer-consumer-{SID}", Qualifier="PROD"), {"t10.provisioned"}),
-    "t10.scalable_target": (lambda a: a.aas.deregister_scalable_target(
-        ServiceNamespace="lambda", ResourceId=f"function:layer-consumer-{SID}:PROD",
-        ScalableDimension="lambda:function:ProvisionedConcurrency"), {"t10.scalable_target", "t10.scaling_policy"}),
-    "t10.scaling_policy": (lambda a: a.aas.delete_scaling_policy(
-        PolicyName="target-tracking-policy", ServiceNamespace="lambda", ResourceId=f"function:layer-consumer-{SID}:PROD",
-        ScalableDimension="lambda:function:ProvisionedConcurrency"), {"t10.scaling_policy"}),
+    "t9.prod": (
+        lambda a: a.lam.update_alias(
+            FunctionName=f"layer-consumer-{SID}",
+            Name="PROD",
+            FunctionVersion="$LATEST",
+            RoutingConfig={"AdditionalVersionWeights": {}},
+        ),
+        {"t9.prod", "t9.canary"},
+    ),
+    "t9.staging": (
+        lambda a: a.lam.update_alias(FunctionName=f"layer-consumer-{SID}", Name="STAGING", FunctionVersion="1"),
+        {"t9.staging"},
+    ),
+    "t9.canary": (
+        lambda a: a.lam.update_alias(
+            FunctionName=f"layer-consumer-{SID}", Name="PROD", RoutingConfig={"AdditionalVersionWeights": {}}
+        ),
+        {"t9.canary"},
+    ),
+    "t10.provisioned": (
+        lambda a: a.lam.delete_provisioned_concurrency_config(FunctionName=f"layer-consumer-{SID}", Qualifier="PROD"),
+        {"t10.provisioned"},
+    ),
+    "t10.scalable_target": (
+        lambda a: a.aas.deregister_scalable_target(
+            ServiceNamespace="lambda",
+            ResourceId=f"function:layer-consumer-{SID}:PROD",
+            ScalableDimension="lambda:function:ProvisionedConcurrency",
+        ),
+        {"t10.scalable_target", "t10.scaling_policy"},
+    ),
+    "t10.scaling_policy": (
+        lambda a: a.aas.delete_scaling_policy(
+            PolicyName="target-tracking-policy",
+            ServiceNamespace="lambda",
+            ResourceId=f"function:layer-consumer-{SID}:PROD",
+            ScalableDimension="lambda:function:ProvisionedConcurrency",
+        ),
+        {"t10.scaling_policy"},
+    ),
     "t11.cross_account": (_invoke_only_by_self, {"t11.cross_account"}),
-    "t11.not_public": (lambda a: a.lam.add_permission(FunctionName=f"layer-consumer-{SID}", StatementId="Public",
-                                                      Action="lambda:InvokeFunction", Principal="*"),
-                       {"t11.not_public"}),
+    "t11.not_public": (
+        lambda a: a.lam.add_permission(
+            FunctionName=f"layer-consumer-{SID}", StatementId="Public", Action="lambda:InvokeFunction", Principal="*"
+        ),
+        {"t11.not_public"},
+    ),
     "t12.count": (_errors_and_throttles_in_one_alarm, {"t12.count"}),
     "t12.errors": (lambda a: a.alarm("HighErrorRate", "Invocations"), {"t12.errors"}),
     "t12.duration": (lambda a: a.alarm("HighDuration", "ConcurrentExecutions"), {"t12.duration"}),

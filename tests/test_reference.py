@@ -36,8 +36,20 @@ def test_json_report_has_the_contract_shape(aws: None, lambda_medium: Assessment
     reference.deploy("s1", REGION)
     report, _ = grade_in_process(lambda_medium, "s1")
     data = json.loads(json.dumps(report.to_dict()))
-    for key in ("schema_version", "assessment", "student_id", "account_id", "region", "graded_at", "duration_s",
-                "score", "pass_mark", "passed", "complete", "tasks"):
+    for key in (
+        "schema_version",
+        "assessment",
+        "student_id",
+        "account_id",
+        "region",
+        "graded_at",
+        "duration_s",
+        "score",
+        "pass_mark",
+        "passed",
+        "complete",
+        "tasks",
+    ):
         assert key in data
     assert data["schema_version"] == 1
     assert data["assessment"] == "lambda_medium"

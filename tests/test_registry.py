@@ -13,21 +13,56 @@ from tests.conftest import ROOT
 
 # Every check id of lambda_medium_rubric.md with its points: the product's contract.
 RUBRIC = {
-    "t1.layer_exists": 5, "t1.runtime": 4, "t1.description": 1,
-    "t2.function_exists": 3, "t2.runtime": 1, "t2.memory": 2, "t2.uses_layer": 4,
-    "t3.function_exists": 2, "t3.memory": 1, "t3.in_vpc": 2, "t3.multi_az": 2, "t3.security_group": 2,
+    "t1.layer_exists": 5,
+    "t1.runtime": 4,
+    "t1.description": 1,
+    "t2.function_exists": 3,
+    "t2.runtime": 1,
+    "t2.memory": 2,
+    "t2.uses_layer": 4,
+    "t3.function_exists": 2,
+    "t3.memory": 1,
+    "t3.in_vpc": 2,
+    "t3.multi_az": 2,
+    "t3.security_group": 2,
     "t3.env_vars": 1,
-    "t4.function_exists": 1, "t4.memory": 1, "t4.max_event_age": 1, "t4.retry_attempts": 1, "t4.on_success": 2,
-    "t4.on_failure": 2, "t4.queues": 2,
-    "t5.queue": 2, "t5.queue_settings": 1, "t5.function_exists": 1, "t5.memory": 1, "t5.mapping": 2,
-    "t5.batching": 1, "t5.partial_failures": 2,
-    "t6.queue": 2, "t6.retention": 1, "t6.attached": 3, "t6.processor": 2, "t6.processor_trigger": 2,
-    "t7.function_exists": 3, "t7.reserved": 5, "t7.timeout": 2,
-    "t8.layer": 6, "t8.role_policy": 4,
-    "t9.version": 2, "t9.prod": 3, "t9.staging": 3, "t9.canary": 2,
-    "t10.provisioned": 4, "t10.scalable_target": 3, "t10.scaling_policy": 3,
-    "t11.cross_account": 8, "t11.not_public": 2,
-    "t12.count": 4, "t12.errors": 2, "t12.duration": 2, "t12.throttles": 2,
+    "t4.function_exists": 1,
+    "t4.memory": 1,
+    "t4.max_event_age": 1,
+    "t4.retry_attempts": 1,
+    "t4.on_success": 2,
+    "t4.on_failure": 2,
+    "t4.queues": 2,
+    "t5.queue": 2,
+    "t5.queue_settings": 1,
+    "t5.function_exists": 1,
+    "t5.memory": 1,
+    "t5.mapping": 2,
+    "t5.batching": 1,
+    "t5.partial_failures": 2,
+    "t6.queue": 2,
+    "t6.retention": 1,
+    "t6.attached": 3,
+    "t6.processor": 2,
+    "t6.processor_trigger": 2,
+    "t7.function_exists": 3,
+    "t7.reserved": 5,
+    "t7.timeout": 2,
+    "t8.layer": 6,
+    "t8.role_policy": 4,
+    "t9.version": 2,
+    "t9.prod": 3,
+    "t9.staging": 3,
+    "t9.canary": 2,
+    "t10.provisioned": 4,
+    "t10.scalable_target": 3,
+    "t10.scaling_policy": 3,
+    "t11.cross_account": 8,
+    "t11.not_public": 2,
+    "t12.count": 4,
+    "t12.errors": 2,
+    "t12.duration": 2,
+    "t12.throttles": 2,
 }
 
 
@@ -56,7 +91,7 @@ def _module(name: str, number: int, *ids: str) -> types.ModuleType:
 
 
 def test_a_duplicate_check_id_is_refused() -> None:
-    with pytest.raises(RegistryError, match="duplicate check id 't1.a'"):
+    with pytest.raises(RegistryError, match=r"duplicate check id 't1\.a'"):
         assessment("x", "x", "README.md", [_module("one", 1, "t1.a"), _module("two", 2, "t1.a")])
 
 

@@ -48,8 +48,10 @@ def retention(s: Student, prefix: str, seconds: int) -> Verdict:
     got = attrs.get("MessageRetentionPeriod")
     if got == str(seconds):
         return passed(f"{s.name(prefix)} MessageRetentionPeriod {got}")
-    return failed(f"{s.name(prefix)} MessageRetentionPeriod {got} (want {seconds})",
-                  set_queue_attributes(url, f"MessageRetentionPeriod={seconds}"))
+    return failed(
+        f"{s.name(prefix)} MessageRetentionPeriod {got} (want {seconds})",
+        set_queue_attributes(url, f"MessageRetentionPeriod={seconds}"),
+    )
 
 
 def sqs_trigger(s: Student, queue_prefix: str, function_prefix: str) -> tuple[Verdict, list[dict[str, object]]]:
@@ -58,12 +60,13 @@ def sqs_trigger(s: Student, queue_prefix: str, function_prefix: str) -> tuple[Ve
     queue_arn = s.queue_arn(queue_prefix)
     mappings = s.mappings(queue_arn, fn["FunctionArn"])
     live = [m for m in mappings if m.get("State") in ("Enabled", "Enabling")]
-    fix = (f"aws lambda create-event-source-mapping --function-name {fn['FunctionName']} "
-           f"--event-source-arn {queue_arn}")
+    fix = f"aws lambda create-event-source-mapping --function-name {fn['FunctionName']} --event-source-arn {queue_arn}"
     if live:
         return passed(f"mapping {live[0].get('UUID')} from {s.name(queue_prefix)}, {live[0].get('State')}"), live
     if mappings:
         m = mappings[0]
-        return failed(f"mapping {m.get('UUID')} is {m.get('State')} (want Enabled)",
-                      f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} --enabled"), []
+        return failed(
+            f"mapping {m.get('UUID')} is {m.get('State')} (want Enabled)",
+            f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} --enabled",
+        ), []
     return failed(f"no event source mapping from {s.name(queue_prefix)} to {fn['FunctionName']}", fix), []

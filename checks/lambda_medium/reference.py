@@ -30,14 +30,27 @@ LAMBDA_TRUST = {
 ROLE_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": "arn:aws:logs:*:*:*"},
-        {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*",
-         "Condition": {"StringEquals": {"cloudwatch:namespace": "LambdaInsights"}}},
-        {"Effect": "Allow", "Action": ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
-                                       "ec2:DeleteNetworkInterface"], "Resource": "*"},
-        {"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-         "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": "arn:aws:logs:*:*:*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"cloudwatch:namespace": "LambdaInsights"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface"],
+            "Resource": "*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+            "Resource": "*",
+        },
     ],
 }
 
@@ -50,8 +63,16 @@ def zipped(files: dict[str, str]) -> bytes:
     return buf.getvalue()
 
 
-HANDLER = "import json\n\ndef lambda_handler(event, context):\n    return {'statusCode': 200, 'body': json.dumps(event)}\n"
-LAYER_ZIP = zipped({"python/utils.py": "def format_response(status_code, body):\n    return {'statusCode': status_code}\n"})
+HANDLER = """import json
+
+
+def lambda_handler(event, context):
+    return {"statusCode": 200, "body": json.dumps(event)}
+"""
+LAYER_UTILS = """def format_response(status_code, body):
+    return {"statusCode": status_code, "body": body}
+"""
+LAYER_ZIP = zipped({"python/utils.py": LAYER_UTILS})
 
 
 def insights_layer_arn(region: str) -> str:
@@ -71,15 +92,21 @@ def _safe(endpoint_url: str | None) -> None:
         raise RuntimeError(f"the reference solution deploys only to the local stand-in, not {endpoint_url}")
 
 
-def deploy(student_id: str, region: str = "us-east-1", *, endpoint_url: str | None = None,
-           session: boto3.Session | None = None, trusted_account: str = TRUSTED_ACCOUNT,
-           before: Callable[[str], None] | None = None) -> dict[str, Any]:
+def deploy(
+    student_id: str,
+    region: str = "us-east-1",
+    *,
+    endpoint_url: str | None = None,
+    session: boto3.Session | None = None,
+    trusted_account: str = TRUSTED_ACCOUNT,
+    before: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Build the complete, correct solution for one student. Returns the IDs it made."""
     _safe(endpoint_url)
     session = session or boto3.Session(region_name=region)
 
     def client(service: str) -> Any:
-        return session.client(service, region_name=region, endpoint_url=endpoint_url)
+        return session.client(service, region_name=region, endpoint_url=endpoint_url)  # type: ignore[call-overload]
 
     def step(name: str) -> None:
         if before:
@@ -109,24 +136,36 @@ def deploy(student_id: str, region: str = "us-east-1", *, endpoint_url: str | No
     for name, attributes in queue_attributes.items():
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arns[name] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    iam.put_role_policy(RoleName=role_name, PolicyName="send-to-destinations", PolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": sorted(arns.values())}]}))
+    iam.put_role_policy(
+        RoleName=role_name,
+        PolicyName="send-to-destinations",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": sorted(arns.values())}],
+            }
+        ),
+    )
     made["queues"] = arns
 
     # Task 1: the layer.
     step("layer")
-    layer = lam.publish_layer_version(LayerName=f"common-utils-layer-{sid}",
-                                      Description="Common utilities and dependencies",
-                                      Content={"ZipFile": LAYER_ZIP}, CompatibleRuntimes=["python3.12"])
+    layer = lam.publish_layer_version(
+        LayerName=f"common-utils-layer-{sid}",
+        Description="Common utilities and dependencies",
+        Content={"ZipFile": LAYER_ZIP},
+        CompatibleRuntimes=["python3.12"],
+    )
     made["layer"] = layer["LayerVersionArn"]
 
     # Task 3's network: a VPC, two private subnets in two zones, the security group.
     step("network")
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
-    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
-               for i, zone in enumerate(zones, start=1)]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        for i, zone in enumerate(zones, start=1)
+    ]
     sg = ec2.create_security_group(GroupName=f"lambda-sg-{sid}", Description="Lambda VPC access", VpcId=vpc)["GroupId"]
     made.update(vpc=vpc, subnets=subnets, security_group=sg)
 
@@ -140,23 +179,37 @@ def deploy(student_id: str, region: str = "us-east-1", *, endpoint_url: str | No
     # Task 2 and 8: the layer consumer, with the Insights extension too.
     function("layer-consumer", MemorySize=256, Layers=[layer["LayerVersionArn"], insights_layer_arn(region)])
     # Task 3 (errata 4: SUBNET_IDS as JSON, not shorthand).
-    function("vpc-lambda", MemorySize=512, VpcConfig={"SubnetIds": subnets, "SecurityGroupIds": [sg]},
-             Environment={"Variables": {"VPC_ID": vpc, "SUBNET_IDS": ",".join(subnets), "SECURITY_GROUP_ID": sg}})
+    function(
+        "vpc-lambda",
+        MemorySize=512,
+        VpcConfig={"SubnetIds": subnets, "SecurityGroupIds": [sg]},
+        Environment={"Variables": {"VPC_ID": vpc, "SUBNET_IDS": ",".join(subnets), "SECURITY_GROUP_ID": sg}},
+    )
     # Task 4 and 6: async processor with destinations and the DLQ.
     function("async-processor", MemorySize=256, DeadLetterConfig={"TargetArn": arns[f"lambda-dlq-{sid}"]})
     lam.put_function_event_invoke_config(
-        FunctionName=f"async-processor-{sid}", MaximumEventAgeInSeconds=21600, MaximumRetryAttempts=2,
-        DestinationConfig={"OnSuccess": {"Destination": arns[f"lambda-success-queue-{sid}"]},
-                           "OnFailure": {"Destination": arns[f"lambda-failure-queue-{sid}"]}})
+        FunctionName=f"async-processor-{sid}",
+        MaximumEventAgeInSeconds=21600,
+        MaximumRetryAttempts=2,
+        DestinationConfig={
+            "OnSuccess": {"Destination": arns[f"lambda-success-queue-{sid}"]},
+            "OnFailure": {"Destination": arns[f"lambda-failure-queue-{sid}"]},
+        },
+    )
     # Task 5: the SQS consumer and its trigger.
     function("sqs-consumer", MemorySize=256)
-    lam.create_event_source_mapping(EventSourceArn=arns[f"task-queue-{sid}"], FunctionName=f"sqs-consumer-{sid}",
-                                    BatchSize=10, MaximumBatchingWindowInSeconds=5,
-                                    FunctionResponseTypes=["ReportBatchItemFailures"])
+    lam.create_event_source_mapping(
+        EventSourceArn=arns[f"task-queue-{sid}"],
+        FunctionName=f"sqs-consumer-{sid}",
+        BatchSize=10,
+        MaximumBatchingWindowInSeconds=5,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
     # Task 6: the DLQ processor and its trigger.
     function("dlq-processor")
-    lam.create_event_source_mapping(EventSourceArn=arns[f"lambda-dlq-{sid}"], FunctionName=f"dlq-processor-{sid}",
-                                    BatchSize=10)
+    lam.create_event_source_mapping(
+        EventSourceArn=arns[f"lambda-dlq-{sid}"], FunctionName=f"dlq-processor-{sid}", BatchSize=10
+    )
     # Task 7 (errata 3: a timeout above the 10 s sleep).
     function("rate-limited-function", Timeout=15)
     step("reserved")
@@ -170,38 +223,62 @@ def deploy(student_id: str, region: str = "us-east-1", *, endpoint_url: str | No
     lam.create_alias(FunctionName=consumer, Name="STAGING", FunctionVersion="$LATEST")
     lam.update_function_configuration(FunctionName=consumer, Description="canary")
     lam.publish_version(FunctionName=consumer, Description="Canary version")
-    lam.update_alias(FunctionName=consumer, Name="PROD", FunctionVersion="1",
-                     RoutingConfig={"AdditionalVersionWeights": {"2": 0.1}})
+    lam.update_alias(
+        FunctionName=consumer, Name="PROD", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"2": 0.1}}
+    )
 
     # Task 10 (errata 1: the dimension is lambda:function:ProvisionedConcurrency).
     step("provisioned")
     lam.put_provisioned_concurrency_config(FunctionName=consumer, Qualifier="PROD", ProvisionedConcurrentExecutions=2)
     resource = f"function:{consumer}:PROD"
-    autoscaling.register_scalable_target(ServiceNamespace="lambda", ResourceId=resource,
-                                         ScalableDimension="lambda:function:ProvisionedConcurrency",
-                                         MinCapacity=2, MaxCapacity=10)
+    autoscaling.register_scalable_target(
+        ServiceNamespace="lambda",
+        ResourceId=resource,
+        ScalableDimension="lambda:function:ProvisionedConcurrency",
+        MinCapacity=2,
+        MaxCapacity=10,
+    )
     autoscaling.put_scaling_policy(
-        PolicyName="target-tracking-policy", ServiceNamespace="lambda", ResourceId=resource,
-        ScalableDimension="lambda:function:ProvisionedConcurrency", PolicyType="TargetTrackingScaling",
+        PolicyName="target-tracking-policy",
+        ServiceNamespace="lambda",
+        ResourceId=resource,
+        ScalableDimension="lambda:function:ProvisionedConcurrency",
+        PolicyType="TargetTrackingScaling",
         TargetTrackingScalingPolicyConfiguration={
             "TargetValue": 0.7,
-            "PredefinedMetricSpecification": {"PredefinedMetricType": "LambdaProvisionedConcurrencyUtilization"}})
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "LambdaProvisionedConcurrencyUtilization"},
+        },
+    )
 
     # Task 11.
     step("permission")
-    lam.add_permission(FunctionName=consumer, StatementId="AllowCrossAccountInvoke",
-                       Action="lambda:InvokeFunction", Principal=trusted_account)
+    lam.add_permission(
+        FunctionName=consumer,
+        StatementId="AllowCrossAccountInvoke",
+        Action="lambda:InvokeFunction",
+        Principal=trusted_account,
+    )
 
     # Task 12 (errata 7: "error rate > 5%" is more than 5 errors in 5 minutes).
     step("alarms")
-    alarms = [("HighErrorRate", "Errors", "Sum", 5, "GreaterThanThreshold", 2),
-              ("HighDuration", "Duration", "Average", 25000, "GreaterThanThreshold", 2),
-              ("Throttles", "Throttles", "Sum", 1, "GreaterThanOrEqualToThreshold", 1)]
+    alarms = [
+        ("HighErrorRate", "Errors", "Sum", 5, "GreaterThanThreshold", 2),
+        ("HighDuration", "Duration", "Average", 25000, "GreaterThanThreshold", 2),
+        ("Throttles", "Throttles", "Sum", 1, "GreaterThanOrEqualToThreshold", 1),
+    ]
     for label, metric, statistic, threshold, operator, periods in alarms:
         cloudwatch.put_metric_alarm(
-            AlarmName=f"Lambda-{label}-{sid}", MetricName=metric, Namespace="AWS/Lambda", Statistic=statistic,
-            Period=300, EvaluationPeriods=periods, Threshold=threshold, ComparisonOperator=operator,
-            Dimensions=[{"Name": "FunctionName", "Value": consumer}], TreatMissingData="notBreaching")
+            AlarmName=f"Lambda-{label}-{sid}",
+            MetricName=metric,
+            Namespace="AWS/Lambda",
+            Statistic=statistic,
+            Period=300,
+            EvaluationPeriods=periods,
+            Threshold=threshold,
+            ComparisonOperator=operator,
+            Dimensions=[{"Name": "FunctionName", "Value": consumer}],
+            TreatMissingData="notBreaching",
+        )
     return made
 
 
@@ -220,9 +297,13 @@ def deploy_demo(student_id: str, region: str, *, session: boto3.Session) -> None
     lam.update_function_configuration(FunctionName=f"layer-consumer-{student_id}", MemorySize=128)
     lam.update_function_configuration(FunctionName=f"rate-limited-function-{student_id}", Timeout=3)
     session.client("application-autoscaling", region_name=region).put_scaling_policy(
-        PolicyName="target-tracking-policy", ServiceNamespace="lambda",
+        PolicyName="target-tracking-policy",
+        ServiceNamespace="lambda",
         ResourceId=f"function:layer-consumer-{student_id}:PROD",
-        ScalableDimension="lambda:function:ProvisionedConcurrency", PolicyType="TargetTrackingScaling",
+        ScalableDimension="lambda:function:ProvisionedConcurrency",
+        PolicyType="TargetTrackingScaling",
         TargetTrackingScalingPolicyConfiguration={
             "TargetValue": 70.0,
-            "PredefinedMetricSpecification": {"PredefinedMetricType": "LambdaProvisionedConcurrencyUtilization"}})
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "LambdaProvisionedConcurrencyUtilization"},
+        },
+    )

@@ -11,9 +11,11 @@ TASK = TaskInfo(1, "Lambda layer", "Task 1: Create Lambda Layer for Shared Depen
 
 
 def _publish(s: Student) -> str:
-    return (f"aws lambda publish-layer-version --layer-name {s.name(LAYER)} "
-            f'--description "Common utilities and dependencies" --zip-file fileb://layer.zip '
-            f"--compatible-runtimes {RUNTIME}")
+    return (
+        f"aws lambda publish-layer-version --layer-name {s.name(LAYER)} "
+        f'--description "Common utilities and dependencies" --zip-file fileb://layer.zip '
+        f"--compatible-runtimes {RUNTIME}"
+    )
 
 
 def _latest(s: Student) -> dict[str, object]:

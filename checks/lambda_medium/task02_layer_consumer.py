@@ -35,7 +35,9 @@ def uses_layer(s: Student) -> Verdict:
         return passed(f"uses {mine[0]}")
     latest = (s.account.layers().get(s.name(LAYER)) or {}).get("LatestMatchingVersion") or {}
     arn = latest.get("LayerVersionArn", f"arn:aws:lambda:{s.region}:{s.account_id}:layer:{s.name(LAYER)}:1")
-    keep = " ".join(arns + [arn])
+    keep = " ".join([*arns, arn])
     found = ", ".join(arns) if arns else "no layers"
-    return failed(f"{fn['FunctionName']} has {found} (want a version of {s.name(LAYER)} of account {s.account_id})",
-                  update_config(fn["FunctionName"], f"--layers {keep}"))
+    return failed(
+        f"{fn['FunctionName']} has {found} (want a version of {s.name(LAYER)} of account {s.account_id})",
+        update_config(fn["FunctionName"], f"--layers {keep}"),
+    )

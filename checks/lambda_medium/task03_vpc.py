@@ -55,9 +55,14 @@ def multi_az(s: Student) -> Verdict:
     zones = sorted({sub["AvailabilityZone"] for sub in subnets.values()})
     if len(zones) >= 2:
         return passed(f"subnets in {', '.join(zones)}")
-    return failed(f"subnets span {len(zones)} Availability Zone(s) {zones} (want at least 2)",
-                  update_config(fn["FunctionName"], "--vpc-config SubnetIds=<subnet-in-az-a>,<subnet-in-az-b>,"
-                                f"SecurityGroupIds={','.join(vpc.get('SecurityGroupIds') or ['<sg-id>'])}"))
+    return failed(
+        f"subnets span {len(zones)} Availability Zone(s) {zones} (want at least 2)",
+        update_config(
+            fn["FunctionName"],
+            "--vpc-config SubnetIds=<subnet-in-az-a>,<subnet-in-az-b>,"
+            f"SecurityGroupIds={','.join(vpc.get('SecurityGroupIds') or ['<sg-id>'])}",
+        ),
+    )
 
 
 @check("t3.security_group", 2, "Security group lambda-sg-<id> attached")
@@ -67,9 +72,13 @@ def security_group(s: Student) -> Verdict:
     names = sorted(g.get("GroupName", "") for g in groups.values())
     if s.name(SECURITY_GROUP) in names:
         return passed(f"security group {s.name(SECURITY_GROUP)} attached")
-    return failed(f"attached groups {names or 'none'} (want {s.name(SECURITY_GROUP)})",
-                  update_config(fn["FunctionName"], f"--vpc-config SubnetIds={','.join(vpc['SubnetIds'])},"
-                                f"SecurityGroupIds=<id of {s.name(SECURITY_GROUP)}>"))
+    return failed(
+        f"attached groups {names or 'none'} (want {s.name(SECURITY_GROUP)})",
+        update_config(
+            fn["FunctionName"],
+            f"--vpc-config SubnetIds={','.join(vpc['SubnetIds'])},SecurityGroupIds=<id of {s.name(SECURITY_GROUP)}>",
+        ),
+    )
 
 
 @check("t3.env_vars", 1, "VPC_ID, SUBNET_IDS and SECURITY_GROUP_ID describe the VPC config")
@@ -87,10 +96,15 @@ def env_vars(s: Student) -> Verdict:
         wrong.append(f"SECURITY_GROUP_ID {env.get('SECURITY_GROUP_ID')!r} (want one of {groups})")
     if not wrong:
         return passed("VPC_ID, SUBNET_IDS and SECURITY_GROUP_ID match the VPC configuration")
-    variables = {**env, "VPC_ID": vpc["VpcId"], "SUBNET_IDS": ",".join(vpc["SubnetIds"]),
-                 "SECURITY_GROUP_ID": groups[0] if groups else "<sg-id>"}
-    return failed("; ".join(wrong),
-                  update_config(fn["FunctionName"], f"--environment '{json.dumps({'Variables': variables})}'"))
+    variables = {
+        **env,
+        "VPC_ID": vpc["VpcId"],
+        "SUBNET_IDS": ",".join(vpc["SubnetIds"]),
+        "SECURITY_GROUP_ID": groups[0] if groups else "<sg-id>",
+    }
+    return failed(
+        "; ".join(wrong), update_config(fn["FunctionName"], f"--environment '{json.dumps({'Variables': variables})}'")
+    )
 
 
 @note
@@ -103,12 +117,16 @@ def public_subnets(s: Student) -> str | None:
     for subnet in vpc["SubnetIds"]:
         table = next((t for t in tables if any(a.get("SubnetId") == subnet for a in t.get("Associations", []))), main)
         routes = (table or {}).get("Routes", [])
-        if any(r.get("DestinationCidrBlock") == "0.0.0.0/0" and str(r.get("GatewayId", "")).startswith("igw-")
-               for r in routes):
+        if any(
+            r.get("DestinationCidrBlock") == "0.0.0.0/0" and str(r.get("GatewayId", "")).startswith("igw-")
+            for r in routes
+        ):
             public.append(subnet)
     if public:
-        return (f"subnets {', '.join(public)} route 0.0.0.0/0 to an internet gateway: they are public, "
-                "and a Lambda function in them still has no internet access (use private subnets and a NAT gateway)")
+        return (
+            f"subnets {', '.join(public)} route 0.0.0.0/0 to an internet gateway: they are public, "
+            "and a Lambda function in them still has no internet access (use private subnets and a NAT gateway)"
+        )
     return None
 
 
@@ -123,6 +141,8 @@ def eni_permissions(s: Student) -> str | None:
     lacking = [a for a in ENI_ACTIONS if not iam.allows(documents, a)]
     if not lacking:
         return None
-    return (f"role {role} lacks {', '.join(lacking)}: attach AWSLambdaVPCAccessExecutionRole "
-            f"(aws iam attach-role-policy --role-name {role} "
-            "--policy-arn arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole)")
+    return (
+        f"role {role} lacks {', '.join(lacking)}: attach AWSLambdaVPCAccessExecutionRole "
+        f"(aws iam attach-role-policy --role-name {role} "
+        "--policy-arn arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole)"
+    )

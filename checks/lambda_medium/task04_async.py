@@ -1,4 +1,7 @@
-"""Task 4 — async invocation with destinations (README_lambda_medium.md, "Task 4: Implement Async Invocation with Destinations")."""
+"""Task 4 — async invocation with destinations.
+
+README_lambda_medium.md, "Task 4: Implement Async Invocation with Destinations".
+"""
 
 from __future__ import annotations
 
@@ -43,8 +46,10 @@ def _destination(s: Student, which: str, queue_prefix: str) -> Verdict:
     want = s.queue_arn(queue_prefix)
     if got == want:
         return passed(f"{which} destination is {s.name(queue_prefix)}")
-    return failed(f"{which} destination {got or 'not set'} (want {want})",
-                  _put_config(s, f"--destination-config '{json.dumps({which: {'Destination': want}})}'"))
+    return failed(
+        f"{which} destination {got or 'not set'} (want {want})",
+        _put_config(s, f"--destination-config '{json.dumps({which: {'Destination': want}})}'"),
+    )
 
 
 @check("t4.function_exists", 1, "Function async-processor-<id> exists")
@@ -104,5 +109,7 @@ def send_permission(s: Student) -> str | None:
             lacking.append(s.name(prefix))
     if not lacking:
         return None
-    return (f"role {role} may not sqs:SendMessage to {', '.join(lacking)}: destinations and the DLQ stay empty "
-            f"until it can (see README_lambda_medium.md, errata)")
+    return (
+        f"role {role} may not sqs:SendMessage to {', '.join(lacking)}: destinations and the DLQ stay empty "
+        f"until it can (see README_lambda_medium.md, errata)"
+    )

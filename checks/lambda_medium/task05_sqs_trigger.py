@@ -45,8 +45,10 @@ def queue_settings(s: Student) -> Verdict:
     wrong = {k: attributes.get(k) for k, v in QUEUE_ATTRIBUTES.items() if attributes.get(k) != v}
     if not wrong:
         return passed("VisibilityTimeout 300, MessageRetentionPeriod 345600")
-    return failed("; ".join(f"{k} {v} (want {QUEUE_ATTRIBUTES[k]})" for k, v in wrong.items()),
-                  set_queue_attributes(url, ",".join(f"{k}={QUEUE_ATTRIBUTES[k]}" for k in wrong)))
+    return failed(
+        "; ".join(f"{k} {v} (want {QUEUE_ATTRIBUTES[k]})" for k, v in wrong.items()),
+        set_queue_attributes(url, ",".join(f"{k}={QUEUE_ATTRIBUTES[k]}" for k in wrong)),
+    )
 
 
 @check("t5.function_exists", 1, "Function sqs-consumer-<id> exists")
@@ -70,9 +72,11 @@ def batching(s: Student) -> Verdict:
     size, window = m.get("BatchSize"), m.get("MaximumBatchingWindowInSeconds")
     if size == 10 and window == 5:
         return passed("BatchSize 10, MaximumBatchingWindowInSeconds 5")
-    return failed(f"BatchSize {size} (want 10), MaximumBatchingWindowInSeconds {window} (want 5)",
-                  f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} --batch-size 10 "
-                  "--maximum-batching-window-in-seconds 5")
+    return failed(
+        f"BatchSize {size} (want 10), MaximumBatchingWindowInSeconds {window} (want 5)",
+        f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} --batch-size 10 "
+        "--maximum-batching-window-in-seconds 5",
+    )
 
 
 @check("t5.partial_failures", 2, "Reports batch item failures")
@@ -81,6 +85,8 @@ def partial_failures(s: Student) -> Verdict:
     types = list(m.get("FunctionResponseTypes") or [])  # type: ignore[call-overload]
     if "ReportBatchItemFailures" in types:
         return passed("FunctionResponseTypes include ReportBatchItemFailures")
-    return failed(f"FunctionResponseTypes {types or 'none'} (want ReportBatchItemFailures)",
-                  f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} "
-                  "--function-response-types ReportBatchItemFailures")
+    return failed(
+        f"FunctionResponseTypes {types or 'none'} (want ReportBatchItemFailures)",
+        f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} "
+        "--function-response-types ReportBatchItemFailures",
+    )

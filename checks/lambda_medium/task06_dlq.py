@@ -36,8 +36,10 @@ def attached(s: Student) -> Verdict:
     got = (fn.get("DeadLetterConfig") or {}).get("TargetArn")
     if got == want:
         return passed(f"DeadLetterConfig.TargetArn is {s.name(DLQ)}")
-    return failed(f"DeadLetterConfig.TargetArn {got or 'not set'} (want {want})",
-                  update_config(fn["FunctionName"], f"--dead-letter-config TargetArn={want}"))
+    return failed(
+        f"DeadLetterConfig.TargetArn {got or 'not set'} (want {want})",
+        update_config(fn["FunctionName"], f"--dead-letter-config TargetArn={want}"),
+    )
 
 
 @check("t6.processor", 2, "Function dlq-processor-<id> exists")

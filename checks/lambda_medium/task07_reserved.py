@@ -24,8 +24,10 @@ def reserved(s: Student) -> Verdict:
     why = s.concurrency_blocked(5, already=got or 0)
     if why:
         return blocked(why)
-    return failed(f"ReservedConcurrentExecutions {got if got is not None else 'not set'} (want 5)",
-                  f"aws lambda put-function-concurrency --function-name {name} --reserved-concurrent-executions 5")
+    return failed(
+        f"ReservedConcurrentExecutions {got if got is not None else 'not set'} (want 5)",
+        f"aws lambda put-function-concurrency --function-name {name} --reserved-concurrent-executions 5",
+    )
 
 
 @check("t7.timeout", 2, "Timeout above 10 s (the handler sleeps 10 s)")
@@ -34,5 +36,7 @@ def timeout(s: Student) -> Verdict:
     got = int(fn.get("Timeout") or 3)
     if got > 10:
         return passed(f"Timeout {got} s")
-    return failed(f"Timeout {got} s (want more than 10: every call sleeps 10 s)",
-                  update_config(fn["FunctionName"], "--timeout 15"))
+    return failed(
+        f"Timeout {got} s (want more than 10: every call sleeps 10 s)",
+        update_config(fn["FunctionName"], "--timeout 15"),
+    )

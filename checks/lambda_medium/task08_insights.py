@@ -32,9 +32,22 @@ PUBLISHERS = {
     "me-south-1": "285320876703",
 }
 DEFAULT_REGIONS = {
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ap-south-1", "ap-northeast-1", "ap-northeast-2",
-    "ap-southeast-1", "ap-southeast-2", "ca-central-1", "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
-    "eu-north-1", "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ap-south-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ca-central-1",
+    "eu-central-1",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-north-1",
+    "sa-east-1",
 }
 
 
@@ -64,8 +77,11 @@ def insights_functions(s: Student) -> list[dict[str, Any]]:
 
 def _layer_fix(s: Student) -> str:
     account = publisher(s.region) or DEFAULT_PUBLISHER
-    return update_config(s.name(LAYER_CONSUMER), f"--layers <layers it has> arn:aws:lambda:{s.region}:{account}"
-                         ":layer:LambdaInsightsExtension:<version for your region>")
+    return update_config(
+        s.name(LAYER_CONSUMER),
+        f"--layers <layers it has> arn:aws:lambda:{s.region}:{account}"
+        ":layer:LambdaInsightsExtension:<version for your region>",
+    )
 
 
 @check("t8.layer", 6, "A function has AWS's Lambda Insights extension layer")
@@ -73,8 +89,11 @@ def layer(s: Student) -> Verdict:
     found = insights_functions(s)
     if found:
         return passed(f"{found[0]['FunctionName']} has the Lambda Insights extension")
-    return failed(f"none of your functions has AWS's LambdaInsightsExtension layer "
-                  f"(publisher account {publisher(s.region) or 'for ' + s.region})", _layer_fix(s))
+    return failed(
+        f"none of your functions has AWS's LambdaInsightsExtension layer "
+        f"(publisher account {publisher(s.region) or 'for ' + s.region})",
+        _layer_fix(s),
+    )
 
 
 def _role_ok(s: Student, role: str) -> bool:
@@ -91,9 +110,10 @@ def role_policy(s: Student) -> Verdict:
     if not found:
         raise Missing("function with the Lambda Insights layer", _layer_fix(s))
     roles = [str(fn.get("Role", "")).rsplit("/", 1)[-1] for fn in found]
-    for fn, role in zip(found, roles):
+    for fn, role in zip(found, roles, strict=True):
         if _role_ok(s, role):
             return passed(f"role {role} of {fn['FunctionName']} may write Insights logs")
-    return failed(f"role {roles[0]} has neither {INSIGHTS_POLICY} nor logs:CreateLogStream and logs:PutLogEvents",
-                  f"aws iam attach-role-policy --role-name {roles[0]} "
-                  f"--policy-arn arn:aws:iam::aws:policy/{INSIGHTS_POLICY}")
+    return failed(
+        f"role {roles[0]} has neither {INSIGHTS_POLICY} nor logs:CreateLogStream and logs:PutLogEvents",
+        f"aws iam attach-role-policy --role-name {roles[0]} --policy-arn arn:aws:iam::aws:policy/{INSIGHTS_POLICY}",
+    )

@@ -23,8 +23,10 @@ def alias(s: Student, which: str) -> dict[str, Any] | None:
 
 
 def _alias_fix(s: Student, which: str, version: str) -> str:
-    return (f"aws lambda create-alias --function-name {s.name(LAYER_CONSUMER)} --name {which} "
-            f"--function-version '{version}'   # or update-alias if it exists")
+    return (
+        f"aws lambda create-alias --function-name {s.name(LAYER_CONSUMER)} --name {which} "
+        f"--function-version '{version}'   # or update-alias if it exists"
+    )
 
 
 @check("t9.version", 2, "At least one published version")
@@ -32,8 +34,9 @@ def version(s: Student) -> Verdict:
     versions = published(s)
     if versions:
         return passed(f"published versions {', '.join(versions)}")
-    return failed("no published version (only $LATEST)",
-                  f"aws lambda publish-version --function-name {s.name(LAYER_CONSUMER)}")
+    return failed(
+        "no published version (only $LATEST)", f"aws lambda publish-version --function-name {s.name(LAYER_CONSUMER)}"
+    )
 
 
 @check("t9.prod", 3, "Alias PROD points to a published version")
@@ -65,12 +68,17 @@ def canary(s: Student) -> Verdict:
         raise Missing(f"alias PROD of {s.name(LAYER_CONSUMER)}", _alias_fix(s, "PROD", "1"))
     weights = (found.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
     versions = published(s)
-    good = [v for v, w in weights.items()
-            if v != found.get("FunctionVersion") and v in versions and abs(float(w) - 0.1) < 1e-9]
+    good = [
+        v
+        for v, w in weights.items()
+        if v != found.get("FunctionVersion") and v in versions and abs(float(w) - 0.1) < 1e-9
+    ]
     if good:
         return passed(f"PROD sends 0.1 to version {good[0]}")
     other = next((v for v in reversed(versions) if v != found.get("FunctionVersion")), "2")
-    return failed(f"AdditionalVersionWeights {weights or 'none'} (want 0.1 to another published version)",
-                  f"aws lambda update-alias --function-name {s.name(LAYER_CONSUMER)} --name PROD "
-                  f"--routing-config AdditionalVersionWeights={{{other}=0.1}}"
-                  + ("" if len(versions) > 1 else "   # publish version 2 first"))
+    return failed(
+        f"AdditionalVersionWeights {weights or 'none'} (want 0.1 to another published version)",
+        f"aws lambda update-alias --function-name {s.name(LAYER_CONSUMER)} --name PROD "
+        f"--routing-config AdditionalVersionWeights={{{other}=0.1}}"
+        + ("" if len(versions) > 1 else "   # publish version 2 first"),
+    )

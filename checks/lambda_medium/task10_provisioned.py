@@ -1,4 +1,7 @@
-"""Task 10 — provisioned concurrency and auto scaling (README_lambda_medium.md, "Task 10: Configure Auto Scaling with Provisioned Concurrency")."""
+"""Task 10 — provisioned concurrency and auto scaling.
+
+README_lambda_medium.md, "Task 10: Configure Auto Scaling with Provisioned Concurrency".
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ from checks.lambda_medium.common import LAYER_CONSUMER
 from checks.model import Verdict, blocked, failed, passed
 from checks.registry import TaskInfo, check
 
-TASK = TaskInfo(10, "Provisioned concurrency and auto scaling",
-                "Task 10: Configure Auto Scaling with Provisioned Concurrency")
+TASK = TaskInfo(
+    10, "Provisioned concurrency and auto scaling", "Task 10: Configure Auto Scaling with Provisioned Concurrency"
+)
 
 DIMENSION = "lambda:function:ProvisionedConcurrency"
 METRIC = "LambdaProvisionedConcurrencyUtilization"
@@ -22,16 +26,19 @@ def _resource(s: Student) -> str:
 
 
 def _prod(s: Student) -> str:
-    name = s.function(LAYER_CONSUMER)["FunctionName"]
+    name = str(s.function(LAYER_CONSUMER)["FunctionName"])
     if "PROD" not in s.account.aliases(name):
-        raise Missing(f"alias PROD of {name}",
-                      f"aws lambda create-alias --function-name {name} --name PROD --function-version 1")
+        raise Missing(
+            f"alias PROD of {name}", f"aws lambda create-alias --function-name {name} --name PROD --function-version 1"
+        )
     return name
 
 
 def _register(s: Student) -> str:
-    return (f"aws application-autoscaling register-scalable-target --service-namespace lambda "
-            f"--resource-id {_resource(s)} --scalable-dimension {DIMENSION} --min-capacity 2 --max-capacity 10")
+    return (
+        f"aws application-autoscaling register-scalable-target --service-namespace lambda "
+        f"--resource-id {_resource(s)} --scalable-dimension {DIMENSION} --min-capacity 2 --max-capacity 10"
+    )
 
 
 def _target(s: Student) -> dict[str, Any]:
@@ -45,8 +52,10 @@ def _target(s: Student) -> dict[str, Any]:
 def provisioned(s: Student) -> Verdict:
     name = _prod(s)
     config = s.account.provisioned_concurrency(name, "PROD")
-    fix = (f"aws lambda put-provisioned-concurrency-config --function-name {name} --qualifier PROD "
-           "--provisioned-concurrent-executions 2")
+    fix = (
+        f"aws lambda put-provisioned-concurrency-config --function-name {name} --qualifier PROD "
+        "--provisioned-concurrent-executions 2"
+    )
     requested = (config or {}).get("RequestedProvisionedConcurrentExecutions")
     status = (config or {}).get("Status")
     if requested == 2 and status in ("READY", "IN_PROGRESS"):
@@ -73,21 +82,32 @@ def scalable_target(s: Student) -> Verdict:
 @check("t10.scaling_policy", 3, "Target tracking at 0.7 provisioned-concurrency utilization")
 def scaling_policy(s: Student) -> Verdict:
     _target(s)
-    ours = [p for p in s.account.scaling_policies()
-            if p.get("ResourceId") == _resource(s) and p.get("ScalableDimension") == DIMENSION]
+    ours = [
+        p
+        for p in s.account.scaling_policies()
+        if p.get("ResourceId") == _resource(s) and p.get("ScalableDimension") == DIMENSION
+    ]
     for policy in ours:
         config = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
         metric = (config.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
-        if (policy.get("PolicyType") == "TargetTrackingScaling" and metric == METRIC
-                and abs(float(config.get("TargetValue", 0)) - 0.7) < 1e-9):
+        if (
+            policy.get("PolicyType") == "TargetTrackingScaling"
+            and metric == METRIC
+            and abs(float(config.get("TargetValue", 0)) - 0.7) < 1e-9
+        ):
             return passed(f"policy {policy.get('PolicyName')} tracks {METRIC} at 0.7")
-    found = "; ".join(
-        f"{p.get('PolicyName')}: {p.get('PolicyType')}, "
-        f"{((p.get('TargetTrackingScalingPolicyConfiguration') or {}).get('PredefinedMetricSpecification') or {}).get('PredefinedMetricType')}"
-        f" at {(p.get('TargetTrackingScalingPolicyConfiguration') or {}).get('TargetValue')}"
-        for p in ours) or "no scaling policy"
+    found = "; ".join(_describe(p) for p in ours) or "no scaling policy"
     spec = {"TargetValue": 0.7, "PredefinedMetricSpecification": {"PredefinedMetricType": METRIC}}
-    return failed(f"{found} (want TargetTrackingScaling on {METRIC} at 0.7)",
-                  f"aws application-autoscaling put-scaling-policy --service-namespace lambda "
-                  f"--resource-id {_resource(s)} --scalable-dimension {DIMENSION} --policy-name target-tracking-policy "
-                  f"--policy-type TargetTrackingScaling --target-tracking-scaling-policy-configuration '{json.dumps(spec)}'")
+    return failed(
+        f"{found} (want TargetTrackingScaling on {METRIC} at 0.7)",
+        f"aws application-autoscaling put-scaling-policy --service-namespace lambda "
+        f"--resource-id {_resource(s)} --scalable-dimension {DIMENSION} --policy-name target-tracking-policy "
+        f"--policy-type TargetTrackingScaling "
+        f"--target-tracking-scaling-policy-configuration '{json.dumps(spec)}'",
+    )
+
+
+def _describe(policy: dict[str, Any]) -> str:
+    config = policy.get("TargetTrackingScalingPolicyConfiguration") or {}
+    metric = (config.get("PredefinedMetricSpecification") or {}).get("PredefinedMetricType")
+    return f"{policy.get('PolicyName')}: {policy.get('PolicyType')}, {metric} at {config.get('TargetValue')}"

@@ -1,4 +1,7 @@
-"""Task 11 — cross-account invocation (README_lambda_medium.md, "Task 11: Implement Cross-Account Lambda Invocation")."""
+"""Task 11 — cross-account invocation.
+
+README_lambda_medium.md, "Task 11: Implement Cross-Account Lambda Invocation".
+"""
 
 from __future__ import annotations
 
@@ -27,8 +30,10 @@ def _allow_statements(s: Student) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _add_permission(s: Student) -> str:
-    return (f"aws lambda add-permission --function-name {s.name(LAYER_CONSUMER)} --statement-id "
-            "AllowCrossAccountInvoke --action lambda:InvokeFunction --principal <trusted-account-id>")
+    return (
+        f"aws lambda add-permission --function-name {s.name(LAYER_CONSUMER)} --statement-id "
+        "AllowCrossAccountInvoke --action lambda:InvokeFunction --principal <trusted-account-id>"
+    )
 
 
 @check("t11.cross_account", 8, "Another account may invoke layer-consumer-<id>")
@@ -39,8 +44,11 @@ def cross_account(s: Student) -> Verdict:
         if others:
             return passed(f"{where} lets account {others[0]} invoke it")
     if found:
-        return failed(f"invoke is allowed only to {sorted({p for _, st in found for p in iam.principals(st)})} "
-                      f"(want another AWS account's ID)", _add_permission(s))
+        return failed(
+            f"invoke is allowed only to {sorted({p for _, st in found for p in iam.principals(st)})} "
+            f"(want another AWS account's ID)",
+            _add_permission(s),
+        )
     return failed("no resource policy statement allows lambda:InvokeFunction", _add_permission(s))
 
 
@@ -49,10 +57,13 @@ def not_public(s: Student) -> Verdict:
     name = s.function(LAYER_CONSUMER)["FunctionName"]
     if s.account.function_policy(name, None) is None and not _allow_statements(s):
         raise Missing(f"resource policy of {name}", _add_permission(s))
-    public = [(where, st) for where, st in _allow_statements(s)
-              if "*" in iam.principals(st) and not st.get("Condition")]
+    public = [
+        (where, st) for where, st in _allow_statements(s) if "*" in iam.principals(st) and not st.get("Condition")
+    ]
     if not public:
         return passed("no statement lets everyone invoke it")
     where, st = public[0]
-    return failed(f"statement {st.get('Sid', '?')} on {where} lets anyone (*) invoke it with no condition",
-                  f"aws lambda remove-permission --function-name {where} --statement-id {st.get('Sid', '<sid>')}")
+    return failed(
+        f"statement {st.get('Sid', '?')} on {where} lets anyone (*) invoke it with no condition",
+        f"aws lambda remove-permission --function-name {where} --statement-id {st.get('Sid', '<sid>')}",
+    )

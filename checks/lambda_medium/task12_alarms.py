@@ -18,8 +18,13 @@ TEXT_ALARMS = {"Errors": ("Sum", 5.0), "Duration": ("Average", 25000.0), "Thrott
 def _metrics(alarm: dict[str, Any]) -> list[dict[str, Any]]:
     """The metrics an alarm watches: its own, or those of its metric-math query."""
     if alarm.get("MetricName"):
-        return [{"Namespace": alarm.get("Namespace"), "MetricName": alarm.get("MetricName"),
-                 "Dimensions": alarm.get("Dimensions") or []}]
+        return [
+            {
+                "Namespace": alarm.get("Namespace"),
+                "MetricName": alarm.get("MetricName"),
+                "Dimensions": alarm.get("Dimensions") or [],
+            }
+        ]
     return [q["MetricStat"]["Metric"] for q in alarm.get("Metrics") or [] if q.get("MetricStat")]
 
 
@@ -30,9 +35,12 @@ def alarms(s: Student) -> list[tuple[dict[str, Any], set[str]]]:
     for alarm in s.account.metric_alarms():
         if str(alarm.get("AlarmName", "")).startswith("TargetTracking-"):
             continue
-        watched = {m.get("MetricName", "") for m in _metrics(alarm)
-                   if m.get("Namespace") == "AWS/Lambda"
-                   and any(d.get("Name") == "FunctionName" and d.get("Value") in mine for d in m.get("Dimensions", []))}
+        watched = {
+            m.get("MetricName", "")
+            for m in _metrics(alarm)
+            if m.get("Namespace") == "AWS/Lambda"
+            and any(d.get("Name") == "FunctionName" and d.get("Value") in mine for d in m.get("Dimensions", []))
+        }
         if watched:
             found.append((alarm, watched))
     return found
@@ -40,10 +48,12 @@ def alarms(s: Student) -> list[tuple[dict[str, Any], set[str]]]:
 
 def _put_alarm(s: Student, metric: str) -> str:
     statistic, threshold = TEXT_ALARMS.get(metric, ("Sum", 1.0))
-    return (f"aws cloudwatch put-metric-alarm --alarm-name Lambda-{metric}-{s.id} --namespace AWS/Lambda "
-            f"--metric-name {metric} --dimensions Name=FunctionName,Value={s.name(LAYER_CONSUMER)} "
-            f"--statistic {statistic} --period 300 --evaluation-periods 2 --threshold {threshold:g} "
-            "--comparison-operator GreaterThanThreshold")
+    return (
+        f"aws cloudwatch put-metric-alarm --alarm-name Lambda-{metric}-{s.id} --namespace AWS/Lambda "
+        f"--metric-name {metric} --dimensions Name=FunctionName,Value={s.name(LAYER_CONSUMER)} "
+        f"--statistic {statistic} --period 300 --evaluation-periods 2 --threshold {threshold:g} "
+        "--comparison-operator GreaterThanThreshold"
+    )
 
 
 def _watches(s: Student, metric: str) -> Verdict:
@@ -83,8 +93,13 @@ def thresholds(s: Student) -> str | None:
     for alarm, watched in alarms(s):
         for metric in watched & set(TEXT_ALARMS):
             statistic, threshold = TEXT_ALARMS[metric]
-            if alarm.get("MetricName") and (alarm.get("Statistic") != statistic
-                                            or float(alarm.get("Threshold", -1)) != threshold):
-                differ.append(f"{alarm['AlarmName']} ({alarm.get('Statistic')} {alarm.get('Threshold')}; "
-                              f"the text uses {statistic} {threshold:g})")
-    return ("alarm settings differ from the text, which is fine for the score: " + "; ".join(differ)) if differ else None
+            if alarm.get("MetricName") and (
+                alarm.get("Statistic") != statistic or float(alarm.get("Threshold", -1)) != threshold
+            ):
+                differ.append(
+                    f"{alarm['AlarmName']} ({alarm.get('Statistic')} {alarm.get('Threshold')}; "
+                    f"the text uses {statistic} {threshold:g})"
+                )
+    if not differ:
+        return None
+    return "alarm settings differ from the text, which is fine for the score: " + "; ".join(differ)

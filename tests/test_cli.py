@@ -1,0 +1,248 @@
+"""The command line: exit codes, one-line errors, formats, and never a traceback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from checks.cli import main
+from tests.conftest import ROOT
+
+
+def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    base = {
+        "PATH": "/usr/bin:/bin",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+    }
+    return subprocess.run(
+        [sys.executable, "validate_tasks.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=base if env is None else env,
+    )
+
+
+@pytest.mark.parametrize("student_id", ["has space", "a/b", "é", "x" * 43, "", "s1;rm"])
+def test_a_bad_student_id_is_refused_in_one_line(capsys: pytest.CaptureFixture[str], student_id: str) -> None:
+    assert main(["lambda_medium", "--student-id", student_id]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad student ID" in err
+
+
+def test_the_longest_student_id_is_accepted() -> None:
+    from checks.cli import resolve_student_id
+
+    assert resolve_student_id("x" * 42) == "x" * 42
+
+
+def test_an_unknown_assessment_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lambda_hard", "--student-id", "s1"]) == 2
+    assert "unknown assessment 'lambda_hard'; known: lambda_medium" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--format", "xml"], "unknown format 'xml'"),
+        (["--task", "13"], "no task 13"),
+        (["--pass-mark", "120"], "not a percentage"),
+        (["--bogus"], "unrecognized arguments"),
+        (["--task", "one"], "invalid int value"),
+    ],
+)
+def test_bad_flags_exit_2_in_one_line(capsys: pytest.CaptureFixture[str], flags: list[str], message: str) -> None:
+    try:
+        code = main(["lambda_medium", "--student-id", "s1", *flags])
+    except SystemExit as exc:  # argparse's own refusals
+        code = int(exc.code or 0)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_argparse_errors_exit_2() -> None:
+    done = run("lambda_medium", "--bogus")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_no_student_id_and_no_terminal_exits_2() -> None:
+    done = run("lambda_medium")
+    assert done.returncode == 2
+    assert "no student ID: pass --student-id or set STUDENT_ID" in done.stderr
+
+
+def test_student_id_from_the_environment_and_no_credentials_exits_3() -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "STUDENT_ID": "s1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    done = run("lambda_medium", env=env)
+    assert done.returncode == 3
+    assert done.stderr.strip().splitlines() == [
+        "validate-tasks: no AWS credentials: run `aws configure`, set AWS_PROFILE, or pass --profile"
+    ]
+
+
+def test_an_unknown_profile_exits_3() -> None:
+    done = run("lambda_medium", "--student-id", "s1", "--profile", "nope")
+    assert done.returncode == 3 and "profile 'nope' not found" in done.stderr
+
+
+def test_no_region_exits_3() -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "y",
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+    }
+    done = run("lambda_medium", "--student-id", "s1", env=env)
+    assert done.returncode == 3 and "no AWS region" in done.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_an_endpoint_that_refuses_connections_exits_3_quickly() -> None:
+    started = time.monotonic()
+    done = run("lambda_medium", "--student-id", "s1", "--endpoint-url", f"http://127.0.0.1:{_free_port()}")
+    assert done.returncode == 3
+    assert "cannot reach http://127.0.0.1:" in done.stderr and "Traceback" not in done.stderr
+    assert time.monotonic() - started < 15
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """Accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for s in held:
+        s.close()
+    server.close()
+
+
+def test_an_endpoint_that_never_answers_exits_3_within_15_seconds(silent_endpoint: str) -> None:
+    started = time.monotonic()
+    done = run("lambda_medium", "--student-id", "s1", "--endpoint-url", silent_endpoint)
+    elapsed = time.monotonic() - started
+    assert done.returncode == 3, done.stderr
+    assert "cannot reach" in done.stderr
+    assert elapsed < 15, elapsed
+
+
+class _Refuse(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        body = (
+            b"<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>"
+            b"<Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>"
+        )
+        self.send_response(403)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def test_refused_credentials_exit_3_with_one_line() -> None:
+    server = HTTPServer(("127.0.0.1", 0), _Refuse)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        done = run(
+            "lambda_medium", "--student-id", "s1", "--endpoint-url", f"http://127.0.0.1:{server.server_address[1]}"
+        )
+    finally:
+        server.shutdown()
+    assert done.returncode == 3
+    assert done.stderr.strip().splitlines() == [
+        "validate-tasks: AWS refused the credentials (InvalidClientTokenId): refresh them (`aws sso login`, "
+        "`aws configure`) or check that region us-east-1 is enabled"
+    ]
+    assert "testing" not in done.stderr
+
+
+def test_demo_grades_the_built_in_account_with_no_aws_at_all(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_PROFILE": "missing"}
+    done = run("lambda_medium", "--demo", "--format", "json", env=env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["demo"] is True and report["student_id"] == "demo"
+    assert report["score"] == {"earned": 113, "possible": 120, "percent": 94.2}
+    statuses = {t["number"]: t["status"] for t in report["tasks"]}
+    assert statuses[2] == statuses[7] == statuses[10] == "partial"
+    failed = [c for t in report["tasks"] for c in t["checks"] if c["status"] == "fail"]
+    assert sorted(c["id"] for c in failed) == ["t10.scaling_policy", "t2.memory", "t7.timeout"]
+    assert all(c["hint"] and "Fix: aws " in c["hint"] for c in failed)
+
+
+def test_demo_table_says_it_is_a_demo_and_output_goes_to_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "report.txt"
+    done = run("lambda_medium", "--demo", "--output", str(out), "--pass-mark", "95")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    text = out.read_text()
+    assert "DEMO" in text and "Score: 113/120 (94.2 %)" in text and "NOT PASSED" in text
+    assert "\x1b[" not in text
+
+
+def test_task_filter_grades_only_those_tasks() -> None:
+    done = run("lambda_medium", "--demo", "--format", "json", "--task", "2", "--task", "7")
+    report = json.loads(done.stdout)
+    assert [t["number"] for t in report["tasks"]] == [2, 7]
+    assert report["score"] == {"earned": 16, "possible": 20, "percent": 80.0}
+    assert done.returncode == 0
+
+
+def test_help_is_fast_and_imports_no_aws_library() -> None:
+    code = (
+        "import sys, contextlib, io\nfrom checks.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n        main(['--help'])\n    except SystemExit:\n        pass\n"
+        "print(sorted(m for m in ('boto3', 'botocore', 'moto', 'rich') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]"

@@ -1,0 +1,147 @@
+"""AWS errors: one denied operation errors only the checks that need it; nothing stops the run."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from checks.lambda_medium import reference
+from checks.registry import Assessment
+from tests.conftest import REGION, grade_in_process
+
+
+def deny(session: boto3.Session, service: str, operation: str, code: str = "AccessDeniedException") -> None:
+    """Make every call of one operation answer like an IAM refusal."""
+
+    def refuse(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        body = {
+            "Error": {"Code": code, "Message": f"not authorized to perform {operation}"},
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        }
+        return AWSResponse("https://denied.invalid", 403, {}, None), body
+
+    session.events.register(f"before-call.{service}.{operation}", refuse)
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "action", "expected"),
+    [
+        ("lambda", "GetFunctionConcurrency", "lambda:GetFunctionConcurrency", {"t7.reserved"}),
+        (
+            "cloudwatch",
+            "DescribeAlarms",
+            "cloudwatch:DescribeAlarms",
+            {"t12.count", "t12.errors", "t12.duration", "t12.throttles"},
+        ),
+        (
+            "application-autoscaling",
+            "DescribeScalingPolicies",
+            "application-autoscaling:DescribeScalingPolicies",
+            {"t10.scaling_policy"},
+        ),
+        ("ec2", "DescribeSubnets", "ec2:DescribeSubnets", {"t3.multi_az"}),
+        ("lambda", "GetPolicy", "lambda:GetPolicy", {"t11.cross_account", "t11.not_public"}),
+    ],
+)
+def test_access_denied_errors_only_the_checks_that_need_it(
+    aws: None, lambda_medium: Assessment, service: str, operation: str, action: str, expected: set[str]
+) -> None:
+    reference.deploy("s1", REGION)
+    session = boto3.Session(region_name=REGION)
+    deny(session, service, operation)
+    report, _ = grade_in_process(lambda_medium, "s1", session=session)
+    errored = {c.id for c in report.checks() if c.status.value == "error"}
+    assert errored == expected
+    assert all(c.status.value == "pass" for c in report.checks() if c.id not in expected)
+    for c in report.checks():
+        if c.id in expected:
+            assert action in c.message and "AccessDenied" in c.message
+    assert not report.complete
+    assert report.to_dict()["complete"] is False
+    assert action in report.missing_actions
+    assert {t.status.value for t in report.tasks if any(c.id in expected for c in t.checks)} == {"error"}
+
+
+def test_a_denied_list_errors_its_dependants_and_the_rest_is_graded(aws: None, lambda_medium: Assessment) -> None:
+    reference.deploy("s1", REGION)
+    session = boto3.Session(region_name=REGION)
+    deny(session, "lambda", "ListFunctions")
+    report, _ = grade_in_process(lambda_medium, "s1", session=session)
+    by_status: dict[str, set[str]] = {}
+    for c in report.checks():
+        by_status.setdefault(c.status.value, set()).add(c.id)
+    assert {
+        "t1.layer_exists",
+        "t5.queue",
+        "t5.queue_settings",
+        "t6.queue",
+        "t6.retention",
+        "t4.queues",
+        "t10.scalable_target",
+        "t12.count",
+    } <= by_status["pass"]
+    assert "t2.function_exists" in by_status["error"]
+    assert "fail" not in by_status
+
+
+def test_a_malformed_answer_is_an_error_of_that_check_only(aws: None, lambda_medium: Assessment) -> None:
+    reference.deploy("s1", REGION)
+    session = boto3.Session(region_name=REGION)
+
+    def strip_state(parsed: dict[str, Any], **_: Any) -> None:
+        for mapping in parsed.get("EventSourceMappings", []):
+            mapping.pop("EventSourceArn", None)
+            mapping.pop("FunctionArn", None)
+
+    session.events.register("after-call.lambda.ListEventSourceMappings", strip_state)
+
+    def drop_key(parsed: dict[str, Any], **_: Any) -> None:
+        parsed.pop("AccountLimit", None)
+        parsed.get("Aliases", [{}])[0].pop("FunctionVersion", None) if parsed.get("Aliases") else None
+
+    session.events.register("after-call.lambda.ListAliases", drop_key)
+    report, _ = grade_in_process(lambda_medium, "s1", session=session)
+    status = {c.id: c.status.value for c in report.checks()}
+    assert status["t5.mapping"] == "fail" and status["t6.processor_trigger"] == "fail"
+    assert status["t1.layer_exists"] == "pass"
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self.data
+
+
+def _answer(status: int, code: str) -> AWSResponse:
+    body = json.dumps({"__type": code, "message": "simulated"}).encode()
+    return AWSResponse(
+        "https://simulated.invalid", status, {"x-amzn-ErrorType": code, "Content-Type": "application/json"}, _Body(body)
+    )
+
+
+@pytest.mark.parametrize(("status", "code"), [(429, "TooManyRequestsException"), (503, "ServiceException")])
+def test_throttling_and_5xx_are_retried_and_graded_the_same(
+    aws: None, lambda_medium: Assessment, status: int, code: str
+) -> None:
+    """Every third Lambda request is refused (throttled, or a server error); retries absorb it."""
+    reference.deploy("s1", REGION)
+    session = boto3.Session(region_name=REGION)
+    sent = {"n": 0, "refused": 0}
+
+    def refuse_every_third(**_: Any) -> AWSResponse | None:
+        sent["n"] += 1
+        if sent["n"] % 3:
+            return None
+        sent["refused"] += 1
+        return _answer(status, code)
+
+    session.events.register_first("before-send.lambda", refuse_every_third)
+    report, _ = grade_in_process(lambda_medium, "s1", session=session)
+    assert sent["refused"] >= 5
+    assert report.earned == 120 and report.complete

@@ -1,0 +1,112 @@
+"""The moto gap fills: each behaves as the AWS API reference says, and each is still needed.
+
+``test_plain_moto_still_lacks`` runs the probes against moto without the fills,
+in a fresh process. When it fails for a gap, moto now does that itself: delete
+the fill from checks/moto_gaps.py and its probe.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from checks import moto_gaps
+from checks.lambda_medium import reference
+from tests.conftest import REGION, ROOT
+
+
+@pytest.fixture(scope="module")
+def plain_moto() -> dict[str, bool]:
+    done = subprocess.run(
+        [sys.executable, "-m", "checks.moto_gaps"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            "PATH": "",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout))
+
+
+@pytest.mark.parametrize("gap", sorted(moto_gaps.PROBES))
+def test_plain_moto_still_lacks(plain_moto: dict[str, bool], gap: str) -> None:
+    assert plain_moto[gap] is False, f"moto now has '{moto_gaps.PROBES[gap]}': remove that gap fill"
+
+
+def test_every_fill_works_once_installed(aws: None) -> None:
+    assert moto_gaps.probe() == {gap: True for gap in moto_gaps.PROBES}
+
+
+def test_provisioned_concurrency_as_the_api_reference_describes(aws: None) -> None:
+    reference.deploy("s1", REGION)
+    lam = boto3.client("lambda", region_name=REGION)
+    with pytest.raises(ClientError) as latest:
+        lam.put_provisioned_concurrency_config(
+            FunctionName="layer-consumer-s1", Qualifier="$LATEST", ProvisionedConcurrentExecutions=1
+        )
+    assert latest.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    config = lam.get_provisioned_concurrency_config(FunctionName="layer-consumer-s1", Qualifier="PROD")
+    assert config["RequestedProvisionedConcurrentExecutions"] == 2 and config["Status"] == "READY"
+    listed = lam.list_provisioned_concurrency_configs(FunctionName="layer-consumer-s1")
+    assert [c["FunctionArn"].rsplit(":", 1)[-1] for c in listed["ProvisionedConcurrencyConfigs"]] == ["PROD"]
+    lam.delete_provisioned_concurrency_config(FunctionName="layer-consumer-s1", Qualifier="PROD")
+    with pytest.raises(ClientError) as gone:
+        lam.get_provisioned_concurrency_config(FunctionName="layer-consumer-s1", Qualifier="PROD")
+    assert gone.value.response["Error"]["Code"] == "ProvisionedConcurrencyConfigNotFoundException"
+    assert gone.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_policies_are_kept_per_qualifier(aws: None) -> None:
+    reference.deploy("s1", REGION)
+    lam = boto3.client("lambda", region_name=REGION)
+    lam.add_permission(
+        FunctionName="layer-consumer-s1",
+        Qualifier="STAGING",
+        StatementId="OnStaging",
+        Action="lambda:InvokeFunction",
+        Principal="111122223333",
+    )
+    staging = json.loads(lam.get_policy(FunctionName="layer-consumer-s1", Qualifier="STAGING")["Policy"])
+    assert [s["Sid"] for s in staging["Statement"]] == ["OnStaging"]
+    assert staging["Statement"][0]["Resource"].endswith(":layer-consumer-s1:STAGING")
+    plain = json.loads(lam.get_policy(FunctionName="layer-consumer-s1")["Policy"])
+    assert [s["Sid"] for s in plain["Statement"]] == ["AllowCrossAccountInvoke"]
+    with pytest.raises(ClientError) as none:
+        lam.get_policy(FunctionName="layer-consumer-s1", Qualifier="PROD")
+    assert none.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_account_settings_count_reserved_concurrency(aws: None) -> None:
+    reference.deploy("s1", REGION)
+    limits = boto3.client("lambda", region_name=REGION).get_account_settings()["AccountLimit"]
+    assert limits["ConcurrentExecutions"] == 1000
+    assert limits["UnreservedConcurrentExecutions"] == 995
+
+
+def test_dead_letter_config_can_be_removed(aws: None) -> None:
+    made = reference.deploy("s1", REGION)
+    lam = boto3.client("lambda", region_name=REGION)
+    config = lam.get_function_configuration(FunctionName="async-processor-s1")
+    assert config["DeadLetterConfig"]["TargetArn"] == made["queues"]["lambda-dlq-s1"]
+    lam.update_function_configuration(FunctionName="async-processor-s1", DeadLetterConfig={"TargetArn": ""})
+    assert "DeadLetterConfig" not in lam.get_function_configuration(FunctionName="async-processor-s1")
+
+
+def test_update_event_invoke_config_changes_only_what_it_names(aws: None) -> None:
+    reference.deploy("s1", REGION)
+    lam = boto3.client("lambda", region_name=REGION)
+    lam.update_function_event_invoke_config(FunctionName="async-processor-s1", MaximumRetryAttempts=1)
+    config = lam.get_function_event_invoke_config(FunctionName="async-processor-s1")
+    assert config["MaximumRetryAttempts"] == 1 and config["MaximumEventAgeInSeconds"] == 21600
+    assert "OnSuccess" in config["DestinationConfig"]
