@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Grade a cloud assessment by reading the student's AWS account (read-only).",
         epilog="Exit codes: 0 passed, 1 below the pass mark, 2 bad input, 3 could not grade. "
         "Examples: `validate-tasks lambda_medium --demo`, "
-        "`validate-tasks lambda_medium --student-id s1 --region us-east-1`.",
+        "`validate-tasks lambda_medium --student-id s1 --region us-east-1`. "
+        "Other commands: `validate-tasks sandbox [--port 4566]` (a local AWS endpoint to practise on).",
     )
     p.add_argument("assessment", help="the assessment to grade, e.g. lambda_medium")
     p.add_argument("--student-id", help="your student ID (else $STUDENT_ID, else asked on a terminal)")
@@ -75,7 +76,33 @@ def resolve_student_id(given: str | None, stdin: IO[str] | None = None) -> str:
     return value
 
 
+def sandbox_command(argv: Sequence[str]) -> int:
+    p = _Parser(
+        prog=f"{PROG} sandbox",
+        description="A local AWS endpoint on 127.0.0.1 (moto, in memory) to "
+        "practise the assessment on with the AWS CLI, then grade with --endpoint-url.",
+    )
+    p.add_argument("--port", type=int, default=4566, help="port to listen on (default 4566; 0 picks a free one)")
+    args = p.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        raise BadInput(f"--port {args.port} is not a port number")
+    from checks.sandbox import serve
+
+    return serve(args.port)
+
+
+COMMANDS = {"sandbox": sandbox_command}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        try:
+            return COMMANDS[argv[0]](argv[1:])
+        except BadInput as exc:
+            return _fail(EXIT_BAD_INPUT, str(exc))
+        except KeyboardInterrupt:
+            return _fail(130, "interrupted")
     args = build_parser().parse_args(argv)
     try:
         return _grade_one(args)

@@ -76,6 +76,10 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
     verdict.append(f"pass mark {report.pass_mark:g} %  ")
     verdict.append("PASSED" if report.passed else "NOT PASSED", style="bold green" if report.passed else "bold red")
     console.print(verdict)
+    if report.demo:
+        console.print(
+            "This is the built-in DEMO account (moto, in memory), not your AWS account. Grade yours without --demo."
+        )
     blocked = [c for c in report.checks() if c.status is Status.BLOCKED]
     if blocked:
         console.print(f"{len(blocked)} check(s) blocked by the account's concurrency quota: left out of the score.")

@@ -1,0 +1,112 @@
+"""``validate_tasks.py sandbox``: a local AWS endpoint to practise on, without an AWS bill.
+
+moto's server (with :mod:`checks.moto_gaps`) listens on 127.0.0.1 only. Students
+drive it with the ordinary AWS CLI after exporting what it prints, then grade it
+with ``validate_tasks.py lambda_medium --endpoint-url ...``. One line per request
+goes to stderr; Ctrl-C stops it cleanly. State lives in memory only.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable
+from typing import IO, Any
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+
+
+def exports(port: int, region: str = "us-east-1") -> str:
+    return "\n".join(
+        [
+            f"export AWS_ENDPOINT_URL=http://{HOST}:{port}",
+            "export AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox",
+            f"export AWS_REGION={region} AWS_DEFAULT_REGION={region}",
+        ]
+    )
+
+
+class RequestLog:
+    """WSGI middleware: one line per request (time, service, region, method, path, status); never a credential."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], out: IO[str]) -> None:
+        self.app = app
+        self.out = out
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        region, service = scope.groups() if scope else ("-", "-")
+        target = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
+        path = environ.get("PATH_INFO", "/")
+        seen: dict[str, str] = {}
+
+        def start(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            seen["status"] = status.split(" ", 1)[0]
+            return start_response(status, headers, *args)
+
+        body = self.app(environ, start)
+        what = target or path
+        print(
+            f"{time.strftime('%H:%M:%S')} {service:<24} {region:<14} {environ.get('REQUEST_METHOD', '?'):<6} "
+            f"{what} -> {seen.get('status', '?')}",
+            file=self.out,
+            flush=True,
+        )
+        return body
+
+
+def make_server(port: int, out: IO[str], *, managed_policies: bool = True) -> Any:
+    """A moto server with the gap fills on 127.0.0.1:``port`` (0 picks a free port).
+
+    ``managed_policies`` loads AWS's managed IAM policies, so that attach-role-policy works
+    as on AWS (it is a process-wide moto setting).
+    """
+    from moto.core.config import default_user_config
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import WSGIRequestHandler
+    from werkzeug.serving import make_server as werkzeug_server
+
+    from checks import moto_gaps
+
+    moto_gaps.install()
+    default_user_config["iam"]["load_aws_managed_policies"] = managed_policies
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:  # RequestLog says it better
+            return None
+
+    app = RequestLog(DomainDispatcherApplication(create_backend_app), out)
+    return werkzeug_server(HOST, port, app, threaded=True, request_handler=Quiet)
+
+
+def serve(port: int = DEFAULT_PORT, out: IO[str] | None = None) -> int:
+    log = out or sys.stderr
+    try:
+        if port:  # werkzeug exits by itself on a taken port; ask first
+            import socket
+
+            with socket.socket() as probe:
+                probe.bind((HOST, port))
+        server = make_server(port, log)
+    except OSError as exc:
+        print(f"validate-tasks: cannot listen on {HOST}:{port} ({exc.strerror}): pass another --port", file=sys.stderr)
+        return 2
+    actual = server.server_address[1]
+    print(f"AWS sandbox (moto, in memory) listening on http://{HOST}:{actual}. In another shell:\n")
+    print(exports(actual))
+    print(
+        f"\nthen grade it: python validate_tasks.py lambda_medium --endpoint-url http://{HOST}:{actual}\n"
+        "Ctrl-C stops the sandbox (and forgets everything in it).",
+        flush=True,
+    )
+    try:
+        server.serve_forever()  # werkzeug's returns on Ctrl-C
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    print("\nsandbox stopped", file=log)
+    return 0

@@ -1,0 +1,69 @@
+"""The sandbox command: a local endpoint on 127.0.0.1 that the AWS CLI and the grader can use."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import boto3
+
+from tests.conftest import ROOT
+
+
+def test_sandbox_serves_logs_each_request_and_stops_on_ctrl_c() -> None:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "validate_tasks.py", "sandbox", "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert "listening on http://127.0.0.1:" in first
+        url = first.split("listening on ", 1)[1].split(".", 4)
+        endpoint = ".".join(url[:4]).rstrip(".")
+        printed = "".join(proc.stdout.readline() for _ in range(5))
+        assert f"export AWS_ENDPOINT_URL={endpoint}" in printed
+        lam = boto3.client(
+            "lambda",
+            region_name="us-east-1",
+            endpoint_url=endpoint,
+            aws_access_key_id="AKIDSANDBOXTEST",
+            aws_secret_access_key="sandbox-secret",
+        )
+        assert lam.get_account_settings()["AccountLimit"]["ConcurrentExecutions"] == 1000
+        assert lam.list_functions()["Functions"] == []
+        time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    lines = [line for line in err.splitlines() if "/2015-03-31/functions" in line or "account-settings" in line]
+    assert len(lines) == 2 and all("lambda" in line and "us-east-1" in line and "-> 200" in line for line in lines)
+    assert "sandbox stopped" in err and "Traceback" not in err
+    assert "AKIDSANDBOXTEST" not in err + out and "sandbox-secret" not in err + out
+
+
+def test_a_port_in_use_is_one_clear_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "validate_tasks.py", "sandbox", "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"validate-tasks: cannot listen on 127.0.0.1:{port} (Address already in use): pass another --port"
+    ]
