@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -69,6 +70,41 @@ PREFLIGHT_CONFIG = botocore.config.Config(
 )
 
 
+# Requests per second sent to one account, per service: below the control-plane quotas
+# (Lambda: 15 per second for its control-plane API, not raisable; CloudWatch DescribeAlarms: 9),
+# leaving room for whatever else runs in the account. Bursts up to one second's worth pass at once.
+DEFAULT_RATE_LIMITS = {
+    "lambda": 10.0,
+    "cloudwatch": 5.0,
+    "application-autoscaling": 5.0,
+    "iam": 10.0,
+    "ec2": 20.0,
+    "sqs": 50.0,
+    "sts": 10.0,
+}
+
+
+class _Bucket:
+    """A token bucket: ``rate`` requests per second, bursts of up to ``rate``."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.capacity = max(1.0, rate)
+        self.tokens = self.capacity
+        self.stamp = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> None:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            self.tokens -= 1
+            wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
+        if wait:
+            time.sleep(wait)
+
+
 class AwsError(Exception):
     """An AWS answer the grader could not use. Names the IAM action and the error code."""
 
@@ -119,8 +155,19 @@ def session_for(profile: str | None = None, region: str | None = None) -> boto3.
 class Account:
     """One AWS account in one region, read once and remembered."""
 
-    def __init__(self, session: boto3.Session, region: str | None = None, endpoint_url: str | None = None) -> None:
+    def __init__(
+        self,
+        session: boto3.Session,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        *,
+        rate_limits: dict[str, float] | None = None,
+        timeout: float | None = None,
+    ) -> None:
         self.session = session
+        self._buckets = {service: _Bucket(rate) for service, rate in (rate_limits or {}).items()}
+        self._deadline = time.monotonic() + timeout if timeout else None
+        self._timeout = timeout
         self.region = region or session.region_name or ""
         self.endpoint_url = endpoint_url
         self._clients: dict[tuple[str, str], Any] = {}
@@ -146,6 +193,9 @@ class Account:
                     config=GRADING_CONFIG,  # type: ignore[call-overload]
                 )
                 found.meta.events.register("before-call", self._record)
+                bucket = self._buckets.get(service)
+                if bucket is not None:
+                    found.meta.events.register_first("before-send", lambda **_: bucket.take())
                 self._clients[key] = found
             return found
 
@@ -153,7 +203,7 @@ class Account:
         action = _action(model.service_model.service_name, model.name)
         body = params.get("body") if isinstance(params, dict) else None
         shown = repr(sorted(body.items())) if isinstance(body, dict) else repr(body)
-        where = f"{params.get('url_path', '')} {params.get('query_string', '')}" if isinstance(params, dict) else ""
+        where = f"{params.get('url', '')} {params.get('query_string', '')}" if isinstance(params, dict) else ""
         with self._calls_lock:
             self.calls.append(action)
             self.requests.append((action, f"{where} {shown}"))
@@ -191,6 +241,7 @@ class Account:
         self, service: str, operation: str, *, absent: bool = False, region: str | None = None, **params: Any
     ) -> Any:
         """One API call. With ``absent``, a not-found answer is ``None``."""
+        self._in_time(service, operation)
         method = getattr(self.client(service, region), _snake(operation))
         try:
             return method(**params)
@@ -212,6 +263,7 @@ class Account:
         **params: Any,
     ) -> list[Any]:
         """Every item of a paginated list."""
+        self._in_time(service, operation)
         paginator = self.client(service, region).get_paginator(_snake(operation))
         config = {"PageSize": page_size} if page_size else {}
         items: list[Any] = []
@@ -221,6 +273,14 @@ class Account:
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
             raise self._wrap(service, operation, exc) from exc
         return items
+
+    def _in_time(self, service: str, operation: str) -> None:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise AwsError(
+                _action(service, operation),
+                "GradingTimeout",
+                f"this account took longer than {self._timeout:g} s to grade",
+            )
 
     # -- identity ----------------------------------------------------------
     def identify(self) -> str:
@@ -457,10 +517,16 @@ class Account:
 
             def holds(region: str) -> bool:
                 try:
-                    found = self.paginate("lambda", "ListFunctions", "Functions", page_size=50, region=region)
+                    found = self.once(
+                        ("functions_in", region),
+                        lambda: [
+                            f["FunctionName"]
+                            for f in self.paginate("lambda", "ListFunctions", "Functions", page_size=50, region=region)
+                        ],
+                    )
                 except AwsError:
                     return False
-                return any(f["FunctionName"] in names for f in found)
+                return any(name in names for name in found)
 
             others = [r for r in enabled if r != self.region]
             with ThreadPoolExecutor(max_workers=8) as pool:

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import IO, NoReturn
+from typing import IO, Any, NoReturn
 
 from checks import __version__
 
@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 passed, 1 below the pass mark, 2 bad input, 3 could not grade. "
         "Examples: `validate-tasks lambda_medium --demo`, "
         "`validate-tasks lambda_medium --student-id s1 --region us-east-1`. "
-        "Other commands: `validate-tasks sandbox [--port 4566]` (a local AWS endpoint to practise on).",
+        "Other commands: `validate-tasks sandbox [--port 4566]` (a local AWS endpoint to practise on); "
+        "`validate-tasks merge DIR... --gradebook out.csv` (join the reports of roster shards).",
     )
     p.add_argument("assessment", help="the assessment to grade, e.g. lambda_medium")
     p.add_argument("--student-id", help="your student ID (else $STUDENT_ID, else asked on a terminal)")
@@ -50,6 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pass-mark", type=float, default=70.0, metavar="P", help="percent needed to pass (default 70)")
     p.add_argument(
         "--demo", action="store_true", help="grade a built-in demo account: no AWS account or network needed"
+    )
+    p.add_argument(
+        "--roster",
+        metavar="FILE.csv",
+        help="grade many students: columns student_id and optionally profile, role_arn, external_id, region",
+    )
+    p.add_argument("--gradebook", metavar="FILE.csv", help="roster: write one row per student here")
+    p.add_argument("--report-dir", metavar="DIR", help="roster: write DIR/<student_id>.json for every student")
+    p.add_argument("--shard", metavar="K/N", help="roster: grade only the K-th of N stable slices (for CI matrices)")
+    p.add_argument(
+        "--account-timeout",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="roster: give up on an account after S seconds (default 600)",
     )
     p.add_argument("--workers", type=int, default=16, metavar="N", help="checks run at once (default 16)")
     p.add_argument("--no-color", action="store_true", help="plain table without colours (also: $NO_COLOR)")
@@ -91,7 +107,35 @@ def sandbox_command(argv: Sequence[str]) -> int:
     return serve(args.port)
 
 
-COMMANDS = {"sandbox": sandbox_command}
+def merge_command(argv: Sequence[str]) -> int:
+    p = _Parser(
+        prog=f"{PROG} merge",
+        description="Join the JSON reports of roster shards (--report-dir) into one gradebook and class summary.",
+    )
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="folders of JSON reports")
+    p.add_argument("--gradebook", metavar="FILE.csv", help="write the joined gradebook here")
+    p.add_argument("--format", default="table", help="class summary as table (default) or json")
+    args = p.parse_args(argv)
+    from checks.roster import RosterError, outcomes_from_reports, summarize, write_gradebook
+
+    if args.format not in ("table", "json"):
+        raise BadInput(f"unknown format {args.format!r}: choose table or json")
+    try:
+        outcomes = outcomes_from_reports(args.dirs)
+    except RosterError as exc:
+        raise BadInput(str(exc)) from exc
+    if not outcomes:
+        raise BadInput(f"no JSON reports in {', '.join(args.dirs)}")
+    numbers = sorted({t.number for o in outcomes if o.report for t in o.report.tasks})
+    if args.gradebook:
+        write_gradebook(args.gradebook, outcomes, numbers)
+        print(f"{PROG}: gradebook of {len(outcomes)} students written to {args.gradebook}", file=sys.stderr)
+    assessment = next((o.report.assessment for o in outcomes if o.report), "")
+    _emit_class(assessment, outcomes, summarize(outcomes), args.format, None, color=None)
+    return EXIT_PASSED if all(o.report is not None for o in outcomes) else EXIT_CANNOT_GRADE
+
+
+COMMANDS = {"sandbox": sandbox_command, "merge": merge_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -135,6 +179,11 @@ def _grade_one(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.task) - {t.number for t in assessment.tasks})
     if unknown:
         raise BadInput(f"no task {unknown[0]} in {assessment.name}: tasks are 1 to {len(assessment.tasks)}")
+    if args.roster:
+        return _grade_class(args, assessment, fmt)
+    for flag in ("gradebook", "report_dir", "shard"):
+        if getattr(args, flag):
+            raise BadInput(f"--{flag.replace('_', '-')} goes with --roster")
     student_id = "demo" if args.demo and args.student_id is None else resolve_student_id(args.student_id)
 
     from checks.aws import Account, CannotGrade, Student, session_for
@@ -162,6 +211,141 @@ def _grade_one(args: argparse.Namespace) -> int:
         return _fail(EXIT_CANNOT_GRADE, str(exc))
     _emit(report, fmt, args.output, color=False if (args.no_color or os.environ.get("NO_COLOR")) else None)
     return EXIT_PASSED if report.passed else EXIT_BELOW
+
+
+def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
+    import threading
+
+    from checks.aws import DEFAULT_RATE_LIMITS
+    from checks.roster import (
+        Outcome,
+        RosterError,
+        grade_roster,
+        in_shard,
+        parse_shard,
+        read_roster,
+        summarize,
+        write_gradebook,
+        write_reports,
+    )
+
+    if args.demo or args.student_id:
+        raise BadInput("--roster grades the students it lists: leave out --demo and --student-id")
+    if args.account_timeout <= 0:
+        raise BadInput("--account-timeout must be positive")
+    try:
+        rows, problems = read_roster(args.roster)
+        shard = parse_shard(args.shard) if args.shard else None
+    except (RosterError, ValueError) as exc:
+        raise BadInput(str(exc)) from exc
+    if shard:
+        rows = [r for r in rows if in_shard(r.student_id, *shard)]
+        problems = [p for p in problems if in_shard(p.student_id, *shard)]
+    for problem in problems:
+        print(f"{PROG}: {args.roster}:{problem.line}: {problem.reason}", file=sys.stderr)
+    if args.report_dir:
+        try:
+            os.makedirs(args.report_dir, exist_ok=True)
+        except OSError as exc:
+            raise BadInput(f"cannot create {args.report_dir}: {exc.strerror}") from exc
+    stop = threading.Event()
+    done: list[Outcome] = []
+    with _class_progress(len(rows)) as advance:
+
+        def finished(outcome: Outcome) -> None:
+            done.append(outcome)
+            advance()
+
+        outcomes = grade_roster(
+            assessment,
+            rows,
+            region=args.region,
+            endpoint_url=args.endpoint_url or None,
+            pass_mark=args.pass_mark,
+            tasks=args.task,
+            workers=args.workers,
+            rate_limits=DEFAULT_RATE_LIMITS,
+            account_timeout=args.account_timeout,
+            on_done=finished,
+            stop=stop,
+            base_session=_base_session(args.profile),
+        )
+    numbers = [t.number for t in assessment.tasks if not args.task or t.number in args.task]
+    if args.gradebook:
+        write_gradebook(args.gradebook, outcomes, numbers)
+    if args.report_dir:
+        write_reports(args.report_dir, outcomes, assessment.name)
+    _emit_class(
+        assessment.name,
+        outcomes,
+        summarize(outcomes),
+        fmt,
+        args.output,
+        color=False if (args.no_color or os.environ.get("NO_COLOR")) else None,
+    )
+    if stop.is_set():
+        return _fail(130, f"interrupted: {len(outcomes)} of {len(rows)} students graded and written")
+    if problems:
+        return EXIT_BAD_INPUT
+    return EXIT_CANNOT_GRADE if any(o.report is None for o in outcomes) else EXIT_PASSED
+
+
+def _base_session(default_profile: str | None) -> Any:
+    from checks.aws import session_for
+
+    def make(profile: str | None, region: str | None) -> Any:
+        return session_for(profile or default_profile, region)
+
+    return make
+
+
+def _emit_class(
+    assessment: str, outcomes: list[Any], summary: list[Any], fmt: str, output: str | None, *, color: bool | None
+) -> None:
+    import io
+
+    from checks import report as reporters
+
+    buf = io.StringIO()
+    if fmt == "json":
+        buf.write(reporters.render_class_json(assessment, summary, outcomes))
+    else:
+        reporters.render_class_table(summary, outcomes, buf if output else sys.stdout, color=False if output else color)
+    if output:
+        from checks.roster import write_atomically
+
+        write_atomically(output, buf.getvalue())
+    elif fmt == "json":
+        sys.stdout.write(buf.getvalue())
+
+
+class _class_progress:
+    """A progress bar on stderr (on a terminal) while a class is graded."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.progress: Any = None
+
+    def __enter__(self) -> Any:
+        if not sys.stderr.isatty():
+            return lambda: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self.progress = Progress(
+            "grading",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=__import__("rich.console").console.Console(stderr=True),
+            transient=True,
+        )
+        self.progress.__enter__()
+        task = self.progress.add_task("grading", total=self.total)
+        return lambda: self.progress.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
 
 
 def _emit(report: object, fmt: str, output: str | None, *, color: bool | None) -> None:

@@ -24,6 +24,10 @@ Gaps filled (moto 5.2):
 7. PutFunctionEventInvokeConfig appends, and Get returns the first ever put; AWS
    overwrites the configuration on Put, and UpdateFunctionEventInvokeConfig
    changes only the fields it is given.
+8. ListFunctions and DescribeAlarms answer with everything at once; AWS pages them
+   (ListFunctions at most 50 a page, ``MaxItems``/``NextMarker``; DescribeAlarms
+   ``MaxRecords`` 50 by default, at most 100, ``NextToken``), and a grader that
+   forgets to follow the pages misses resources.
 
 Importing this module changes nothing; :func:`install` does, once per process.
 """
@@ -55,6 +59,7 @@ def install() -> None:
         _account_settings()
         _vpc_id_from_subnets()
         _event_invoke_config_overwrites()
+        _pages()
         _installed = True
 
 
@@ -346,6 +351,42 @@ def _event_invoke_config_overwrites() -> None:
     backend_class.update_function_event_invoke_config = update
 
 
+# -- 8. Pages ---------------------------------------------------------------------------
+def _pages() -> None:
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.core.responses import ActionResult
+
+    _, responses, _ = _lambda_modules()
+
+    def list_functions(self: Any) -> str:
+        version = self.querystring.get("FunctionVersion", [None])[0]
+        size = min(int(self.querystring.get("MaxItems", ["50"])[0]), 50)
+        start = int(self.querystring.get("Marker", ["0"])[0] or 0)
+        functions = [fn.get_configuration() for fn in self.backend.list_functions(version)]
+        result: dict[str, Any] = {"Functions": functions[start : start + size]}
+        if start + size < len(functions):
+            result["NextMarker"] = str(start + size)
+        return json.dumps(result)
+
+    original_alarms = CloudWatchResponse.describe_alarms
+
+    def describe_alarms(self: Any) -> Any:
+        everything: dict[str, Any] = original_alarms(self).result  # type: ignore[assignment]
+        size = min(int(self._get_param("MaxRecords") or 50), 100)
+        start = int(self._get_param("NextToken") or 0)
+        alarms = list(everything["MetricAlarms"])
+        page = {
+            "MetricAlarms": alarms[start : start + size],
+            "CompositeAlarms": everything["CompositeAlarms"] if start == 0 else [],
+        }
+        if start + size < len(alarms):
+            page["NextToken"] = str(start + size)
+        return ActionResult(page)
+
+    responses.LambdaResponse.list_functions = list_functions
+    CloudWatchResponse.describe_alarms = describe_alarms  # type: ignore[method-assign]
+
+
 # -- Probes: does plain moto still lack each behaviour? ------------------------------------
 PROBES: dict[str, str] = {
     "dead_letter_config": "DeadLetterConfig kept by CreateFunction",
@@ -355,6 +396,7 @@ PROBES: dict[str, str] = {
     "account_settings": "GetAccountSettings implemented",
     "vpc_id": "VpcConfig.VpcId is the subnets' VPC",
     "event_invoke_config_overwrites": "PutFunctionEventInvokeConfig overwrites the last one",
+    "pages": "ListFunctions and DescribeAlarms answer a page at a time",
 }
 
 
@@ -432,6 +474,21 @@ def probe() -> dict[str, bool]:
         lam.put_function_event_invoke_config(FunctionName="probe", MaximumRetryAttempts=2)
         again = lam.get_function_event_invoke_config(FunctionName="probe")
         results["event_invoke_config_overwrites"] = again.get("MaximumRetryAttempts") == 2
+        cloudwatch = boto3.client("cloudwatch", region_name=region)
+        for i in range(3):
+            cloudwatch.put_metric_alarm(
+                AlarmName=f"probe-{i}",
+                MetricName="Errors",
+                Namespace="AWS/Lambda",
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=1,
+                ComparisonOperator="GreaterThanThreshold",
+            )
+        results["pages"] = "NextMarker" in lam.list_functions(MaxItems=1) and "NextToken" in cloudwatch.describe_alarms(
+            MaxRecords=2
+        )
         try:
             lam.get_account_settings()
             results["account_settings"] = True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import IO
+from typing import IO, Any
 
 from checks.model import Report, Status, TaskStatus
 
@@ -101,3 +101,49 @@ def write(report: Report, fmt: str, out: IO[str], *, color: bool | None = None) 
         render_table(report, out, color=color)
     else:  # argparse restricts choices; keep the message clear anyway
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+
+
+def render_class_table(summary: list[Any], outcomes: list[Any], out: IO[str], *, color: bool | None = None) -> None:
+    """The class summary: per task how many passed, and the most common failing check."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=out, force_terminal=color, no_color=color is False, highlight=False)
+    graded = [o for o in outcomes if o.report is not None]
+    table = Table(title=f"Class summary — {len(graded)} graded, {len(outcomes) - len(graded)} not graded")
+    table.add_column("Task", justify="right")
+    table.add_column("Title")
+    table.add_column("Passed", justify="right")
+    table.add_column("Most common miss")
+    for row in summary:
+        miss = f"{row.top_failure[0]} ({row.top_failure[1]})" if row.top_failure else "—"
+        table.add_row(str(row.number), row.title, f"{row.passed}/{row.graded}", miss)
+    console.print(table)
+    if graded:
+        passing = sum(o.report.passed for o in graded)
+        mean = sum(o.report.percent for o in graded) / len(graded)
+        console.print(f"{passing}/{len(graded)} passed the pass mark; mean score {mean:.1f} %")
+    for o in outcomes:
+        if o.report is None:
+            console.print(f"not graded: {o.student_id}: {o.error}")
+
+
+def render_class_json(assessment: str, summary: list[Any], outcomes: list[Any]) -> str:
+    from checks.roster import outcome_json
+
+    data = {
+        "schema_version": 1,
+        "assessment": assessment,
+        "students": [outcome_json(o, assessment) for o in outcomes],
+        "summary": [
+            {
+                "task": s.number,
+                "title": s.title,
+                "passed": s.passed,
+                "graded": s.graded,
+                "most_common_miss": ({"check": s.top_failure[0], "count": s.top_failure[1]} if s.top_failure else None),
+            }
+            for s in summary
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,474 @@
+"""Grading a whole class: rosters, shared and per-student accounts, gradebooks, shards.
+
+A roster is a CSV file with a ``student_id`` column and, per row, optionally
+``profile``, ``role_arn`` (+ ``external_id``) and ``region``. Students whose rows
+name the same credentials and region share one :class:`~checks.aws.Account`, so
+the account-wide lists are fetched once for all of them.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from checks.aws import Account, CannotGrade, Student, session_for
+from checks.model import Report, Status
+from checks.registry import Assessment
+from checks.runner import grade
+
+COLUMNS = ("student_id", "profile", "role_arn", "external_id", "region")
+MAX_LINE = 64 * 1024  # a roster line longer than this is not a roster line
+MAX_FILE = 32 * 1024 * 1024
+STUDENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,42}$")
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+PROFILE = re.compile(r"^[\w+=,.@:/-]{1,128}$")
+EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+
+
+class RosterError(Exception):
+    """The roster cannot be read at all: exit 2 with ``file:line: reason``."""
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int
+    student_id: str
+    profile: str | None = None
+    role_arn: str | None = None
+    external_id: str | None = None
+    region: str | None = None
+
+    @property
+    def account_key(self) -> tuple[str | None, str | None, str | None, str | None]:
+        return (self.profile, self.role_arn, self.external_id, self.region)
+
+
+@dataclass(frozen=True)
+class RosterProblem:
+    """A row that is not graded (a duplicate, a malformed value); the others are."""
+
+    line: int
+    student_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One student's result: a report, or why none could be made."""
+
+    student_id: str
+    report: Report | None = None
+    error: str | None = None
+    region: str = ""
+    account_id: str = ""
+
+
+def read_roster(path: str) -> tuple[list[RosterRow], list[RosterProblem]]:
+    """Read and check a roster. Structural faults raise :class:`RosterError`; bad rows are returned apart."""
+    try:
+        if os.path.getsize(path) > MAX_FILE:
+            raise RosterError(f"{path}: larger than {MAX_FILE // (1024 * 1024)} MiB; split it")
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise RosterError(f"{path}: cannot read it ({exc.strerror})") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise RosterError(f"{path}:{line}: not UTF-8 text") from exc
+    lines = text.splitlines()
+    for number, content in enumerate(lines, start=1):
+        if len(content) > MAX_LINE:
+            raise RosterError(f"{path}:{number}: line of {len(content):,} characters (at most {MAX_LINE:,})")
+    reader = csv.reader(io.StringIO("\n".join(lines)), strict=True)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise RosterError(f"{path}:{reader.line_num}: not valid CSV ({exc})") from exc
+    header_at = next((i for i, r in enumerate(rows) if any(c.strip() for c in r)), None)
+    if header_at is None:
+        raise RosterError(f"{path}: empty roster (want a header line with student_id)")
+    header = [c.strip().lower() for c in rows[header_at]]
+    if "student_id" not in header:
+        raise RosterError(f"{path}:{header_at + 1}: no student_id column (header: {', '.join(header)})")
+    unknown = [c for c in header if c not in COLUMNS]
+    if unknown:
+        raise RosterError(f"{path}:{header_at + 1}: unknown column {unknown[0]!r} (known: {', '.join(COLUMNS)})")
+    if len(set(header)) != len(header):
+        raise RosterError(f"{path}:{header_at + 1}: a column is named twice")
+    good: list[RosterRow] = []
+    problems: list[RosterProblem] = []
+    first_line: dict[str, int] = {}
+    for index, cells in enumerate(rows[header_at + 1 :], start=header_at + 2):
+        if not any(c.strip() for c in cells):
+            continue  # blank lines are allowed
+        if len(cells) > len(header):
+            problems.append(RosterProblem(index, cells[0].strip(), f"{len(cells)} fields (header has {len(header)})"))
+            continue
+        values = {name: (cells[i].strip() if i < len(cells) else "") or None for i, name in enumerate(header)}
+        row = RosterRow(
+            index, **{k: v for k, v in values.items() if k != "student_id"}, student_id=values.get("student_id") or ""
+        )
+        reason = _row_problem(row)
+        if reason is None and row.student_id in first_line:
+            reason = f"duplicate student ID {row.student_id} (first on line {first_line[row.student_id]}); graded once"
+        if reason:
+            problems.append(RosterProblem(index, row.student_id, reason))
+            continue
+        first_line[row.student_id] = index
+        good.append(row)
+    return good, problems
+
+
+def _row_problem(row: RosterRow) -> str | None:
+    if not STUDENT_ID.match(row.student_id):
+        return f"bad student ID {row.student_id[:50]!r}: use 1 to 42 letters, digits, '-' or '_'"
+    if row.role_arn and not ROLE_ARN.match(row.role_arn):
+        return f"bad role_arn {row.role_arn[:80]!r}: want arn:aws:iam::<12 digits>:role/<name>"
+    if row.external_id and not row.role_arn:
+        return "external_id without role_arn"
+    if row.external_id and not EXTERNAL_ID.match(row.external_id):
+        return "bad external_id"
+    if row.region and not REGION.match(row.region):
+        return f"bad region {row.region[:30]!r}"
+    if row.profile and not PROFILE.match(row.profile):
+        return f"bad profile name {row.profile[:40]!r}"
+    return None
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise ValueError(f"--shard {text!r}: want K/N with 1 <= K <= N, e.g. 2/5")
+    return int(match.group(1)), int(match.group(2))
+
+
+def in_shard(student_id: str, k: int, n: int) -> bool:
+    """A stable split: the same student is always in the same shard, on any machine."""
+    digest = hashlib.sha256(student_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % n == k - 1
+
+
+SessionFactory = Callable[[str | None, str | None], Any]
+
+
+def _open_account(
+    row: RosterRow,
+    *,
+    region: str | None,
+    endpoint_url: str | None,
+    base_session: SessionFactory,
+    rate_limits: dict[str, float] | None,
+    timeout: float | None,
+) -> Account:
+    """The account a row names: its profile, then its role assumed through STS."""
+    chosen_region = row.region or region
+    session = base_session(row.profile, chosen_region)
+    if row.role_arn:
+        import boto3
+
+        from checks.aws import PREFLIGHT_CONFIG
+
+        sts = session.client(
+            "sts", region_name=chosen_region or session.region_name, endpoint_url=endpoint_url, config=PREFLIGHT_CONFIG
+        )
+        params: dict[str, Any] = {
+            "RoleArn": row.role_arn,
+            "RoleSessionName": f"validate-tasks-{row.student_id}",
+            "DurationSeconds": 3600,
+        }
+        if row.external_id:
+            params["ExternalId"] = row.external_id
+        try:
+            creds = sts.assume_role(**params)["Credentials"]
+        except Exception as exc:
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
+            raise CannotGrade(f"cannot assume {row.role_arn}: {code}") from exc
+        session = boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=chosen_region or session.region_name,
+        )
+    account = Account(session, chosen_region, endpoint_url, rate_limits=rate_limits, timeout=timeout)
+    account.identify()
+    return account
+
+
+def grade_roster(
+    assessment: Assessment,
+    rows: list[RosterRow],
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    pass_mark: float = 70.0,
+    tasks: Iterable[int] = (),
+    workers: int = 16,
+    base_session: SessionFactory | None = None,
+    rate_limits: dict[str, float] | None = None,
+    account_timeout: float | None = 600.0,
+    on_done: Callable[[Outcome], None] | None = None,
+    stop: threading.Event | None = None,
+    accounts_seen: list[Account] | None = None,
+) -> list[Outcome]:
+    """Grade every row. One Account per distinct (profile, role, external ID, region)."""
+    factory = base_session or session_for
+    groups: dict[tuple[str | None, ...], list[RosterRow]] = {}
+    for row in rows:
+        groups.setdefault(row.account_key, []).append(row)
+    chosen = tuple(tasks)
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+
+    def record(outcome: Outcome) -> None:
+        with lock:
+            outcomes.append(outcome)
+        if on_done:
+            on_done(outcome)
+
+    def grade_group(members: list[RosterRow], checks_pool: ThreadPoolExecutor) -> None:
+        first = members[0]
+        try:
+            account = _open_account(
+                first,
+                region=region,
+                endpoint_url=endpoint_url,
+                base_session=factory,
+                rate_limits=rate_limits,
+                timeout=account_timeout,
+            )
+        except CannotGrade as exc:
+            for row in members:
+                record(Outcome(row.student_id, error=str(exc), region=first.region or region or ""))
+            return
+        if accounts_seen is not None:
+            with lock:
+                accounts_seen.append(account)
+        classmates = [r.student_id for r in members]
+        for row in members:
+            if stop is not None and stop.is_set():
+                return
+            student = Student(account, row.student_id, classmates, prefixes=assessment.resource_prefixes)
+            try:
+                report = grade(assessment, student, tasks=chosen, pass_mark=pass_mark, pool=checks_pool)
+            except CannotGrade as exc:
+                record(Outcome(row.student_id, error=str(exc), region=account.region, account_id=account.account_id))
+                continue
+            record(Outcome(row.student_id, report, region=account.region, account_id=account.account_id))
+
+    stop = stop or threading.Event()
+    with (
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as checks_pool,
+        ThreadPoolExecutor(max_workers=min(8, max(1, len(groups))), thread_name_prefix="account") as accounts,
+    ):
+        futures = [accounts.submit(grade_group, members, checks_pool) for members in groups.values()]
+        try:
+            for future in as_completed(futures):
+                future.result()
+        except KeyboardInterrupt:  # finish the students under way, start no other
+            stop.set()
+            for future in futures:
+                future.cancel()
+    order = {row.student_id: i for i, row in enumerate(rows)}
+    return sorted(outcomes, key=lambda o: order.get(o.student_id, len(order)))
+
+
+# -- outputs -------------------------------------------------------------------------
+def gradebook_header(assessment_tasks: Iterable[int]) -> list[str]:
+    return [
+        "student_id",
+        "account_id",
+        "region",
+        "earned",
+        "possible",
+        "percent",
+        "passed",
+        "complete",
+        *[f"task_{n}" for n in assessment_tasks],
+        "error",
+    ]
+
+
+def gradebook_row(outcome: Outcome, task_numbers: list[int]) -> list[str]:
+    report = outcome.report
+    if report is None:
+        return [
+            outcome.student_id,
+            outcome.account_id,
+            outcome.region,
+            "",
+            "",
+            "",
+            "false",
+            "false",
+            *["" for _ in task_numbers],
+            outcome.error or "",
+        ]
+    earned = {t.number: t.earned for t in report.tasks}
+    return [
+        report.student_id,
+        report.account_id,
+        report.region,
+        str(report.earned),
+        str(report.possible),
+        f"{report.percent:.1f}",
+        str(report.passed).lower(),
+        str(report.complete).lower(),
+        *[str(earned[n]) if n in earned else "" for n in task_numbers],
+        "",
+    ]
+
+
+def write_atomically(path: str | Path, text: str) -> None:
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def write_gradebook(path: str | Path, outcomes: list[Outcome], task_numbers: list[int]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(gradebook_header(task_numbers))
+    for outcome in sorted(outcomes, key=lambda o: o.student_id):
+        writer.writerow(gradebook_row(outcome, task_numbers))
+    write_atomically(path, buf.getvalue())
+
+
+def outcome_json(outcome: Outcome, assessment: str) -> dict[str, Any]:
+    if outcome.report is not None:
+        return outcome.report.to_dict()
+    return {
+        "schema_version": 1,
+        "assessment": assessment,
+        "student_id": outcome.student_id,
+        "account_id": outcome.account_id,
+        "region": outcome.region,
+        "complete": False,
+        "passed": False,
+        "error": outcome.error,
+        "tasks": [],
+    }
+
+
+def write_reports(directory: str | Path, outcomes: list[Outcome], assessment: str) -> None:
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    for outcome in outcomes:
+        write_atomically(
+            folder / f"{outcome.student_id}.json",
+            json.dumps(outcome_json(outcome, assessment), indent=2, ensure_ascii=False) + "\n",
+        )
+
+
+def outcomes_from_reports(directories: Iterable[str]) -> list[Outcome]:
+    """Read the JSON reports of shards back (for ``merge``)."""
+    seen: dict[str, str] = {}
+    outcomes = []
+    for directory in directories:
+        folder = Path(directory)
+        if not folder.is_dir():
+            raise RosterError(f"{directory}: not a folder of reports")
+        for path in sorted(folder.glob("*.json")):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise RosterError(f"{path}: not a JSON report ({exc})") from exc
+            if not isinstance(data, dict) or data.get("schema_version") != 1 or "student_id" not in data:
+                raise RosterError(f"{path}: not a validate-tasks JSON report (schema_version 1)")
+            sid = str(data["student_id"])
+            if sid in seen:
+                raise RosterError(f"{path}: student {sid} is also in {seen[sid]}")
+            seen[sid] = str(path)
+            outcomes.append(_outcome_from_json(data))
+    return outcomes
+
+
+def _outcome_from_json(data: dict[str, Any]) -> Outcome:
+    from checks.model import CheckResult, TaskResult
+
+    if data.get("error") or not data.get("tasks"):
+        return Outcome(
+            str(data["student_id"]),
+            error=str(data.get("error") or "no tasks graded"),
+            region=str(data.get("region", "")),
+            account_id=str(data.get("account_id", "")),
+        )
+    tasks = tuple(
+        TaskResult(
+            int(t["number"]),
+            str(t["title"]),
+            str(t.get("section", "")),
+            tuple(
+                CheckResult(
+                    c["id"],
+                    c["title"],
+                    int(c["points"]),
+                    int(c["earned"]),
+                    Status(c["status"]),
+                    c.get("message", ""),
+                    c.get("hint"),
+                )
+                for c in t["checks"]
+            ),
+            tuple(t.get("notes", ())),
+        )
+        for t in data["tasks"]
+    )
+    report = Report(
+        str(data["assessment"]),
+        str(data["student_id"]),
+        str(data["account_id"]),
+        str(data["region"]),
+        str(data["graded_at"]),
+        float(data["duration_s"]),
+        float(data["pass_mark"]),
+        tasks,
+        bool(data.get("demo", False)),
+        tuple(data.get("missing_actions", ())),
+    )
+    return Outcome(report.student_id, report, region=report.region, account_id=report.account_id)
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    number: int
+    title: str
+    passed: int
+    graded: int
+    top_failure: tuple[str, int] | None
+
+
+def summarize(outcomes: list[Outcome]) -> list[TaskSummary]:
+    """Per task: how many passed, and the most common check that did not."""
+    by_task: dict[int, list[Any]] = {}
+    for outcome in outcomes:
+        for task in outcome.report.tasks if outcome.report else ():
+            by_task.setdefault(task.number, []).append(task)
+    summary = []
+    for number in sorted(by_task):
+        tasks = by_task[number]
+        misses = Counter(c.id for t in tasks for c in t.checks if c.status in (Status.FAIL, Status.ERROR))
+        summary.append(
+            TaskSummary(
+                number,
+                tasks[0].title,
+                sum(t.status.value == "pass" for t in tasks),
+                len(tasks),
+                misses.most_common(1)[0] if misses else None,
+            )
+        )
+    return summary
