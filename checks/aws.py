@@ -16,6 +16,7 @@ Only read operations (List, Get, Describe) are ever sent.
 from __future__ import annotations
 
 import difflib
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -168,6 +169,8 @@ class Account:
         self._buckets = {service: _Bucket(rate) for service, rate in (rate_limits or {}).items()}
         self._deadline = time.monotonic() + timeout if timeout else None
         self._timeout = timeout
+        self.evidence: Evidence | None = None  # set to collect the answers the grade rests on
+        self.replay: Evidence | None = None  # set to grade from collected answers, offline
         self.region = region or session.region_name or ""
         self.endpoint_url = endpoint_url
         self._clients: dict[tuple[str, str], Any] = {}
@@ -241,16 +244,41 @@ class Account:
         self, service: str, operation: str, *, absent: bool = False, region: str | None = None, **params: Any
     ) -> Any:
         """One API call. With ``absent``, a not-found answer is ``None``."""
+        return self._answer(
+            service, operation, region, params, lambda: self._send(service, operation, absent, region, params)
+        )
+
+    def _send(self, service: str, operation: str, absent: bool, region: str | None, params: dict[str, Any]) -> Any:
         self._in_time(service, operation)
         method = getattr(self.client(service, region), _snake(operation))
         try:
-            return method(**params)
+            answer = method(**params)
         except botocore.exceptions.ClientError as exc:
             if absent and exc.response.get("Error", {}).get("Code") in NOT_FOUND:
                 return None
             raise self._wrap(service, operation, exc) from exc
         except botocore.exceptions.BotoCoreError as exc:
             raise self._wrap(service, operation, exc) from exc
+        if isinstance(answer, dict):
+            answer.pop("ResponseMetadata", None)
+        return answer
+
+    def _answer(
+        self, service: str, operation: str, region: str | None, params: dict[str, Any], ask: Callable[[], Any]
+    ) -> Any:
+        """Ask AWS, or the evidence being replayed; record the answer when collecting evidence."""
+        key = evidence_key(service, operation, region or self.region, params)
+        if self.replay is not None:
+            return self.replay.answer(key, _action(service, operation), self.denied)
+        if self.evidence is None:
+            return ask()
+        try:
+            answer = sanitize(ask())
+        except AwsError as exc:
+            self.evidence.keep(key, error=exc)
+            raise
+        self.evidence.keep(key, result=answer)
+        return answer
 
     def paginate(
         self,
@@ -263,16 +291,21 @@ class Account:
         **params: Any,
     ) -> list[Any]:
         """Every item of a paginated list."""
-        self._in_time(service, operation)
-        paginator = self.client(service, region).get_paginator(_snake(operation))
-        config = {"PageSize": page_size} if page_size else {}
-        items: list[Any] = []
-        try:
-            for page in paginator.paginate(PaginationConfig=config, **params):
-                items.extend(page.get(key, []))
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-            raise self._wrap(service, operation, exc) from exc
-        return items
+
+        def ask() -> list[Any]:
+            self._in_time(service, operation)
+            paginator = self.client(service, region).get_paginator(_snake(operation))
+            config = {"PageSize": page_size} if page_size else {}
+            items: list[Any] = []
+            try:
+                for page in paginator.paginate(PaginationConfig=config, **params):
+                    items.extend(page.get(key, []))
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+                raise self._wrap(service, operation, exc) from exc
+            return items
+
+        answer: list[Any] = self._answer(service, operation, region, {**params, "_all": key}, ask)
+        return answer
 
     def _in_time(self, service: str, operation: str) -> None:
         if self._deadline is not None and time.monotonic() > self._deadline:
@@ -285,6 +318,8 @@ class Account:
     # -- identity ----------------------------------------------------------
     def identify(self) -> str:
         """Check credentials and reachability with one call; the account ID."""
+        if self._account_id is None and self.replay is not None:
+            self._account_id = self.replay.account_id
         if self._account_id is None:
             if not self.region:
                 raise CannotGrade("no AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)")
@@ -533,6 +568,80 @@ class Account:
                 return [r for r, yes in zip(others, pool.map(holds, others), strict=True) if yes]
 
         return self.once(("regions_holding", suffix), scan)
+
+
+# -- Evidence: the AWS answers a grade rested on ---------------------------------------------
+# Environment variables the checks read; any other value is never kept (it may be a secret).
+KEPT_VARIABLES = frozenset({"VPC_ID", "SUBNET_IDS", "SECURITY_GROUP_ID"})
+
+
+def evidence_key(service: str, operation: str, region: str, params: dict[str, Any]) -> str:
+    return json.dumps([service, operation, region, params], sort_keys=True, default=str)
+
+
+def sanitize(answer: Any) -> Any:
+    """A JSON-able copy of an answer, with no variable value the checks do not read."""
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, dict):
+            out = {k: scrub(v) for k, v in value.items() if k != "ResponseMetadata"}
+            environment = out.get("Environment")
+            variables = environment.get("Variables") if isinstance(environment, dict) else None
+            if isinstance(variables, dict):
+                out["Environment"]["Variables"] = {
+                    k: (v if k in KEPT_VARIABLES else "<not kept>") for k, v in variables.items()
+                }
+            return out
+        if isinstance(value, list | tuple):
+            return [scrub(v) for v in value]
+        return value
+
+    return json.loads(json.dumps(scrub(answer), default=str))
+
+
+class Evidence:
+    """The answers of one account: collected while grading, saved, and replayed to regrade offline."""
+
+    def __init__(self, account_id: str = "", region: str = "", answers: dict[str, Any] | None = None) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.answers: dict[str, Any] = dict(answers or {})
+        self._lock = threading.Lock()
+
+    def keep(self, key: str, *, result: Any = None, error: AwsError | None = None) -> None:
+        entry = (
+            {"error": {"action": error.action, "code": error.code, "detail": error.detail}}
+            if error
+            else {"result": result}
+        )
+        with self._lock:
+            self.answers[key] = entry
+
+    def answer(self, key: str, action: str, denied: set[str]) -> Any:
+        entry = self.answers.get(key)
+        if entry is None:
+            raise AwsError(action, "NotInEvidence", "the saved evidence has no answer to this request")
+        if "error" in entry:
+            err = entry["error"]
+            if "AccessDenied" in err["code"] or err["code"] in ("UnauthorizedOperation", "AuthorizationError"):
+                denied.add(err["action"])
+            raise AwsError(err["action"], err["code"], err["detail"])
+        return json.loads(json.dumps(entry["result"]))  # a fresh copy for every asker
+
+    def to_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "schema_version": 1,
+                "account_id": self.account_id,
+                "region": self.region,
+                "answers": dict(sorted(self.answers.items())),
+            }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Evidence:
+        if data.get("schema_version") != 1 or not isinstance(data.get("answers"), dict):
+            raise ValueError("not a validate-tasks evidence file (schema_version 1)")
+        return cls(str(data["account_id"]), str(data["region"]), data["answers"])
 
 
 def dict_or_none(answer: Any) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import IO, Any, NoReturn
 
 from checks import __version__
@@ -45,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", help="AWS region (default: as the AWS CLI resolves it)")
     p.add_argument("--profile", help="AWS CLI profile to use")
     p.add_argument("--endpoint-url", help="send every AWS call there (also: $AWS_ENDPOINT_URL)")
-    p.add_argument("--format", default=None, help="table (default) or json")
+    p.add_argument("--format", default=None, help="table (default), json, junit, markdown, gradescope or text")
+    p.add_argument("--no-hints", action="store_true", help="leave hints and notes out (exam conditions)")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--task", type=int, action="append", default=[], metavar="N", help="grade only task N (repeatable)")
     p.add_argument("--pass-mark", type=float, default=70.0, metavar="P", help="percent needed to pass (default 70)")
@@ -66,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=600.0,
         metavar="S",
         help="roster: give up on an account after S seconds (default 600)",
+    )
+    p.add_argument(
+        "--evidence", metavar="DIR", help="keep the AWS answers each verdict rested on in DIR (never a credential)"
+    )
+    p.add_argument(
+        "--from-evidence", metavar="DIR", help="regrade from answers kept with --evidence, offline: no AWS call"
     )
     p.add_argument("--workers", type=int, default=16, metavar="N", help="checks run at once (default 16)")
     p.add_argument("--no-color", action="store_true", help="plain table without colours (also: $NO_COLOR)")
@@ -114,12 +122,13 @@ def merge_command(argv: Sequence[str]) -> int:
     )
     p.add_argument("dirs", nargs="+", metavar="DIR", help="folders of JSON reports")
     p.add_argument("--gradebook", metavar="FILE.csv", help="write the joined gradebook here")
-    p.add_argument("--format", default="table", help="class summary as table (default) or json")
+    p.add_argument(
+        "--format", default="table", help="class summary as table (default), json, junit, markdown, gradescope or text"
+    )
     args = p.parse_args(argv)
     from checks.roster import RosterError, outcomes_from_reports, summarize, write_gradebook
 
-    if args.format not in ("table", "json"):
-        raise BadInput(f"unknown format {args.format!r}: choose table or json")
+    fmt = _choose_format(args.format)
     try:
         outcomes = outcomes_from_reports(args.dirs)
     except RosterError as exc:
@@ -131,7 +140,7 @@ def merge_command(argv: Sequence[str]) -> int:
         write_gradebook(args.gradebook, outcomes, numbers)
         print(f"{PROG}: gradebook of {len(outcomes)} students written to {args.gradebook}", file=sys.stderr)
     assessment = next((o.report.assessment for o in outcomes if o.report), "")
-    _emit_class(assessment, outcomes, summarize(outcomes), args.format, None, color=None)
+    _emit_class(assessment, outcomes, summarize(outcomes), fmt, None, color=None)
     return EXIT_PASSED if all(o.report is not None for o in outcomes) else EXIT_CANNOT_GRADE
 
 
@@ -184,13 +193,25 @@ def _grade_one(args: argparse.Namespace) -> int:
     for flag in ("gradebook", "report_dir", "shard"):
         if getattr(args, flag):
             raise BadInput(f"--{flag.replace('_', '-')} goes with --roster")
+    if args.evidence and args.from_evidence:
+        raise BadInput("--evidence and --from-evidence do not go together")
+    replay = _replay(args.from_evidence) if args.from_evidence else None
+    if replay is not None and args.student_id is None and "STUDENT_ID" not in os.environ:
+        from checks.evidence import students
+
+        found = students(args.from_evidence)
+        if len(found) != 1:
+            raise BadInput(f"{args.from_evidence} holds {len(found)} students: pass --student-id")
+        args.student_id = found[0]
     student_id = "demo" if args.demo and args.student_id is None else resolve_student_id(args.student_id)
 
-    from checks.aws import Account, CannotGrade, Student, session_for
+    from checks.aws import Account, CannotGrade, Evidence, Student, session_for
     from checks.runner import grade
 
     try:
-        if args.demo:
+        if replay is not None:
+            account = _replayed(replay, student_id)
+        elif args.demo:
             from checks.demo import demo_account
 
             account = demo_account(assessment.name, student_id)
@@ -199,6 +220,8 @@ def _grade_one(args: argparse.Namespace) -> int:
             account = Account(session_for(args.profile, args.region), args.region, endpoint)
         with _progress(f"Grading {assessment.name} for {student_id}"):
             account.identify()
+            if args.evidence:
+                account.evidence = Evidence(account.account_id, account.region)
             report = grade(
                 assessment,
                 Student(account, student_id, prefixes=assessment.resource_prefixes),
@@ -209,8 +232,41 @@ def _grade_one(args: argparse.Namespace) -> int:
             )
     except CannotGrade as exc:
         return _fail(EXIT_CANNOT_GRADE, str(exc))
+    if replay is not None:
+        report = replay.as_collected(report)
+    if args.evidence:
+        _save_evidence(args.evidence, account, [report])
+    if args.no_hints:
+        report = report.without_hints()
     _emit(report, fmt, args.output, color=False if (args.no_color or os.environ.get("NO_COLOR")) else None)
     return EXIT_PASSED if report.passed else EXIT_BELOW
+
+
+def _replay(directory: str) -> Any:
+    from checks.evidence import EvidenceError, Replay
+
+    try:
+        return Replay(directory)
+    except EvidenceError as exc:
+        raise BadInput(str(exc)) from exc
+
+
+def _replayed(replay: Any, student_id: str) -> Any:
+    from checks.evidence import EvidenceError
+
+    try:
+        return replay.account_for(student_id)
+    except EvidenceError as exc:
+        raise BadInput(str(exc)) from exc
+
+
+def _save_evidence(directory: str, account: Any, reports: list[Any]) -> None:
+    from checks.evidence import save
+
+    try:
+        save(directory, account, reports)
+    except OSError as exc:
+        raise BadInput(f"cannot write evidence to {directory}: {exc.strerror}") from exc
 
 
 def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
@@ -248,6 +304,24 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
             os.makedirs(args.report_dir, exist_ok=True)
         except OSError as exc:
             raise BadInput(f"cannot create {args.report_dir}: {exc.strerror}") from exc
+    if args.evidence and args.from_evidence:
+        raise BadInput("--evidence and --from-evidence do not go together")
+    replay = _replay(args.from_evidence) if args.from_evidence else None
+    extra: dict[str, Any] = {}
+    if replay is not None:
+        extra = {
+            "opener": lambda row: _replayed(replay, row.student_id),
+            "group_key": lambda row: replay.pointer(row.student_id).get("account"),
+        }
+        for row in rows:
+            _replayed(replay, row.student_id)  # every student's evidence is there, before any grading
+    elif args.evidence:
+        from checks.aws import Evidence
+
+        def collect(account: Any) -> None:
+            account.evidence = Evidence(account.account_id, account.region)
+
+        extra = {"prepare": collect}
     stop = threading.Event()
     done: list[Outcome] = []
     with _class_progress(len(rows)) as advance:
@@ -269,7 +343,19 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
             on_done=finished,
             stop=stop,
             base_session=_base_session(args.profile),
+            **extra,
         )
+    if replay is not None:
+        outcomes = [replace(o, report=replay.as_collected(o.report)) if o.report else o for o in outcomes]
+    if args.evidence:
+        by_account: dict[int, list[Any]] = {}
+        for o in outcomes:
+            if o.report is not None and o.account is not None:
+                by_account.setdefault(id(o.account), []).append(o)
+        for group in by_account.values():
+            _save_evidence(args.evidence, group[0].account, [o.report for o in group])
+    if args.no_hints:
+        outcomes = [replace(o, report=o.report.without_hints()) if o.report else o for o in outcomes]
     numbers = [t.number for t in assessment.tasks if not args.task or t.number in args.task]
     if args.gradebook:
         write_gradebook(args.gradebook, outcomes, numbers)
@@ -306,17 +392,14 @@ def _emit_class(
 
     from checks import report as reporters
 
-    buf = io.StringIO()
-    if fmt == "json":
-        buf.write(reporters.render_class_json(assessment, summary, outcomes))
-    else:
-        reporters.render_class_table(summary, outcomes, buf if output else sys.stdout, color=False if output else color)
-    if output:
-        from checks.roster import write_atomically
+    if output is None:
+        reporters.write_class(assessment, outcomes, summary, fmt, sys.stdout, color=color)
+        return
+    from checks.roster import write_atomically
 
-        write_atomically(output, buf.getvalue())
-    elif fmt == "json":
-        sys.stdout.write(buf.getvalue())
+    buf = io.StringIO()
+    reporters.write_class(assessment, outcomes, summary, fmt, buf, color=False)
+    write_atomically(output, buf.getvalue())
 
 
 class _class_progress:

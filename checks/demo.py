@@ -35,6 +35,12 @@ def start_stand_in() -> None:
     _started.append(mock)
 
 
+def stop_stand_in() -> None:
+    """Stop the in-process stand-in (the process's end does it too)."""
+    while _started:
+        _started.pop().stop()  # type: ignore[attr-defined]
+
+
 def demo_account(assessment: str, student_id: str) -> Account:
     import boto3
 

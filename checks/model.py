@@ -8,7 +8,7 @@ Checks return a :class:`Verdict`; the runner turns verdicts into
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 class Status(str, enum.Enum):
@@ -61,6 +61,14 @@ class CheckResult:
     status: Status
     message: str
     hint: str | None
+
+    @property
+    def advice(self) -> list[str]:
+        """The hint's lines after the found-against-wanted sentence that the message already says."""
+        lines = (self.hint or "").splitlines()
+        if lines and lines[0].rstrip(".") == self.message.rstrip("."):
+            lines = lines[1:]
+        return lines
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -148,6 +156,11 @@ class Report:
 
     def checks(self) -> list[CheckResult]:
         return [c for t in self.tasks for c in t.checks]
+
+    def without_hints(self) -> Report:
+        """The same report with every hint and note left out (exam conditions)."""
+        tasks = tuple(replace(t, checks=tuple(replace(c, hint=None) for c in t.checks), notes=()) for t in self.tasks)
+        return replace(self, tasks=tasks)
 
     def to_dict(self) -> dict[str, object]:
         pass_mark: float | int = int(self.pass_mark) if float(self.pass_mark).is_integer() else self.pass_mark

@@ -7,7 +7,7 @@ from typing import IO, Any
 
 from checks.model import Report, Status, TaskStatus
 
-FORMATS = ("table", "json")
+FORMATS = ("table", "json", "junit", "markdown", "gradescope", "text")
 
 _TASK_STYLE = {
     TaskStatus.PASS: ("PASS", "bold green"),
@@ -95,11 +95,43 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
 
 
 def write(report: Report, fmt: str, out: IO[str], *, color: bool | None = None) -> None:
-    if fmt == "json":
-        out.write(render_json(report))
-    elif fmt == "table":
+    """Render one student's report in ``fmt``."""
+    from checks import formats
+
+    if fmt == "table":
         render_table(report, out, color=color)
-    else:  # argparse restricts choices; keep the message clear anyway
+        return
+    renderers = {
+        "json": render_json,
+        "junit": lambda r: formats.junit([r], r.assessment),
+        "markdown": formats.markdown,
+        "gradescope": formats.gradescope_json,
+        "text": formats.text,
+    }
+    if fmt not in renderers:
+        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    out.write(renderers[fmt](report))
+
+
+def write_class(
+    assessment: str, outcomes: list[Any], summary: list[Any], fmt: str, out: IO[str], *, color: bool | None = None
+) -> None:
+    """Render a class (roster) in ``fmt``."""
+    from checks import formats
+
+    if fmt == "table":
+        render_class_table(summary, outcomes, out, color=color)
+    elif fmt == "json":
+        out.write(render_class_json(assessment, summary, outcomes))
+    elif fmt == "junit":
+        out.write(formats.junit([o.report for o in outcomes if o.report], assessment))
+    elif fmt == "markdown":
+        out.write(formats.markdown_class(assessment, outcomes, summary))
+    elif fmt == "gradescope":
+        out.write(formats.gradescope_class(assessment, outcomes))
+    elif fmt == "text":
+        out.write(formats.text_class(outcomes, summary))
+    else:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
 
 
@@ -110,6 +142,17 @@ def render_class_table(summary: list[Any], outcomes: list[Any], out: IO[str], *,
 
     console = Console(file=out, force_terminal=color, no_color=color is False, highlight=False)
     graded = [o for o in outcomes if o.report is not None]
+    students = Table(title="Students")
+    for name, justify in (("Student", "left"), ("Account", "left"), ("Score", "right"), ("Result", "left")):
+        students.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for o in outcomes:
+        if o.report is None:
+            students.add_row(o.student_id, o.account_id or "—", "—", f"not graded: {o.error}")
+        else:
+            r = o.report
+            result = ("passed" if r.passed else "not passed") + ("" if r.complete else " (incomplete)")
+            students.add_row(r.student_id, r.account_id, f"{r.earned}/{r.possible} ({r.percent:.1f} %)", result)
+    console.print(students)
     table = Table(title=f"Class summary — {len(graded)} graded, {len(outcomes) - len(graded)} not graded")
     table.add_column("Task", justify="right")
     table.add_column("Title")

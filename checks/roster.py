@@ -16,9 +16,9 @@ import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ class Outcome:
     error: str | None = None
     region: str = ""
     account_id: str = ""
+    account: Account | None = field(default=None, compare=False, repr=False)  # what it was graded on
 
 
 def read_roster(path: str) -> tuple[list[RosterRow], list[RosterProblem]]:
@@ -223,12 +224,19 @@ def grade_roster(
     on_done: Callable[[Outcome], None] | None = None,
     stop: threading.Event | None = None,
     accounts_seen: list[Account] | None = None,
+    opener: Callable[[RosterRow], Account] | None = None,
+    group_key: Callable[[RosterRow], Hashable] | None = None,
+    prepare: Callable[[Account], None] | None = None,
 ) -> list[Outcome]:
-    """Grade every row. One Account per distinct (profile, role, external ID, region)."""
+    """Grade every row. One Account per distinct (profile, role, external ID, region).
+
+    ``opener`` and ``group_key`` replace how a row's account is opened and shared (a regrade
+    from evidence opens saved answers); ``prepare`` sees each account before its students.
+    """
     factory = base_session or session_for
-    groups: dict[tuple[str | None, ...], list[RosterRow]] = {}
+    groups: dict[Hashable, list[RosterRow]] = {}
     for row in rows:
-        groups.setdefault(row.account_key, []).append(row)
+        groups.setdefault(group_key(row) if group_key else row.account_key, []).append(row)
     chosen = tuple(tasks)
     outcomes: list[Outcome] = []
     lock = threading.Lock()
@@ -242,18 +250,25 @@ def grade_roster(
     def grade_group(members: list[RosterRow], checks_pool: ThreadPoolExecutor) -> None:
         first = members[0]
         try:
-            account = _open_account(
-                first,
-                region=region,
-                endpoint_url=endpoint_url,
-                base_session=factory,
-                rate_limits=rate_limits,
-                timeout=account_timeout,
+            account = (
+                opener(first)
+                if opener
+                else _open_account(
+                    first,
+                    region=region,
+                    endpoint_url=endpoint_url,
+                    base_session=factory,
+                    rate_limits=rate_limits,
+                    timeout=account_timeout,
+                )
             )
+            account.identify()
         except CannotGrade as exc:
             for row in members:
                 record(Outcome(row.student_id, error=str(exc), region=first.region or region or ""))
             return
+        if prepare is not None:
+            prepare(account)
         if accounts_seen is not None:
             with lock:
                 accounts_seen.append(account)
@@ -267,7 +282,9 @@ def grade_roster(
             except CannotGrade as exc:
                 record(Outcome(row.student_id, error=str(exc), region=account.region, account_id=account.account_id))
                 continue
-            record(Outcome(row.student_id, report, region=account.region, account_id=account.account_id))
+            record(
+                Outcome(row.student_id, report, region=account.region, account_id=account.account_id, account=account)
+            )
 
     stop = stop or threading.Event()
     with (

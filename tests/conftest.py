@@ -39,6 +39,15 @@ def gaps_filled() -> None:
     moto_gaps.install()
 
 
+@pytest.fixture(autouse=True)
+def no_lasting_demo() -> Iterator[None]:
+    """A test that runs --demo in-process must not leave its stand-in to the next test."""
+    yield
+    from checks.demo import stop_stand_in
+
+    stop_stand_in()
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     from moto import mock_aws

@@ -97,13 +97,15 @@ def env_vars(s: Student) -> Verdict:
     if not wrong:
         return passed("VPC_ID, SUBNET_IDS and SECURITY_GROUP_ID match the VPC configuration")
     variables = {
-        **env,
         "VPC_ID": vpc["VpcId"],
         "SUBNET_IDS": ",".join(vpc["SubnetIds"]),
         "SECURITY_GROUP_ID": groups[0] if groups else "<sg-id>",
     }
+    # Only these three values: the function's other variables may be secrets, never repeated here.
+    others = " (this replaces every variable: add your others to the JSON)" if set(env) - set(variables) else ""
     return failed(
-        "; ".join(wrong), update_config(fn["FunctionName"], f"--environment '{json.dumps({'Variables': variables})}'")
+        "; ".join(wrong),
+        update_config(fn["FunctionName"], f"--environment '{json.dumps({'Variables': variables})}'") + others,
     )
 
 

@@ -1,0 +1,215 @@
+"""Plain-text report formats: JUnit XML, Markdown, Gradescope JSON, and the course's text layout.
+
+Each renders the finished result model (one :class:`~checks.model.Report`, or a
+class of :class:`~checks.roster.Outcome`) to a string; none talks to AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from checks.model import CheckResult, Report, Status, TaskResult
+
+MARKDOWN_LIMIT = 1024 * 1024 - 4096  # GitHub's step summary takes at most 1 MiB
+
+
+# -- JUnit XML ----------------------------------------------------------------------------
+def _suite(parent: ET.Element, report: Report, task: TaskResult) -> None:
+    counts = {s: sum(c.status is s for c in task.checks) for s in Status}
+    suite = ET.SubElement(
+        parent,
+        "testsuite",
+        {
+            "name": f"{report.student_id} / Task {task.number}: {task.title}",
+            "tests": str(len(task.checks)),
+            "failures": str(counts[Status.FAIL]),
+            "errors": str(counts[Status.ERROR]),
+            "skipped": str(counts[Status.BLOCKED]),
+            "time": "0",
+        },
+    )
+    for c in task.checks:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": f"{report.assessment}.{report.student_id}.task{task.number:02d}",
+                "name": f"{c.id}: {c.title} ({c.earned}/{c.points})",
+                "time": "0",
+            },
+        )
+        if c.status is Status.FAIL:
+            ET.SubElement(case, "failure", {"message": c.message, "type": "fail"}).text = c.hint or c.message
+        elif c.status is Status.ERROR:
+            ET.SubElement(case, "error", {"message": c.message, "type": "error"}).text = c.hint or c.message
+        elif c.status is Status.BLOCKED:
+            ET.SubElement(case, "skipped", {"message": c.message})
+        else:
+            ET.SubElement(case, "system-out").text = c.message
+
+
+def junit(reports: Sequence[Report], name: str) -> str:
+    root = ET.Element("testsuites", {"name": name})
+    for report in reports:
+        for task in report.tasks:
+            _suite(root, report, task)
+    suites = list(root)
+    for key in ("tests", "failures", "errors", "skipped"):
+        root.set(key, str(sum(int(s.get(key, "0")) for s in suites)))
+    root.set("time", f"{sum(r.duration_s for r in reports):.2f}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# -- Markdown (GitHub step summary) ----------------------------------------------------------
+_ICON = {"pass": "✅", "partial": "🟡", "fail": "❌", "error": "⚠️", "blocked": "⏸️"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", "<br>")
+
+
+def markdown(report: Report) -> str:
+    lines = [
+        f"## {report.assessment} — {report.student_id}" + (" (demo)" if report.demo else ""),
+        "",
+        f"**{report.earned}/{report.possible} ({report.percent:.1f} %)** — "
+        f"{'passed' if report.passed else 'not passed'} (pass mark {report.pass_mark:g} %)"
+        + ("" if report.complete else " — **incomplete**: some checks could not be read"),
+        "",
+        "| Task | Title | Status | Points |",
+        "|---:|---|---|---:|",
+    ]
+    for t in report.tasks:
+        lines.append(
+            f"| {t.number} | {_cell(t.title)} | {_ICON[t.status.value]} {t.status.value} | {t.earned}/{t.possible} |"
+        )
+    misses = [(t, c) for t in report.tasks for c in t.checks if c.status is not Status.PASS]
+    if misses:
+        lines += ["", "<details><summary>What to fix</summary>", ""]
+        for _, c in misses:
+            lines.append(f"- {_ICON[c.status.value]} `{c.id}` {c.title} — {_cell(c.message)}")
+            if c.advice:
+                lines.append(f"  <br>{_cell(chr(10).join(c.advice))}")
+        lines += ["", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_class(assessment: str, outcomes: Sequence[Any], summary: Sequence[Any]) -> str:
+    graded = [o for o in outcomes if o.report is not None]
+    head = [
+        f"## {assessment} — {len(graded)} graded, {len(outcomes) - len(graded)} not graded",
+        "",
+        "| Task | Title | Passed | Most common miss |",
+        "|---:|---|---:|---|",
+    ]
+    for s in summary:
+        miss = f"`{s.top_failure[0]}` ({s.top_failure[1]})" if s.top_failure else "—"
+        head.append(f"| {s.number} | {_cell(s.title)} | {s.passed}/{s.graded} | {miss} |")
+    head += ["", "| Student | Score | Result |", "|---|---:|---|"]
+    parts = ["\n".join(head) + "\n"]
+    size = len(parts[0].encode())
+    for i, o in enumerate(outcomes):
+        if o.report is None:
+            row = f"| {o.student_id} | — | ⚠️ not graded: {_cell(o.error or '')} |\n"
+        else:
+            r = o.report
+            row = (
+                f"| {r.student_id} | {r.earned}/{r.possible} ({r.percent:.1f} %) | "
+                f"{'✅ passed' if r.passed else '❌ not passed'}{'' if r.complete else ' (incomplete)'} |\n"
+            )
+        size += len(row.encode())
+        if size > MARKDOWN_LIMIT:
+            return "".join(parts) + f"\n… {len(outcomes) - i} more students: see the gradebook.\n"
+        parts.append(row)
+    return "".join(parts)
+
+
+# -- Gradescope ---------------------------------------------------------------------------------
+def gradescope(report: Report) -> dict[str, Any]:
+    """Gradescope's autograder results.json: a score, and one test per check."""
+    tests = []
+    for t in report.tasks:
+        for c in t.checks:
+            test: dict[str, Any] = {
+                "name": f"Task {t.number} — {c.id}: {c.title}",
+                "number": c.id,
+                "score": c.earned,
+                "max_score": 0 if c.status is Status.BLOCKED else c.points,
+                "output": c.message + (f"\n{c.hint}" if c.hint else ""),
+                "visibility": "visible",
+            }
+            if c.status is not Status.BLOCKED:
+                test["status"] = "passed" if c.status is Status.PASS else "failed"
+            tests.append(test)
+    output = f"{report.earned}/{report.possible} ({report.percent:.1f} %)"
+    if not report.complete:
+        output += " — incomplete: some checks could not be read; ask your instructor to regrade"
+    return {
+        "score": report.earned,
+        "output": output,
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def gradescope_json(report: Report) -> str:
+    return json.dumps(gradescope(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def gradescope_class(assessment: str, outcomes: Sequence[Any]) -> str:
+    students = [
+        {"student_id": o.student_id, "results": gradescope(o.report) if o.report else None, "error": o.error}
+        for o in outcomes
+    ]
+    return json.dumps({"assessment": assessment, "students": students}, indent=2, ensure_ascii=False) + "\n"
+
+
+# -- The course's text layout -------------------------------------------------------------------
+def _tag(status: str) -> str:
+    return {"pass": "[PASS]", "fail": "[FAIL]", "partial": "[FAIL]", "error": "[ERROR]", "blocked": "[SKIP]"}[status]
+
+
+def text(report: Report) -> str:
+    out = [
+        f"{report.assessment} validation report" + (" (DEMO account)" if report.demo else ""),
+        f"Student: {report.student_id}  Account: {report.account_id}  Region: {report.region}  "
+        f"Graded: {report.graded_at}",
+        "",
+    ]
+    for t in report.tasks:
+        out.append(f"{_tag(t.status.value)} Task {t.number}: {t.title} ({t.earned}/{t.possible})")
+        for c in t.checks:
+            out.append(f"    {_tag(c.status.value)} {c.id}: {c.message}")
+            out.extend(f"           {line}" for line in _hint_lines(c))
+        out.extend(f"    [NOTE] {n}" for n in t.notes)
+    passed_tasks = sum(t.status.value == "pass" for t in report.tasks)
+    out += [
+        "",
+        f"SUMMARY: {report.earned}/{report.possible} points ({report.percent:.1f}%), "
+        f"{passed_tasks}/{len(report.tasks)} tasks passed - {'PASSED' if report.passed else 'NOT PASSED'} "
+        f"(pass mark {report.pass_mark:g}%)" + ("" if report.complete else " - INCOMPLETE"),
+    ]
+    return "\n".join(out) + "\n"
+
+
+def _hint_lines(c: CheckResult) -> list[str]:
+    return c.advice if c.status is not Status.PASS else []
+
+
+def text_class(outcomes: Sequence[Any], summary: Sequence[Any]) -> str:
+    parts = [text(o.report) if o.report else f"[ERROR] {o.student_id}: not graded: {o.error}\n" for o in outcomes]
+    lines = ["CLASS SUMMARY"]
+    for s in summary:
+        miss = f"; most common miss {s.top_failure[0]} ({s.top_failure[1]})" if s.top_failure else ""
+        lines.append(f"  Task {s.number}: {s.passed}/{s.graded} passed{miss}")
+    graded = [o for o in outcomes if o.report]
+    lines.append(
+        f"SUMMARY: {sum(o.report.passed for o in graded)}/{len(graded)} students passed, "
+        f"{len(outcomes) - len(graded)} not graded"
+    )
+    return "\n".join(parts) + "\n" + "\n".join(lines) + "\n"
