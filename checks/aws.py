@@ -133,6 +133,27 @@ class Missing(Exception):
         return f"{self.what} does not exist"
 
 
+_asker = threading.local()
+
+
+class asking:
+    """While a check runs, the requests it sends are put down to it (``Account.calls_by_asker``)."""
+
+    def __init__(self, who: str | None) -> None:
+        self.who = who
+
+    def __enter__(self) -> None:
+        self.before = getattr(_asker, "who", None)
+        _asker.who = self.who
+
+    def __exit__(self, *exc: object) -> None:
+        _asker.who = self.before
+
+
+def current_asker() -> str | None:
+    return getattr(_asker, "who", None)
+
+
 class _Entry:
     __slots__ = ("done", "error", "value")
 
@@ -180,6 +201,7 @@ class Account:
         self._calls_lock = threading.Lock()
         self.calls: list[str] = []  # every API request sent, as "service:Operation"
         self.requests: list[tuple[str, str]] = []  # the same, with the parameters (for tests)
+        self.calls_by_asker: list[tuple[str | None, str]] = []  # (check id, action): who sent what
         self.denied: set[str] = set()  # actions refused with AccessDenied
         self._account_id: str | None = None
 
@@ -210,6 +232,7 @@ class Account:
         with self._calls_lock:
             self.calls.append(action)
             self.requests.append((action, f"{where} {shown}"))
+            self.calls_by_asker.append((current_asker(), action))
 
     def once(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
         """Return ``load()``, computed once per key even when many threads ask at once."""
@@ -335,10 +358,21 @@ class Account:
                 ) from exc
             except botocore.exceptions.ClientError as exc:
                 code = exc.response.get("Error", {}).get("Code", "Unknown")
-                raise CannotGrade(
-                    f"AWS refused the credentials ({code}): refresh them (`aws sso login`, "
-                    f"`aws configure`) or check that region {self.region} is enabled"
-                ) from exc
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                if status >= 500 or "Throttl" in code:
+                    raise CannotGrade(
+                        f"AWS is not answering properly ({code}) in {self.region}: try again in a minute"
+                    ) from exc
+                if "Expired" in code:
+                    why = "they have expired: get new ones (`aws sso login`, or a new session token)"
+                elif code == "SignatureDoesNotMatch":
+                    why = "the secret access key does not match the key ID: check `aws configure`"
+                else:
+                    why = (
+                        f"refresh them (`aws sso login`, `aws configure`) or check that region {self.region} "
+                        "is enabled (opt-in regions must be enabled in the account first)"
+                    )
+                raise CannotGrade(f"AWS refused the credentials ({code}): {why}") from exc
             except (
                 botocore.exceptions.EndpointConnectionError,
                 botocore.exceptions.ConnectTimeoutError,
@@ -550,15 +584,20 @@ class Account:
                 lambda: [r["RegionName"] for r in (self.call("ec2", "DescribeRegions") or {}).get("Regions", [])],
             )
 
+            asker = current_asker()
+
             def holds(region: str) -> bool:
                 try:
-                    found = self.once(
-                        ("functions_in", region),
-                        lambda: [
-                            f["FunctionName"]
-                            for f in self.paginate("lambda", "ListFunctions", "Functions", page_size=50, region=region)
-                        ],
-                    )
+                    with asking(asker):
+                        found = self.once(
+                            ("functions_in", region),
+                            lambda: [
+                                f["FunctionName"]
+                                for f in self.paginate(
+                                    "lambda", "ListFunctions", "Functions", page_size=50, region=region
+                                )
+                            ],
+                        )
                 except AwsError:
                     return False
                 return any(name in names for name in found)

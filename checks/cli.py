@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Examples: `validate-tasks lambda_medium --demo`, "
         "`validate-tasks lambda_medium --student-id s1 --region us-east-1`. "
         "Other commands: `validate-tasks sandbox [--port 4566]` (a local AWS endpoint to practise on); "
-        "`validate-tasks merge DIR... --gradebook out.csv` (join the reports of roster shards).",
+        "`validate-tasks merge DIR... --gradebook out.csv` (join the reports of roster shards); "
+        "`validate-tasks policy lambda_medium` (the IAM policy a grading identity needs).",
     )
     p.add_argument("assessment", help="the assessment to grade, e.g. lambda_medium")
     p.add_argument("--student-id", help="your student ID (else $STUDENT_ID, else asked on a terminal)")
@@ -144,7 +145,30 @@ def merge_command(argv: Sequence[str]) -> int:
     return EXIT_PASSED if all(o.report is not None for o in outcomes) else EXIT_CANNOT_GRADE
 
 
-COMMANDS = {"sandbox": sandbox_command, "merge": merge_command}
+def policy_command(argv: Sequence[str]) -> int:
+    p = _Parser(
+        prog=f"{PROG} policy",
+        description="Print the IAM policy a grading identity needs for an "
+        "assessment: exactly the read actions its checks declare.",
+    )
+    p.add_argument("assessment", help="e.g. lambda_medium")
+    args = p.parse_args(argv)
+    from checks.registry import known_assessments, load_assessment
+
+    if args.assessment not in known_assessments():
+        raise BadInput(f"unknown assessment {args.assessment!r}; known: {', '.join(known_assessments())}")
+    print(policy_json(load_assessment(args.assessment).reads()))
+    return EXIT_PASSED
+
+
+def policy_json(actions: Sequence[str]) -> str:
+    import json
+
+    statement = {"Sid": "ValidateTasksReadOnly", "Effect": "Allow", "Action": sorted(actions), "Resource": "*"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, indent=2)
+
+
+COMMANDS = {"sandbox": sandbox_command, "merge": merge_command, "policy": policy_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -78,7 +78,8 @@ def markdown(report: Report) -> str:
         "",
         f"**{report.earned}/{report.possible} ({report.percent:.1f} %)** — "
         f"{'passed' if report.passed else 'not passed'} (pass mark {report.pass_mark:g} %)"
-        + ("" if report.complete else " — **incomplete**: some checks could not be read"),
+        + ("" if report.complete else " — **incomplete**: some checks could not be read")
+        + (f"; grant `{report.grant()}`" if report.missing_actions else ""),
         "",
         "| Task | Title | Status | Points |",
         "|---:|---|---|---:|",
@@ -194,6 +195,8 @@ def text(report: Report) -> str:
         f"{passed_tasks}/{len(report.tasks)} tasks passed - {'PASSED' if report.passed else 'NOT PASSED'} "
         f"(pass mark {report.pass_mark:g}%)" + ("" if report.complete else " - INCOMPLETE"),
     ]
+    if report.missing_actions:
+        out.insert(-1, f"MISSING PERMISSIONS: {', '.join(report.missing_actions)}; grant: {report.grant()}")
     return "\n".join(out) + "\n"
 
 

@@ -154,6 +154,14 @@ class Report:
     def complete(self) -> bool:
         return not any(c.status is Status.ERROR for t in self.tasks for c in t.checks)
 
+    def grant(self) -> str | None:
+        """The policy statement that would grant the actions refused while grading, as JSON."""
+        import json
+
+        if not self.missing_actions:
+            return None
+        return json.dumps({"Effect": "Allow", "Action": sorted(self.missing_actions), "Resource": "*"})
+
     def checks(self) -> list[CheckResult]:
         return [c for t in self.tasks for c in t.checks]
 

@@ -34,6 +34,7 @@ class CheckSpec:
     id: str
     points: int
     title: str
+    reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,13 @@ class Check:
     points: int
     title: str
     func: CheckFunc
+    reads: tuple[str, ...] = ()  # the IAM read actions it may need, e.g. "lambda:ListFunctions"
+
+
+@dataclass(frozen=True)
+class Note:
+    func: NoteFunc
+    reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,7 @@ class Task:
     title: str
     section: str
     checks: tuple[Check, ...]
-    notes: tuple[NoteFunc, ...]
+    notes: tuple[Note, ...]
 
     @property
     def points(self) -> int:
@@ -82,21 +90,39 @@ class Assessment:
     def check_ids(self) -> list[str]:
         return [c.id for c in self.checks()]
 
+    def reads(self) -> list[str]:
+        """Every IAM action its checks and notes declare: what a grading role needs."""
+        checks = {a for c in self.checks() for a in c.reads}
+        notes = {a for t in self.tasks for n in t.notes for a in n.reads}
+        return sorted(checks | notes)
 
-def check(check_id: str, points: int, title: str) -> Callable[[F], F]:
-    """Mark a function as the check ``check_id`` worth ``points``."""
+
+def check(check_id: str, points: int, title: str, *, reads: Iterable[str]) -> Callable[[F], F]:
+    """Mark a function as the check ``check_id`` worth ``points``, declaring the AWS actions it reads."""
 
     def mark(func: F) -> F:
-        func.__check__ = CheckSpec(check_id, points, title)  # type: ignore[attr-defined]
+        func.__check__ = CheckSpec(check_id, points, title, _actions(reads))  # type: ignore[attr-defined]
         return func
 
     return mark
 
 
-def note(func: F) -> F:
+def note(*, reads: Iterable[str]) -> Callable[[F], F]:
     """Mark a function as an informational note: 0 points, shown, never scored."""
-    func.__note__ = True  # type: ignore[attr-defined]
-    return func
+
+    def mark(func: F) -> F:
+        func.__note__ = _actions(reads)  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
+def _actions(reads: Iterable[str]) -> tuple[str, ...]:
+    found = tuple(sorted(set(reads)))
+    bad = [a for a in found if ":" not in a or not a.split(":", 1)[1][:1].isupper()]
+    if bad:
+        raise RegistryError(f"not an IAM action: {bad[0]!r} (want service:Operation)")
+    return found
 
 
 def task_from_module(module: ModuleType) -> Task:
@@ -104,13 +130,13 @@ def task_from_module(module: ModuleType) -> Task:
     if not isinstance(info, TaskInfo):
         raise RegistryError(f"{module.__name__} has no TASK = TaskInfo(...)")
     checks: list[Check] = []
-    notes: list[NoteFunc] = []
+    notes: list[Note] = []
     for value in vars(module).values():  # definition order
         spec = getattr(value, "__check__", None)
         if isinstance(spec, CheckSpec) and callable(value):
-            checks.append(Check(spec.id, spec.points, spec.title, value))
-        elif getattr(value, "__note__", False) and callable(value):
-            notes.append(value)
+            checks.append(Check(spec.id, spec.points, spec.title, value, spec.reads))
+        elif isinstance(getattr(value, "__note__", None), tuple) and callable(value):
+            notes.append(Note(value, value.__note__))
     if not checks:
         raise RegistryError(f"{module.__name__} defines no checks")
     return Task(info.number, info.title, info.section, tuple(checks), tuple(notes))

@@ -92,6 +92,7 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
         )
         if report.missing_actions:
             console.print("Missing permissions: " + ", ".join(report.missing_actions))
+            console.print(f"Grant them with this policy statement: {report.grant()}", soft_wrap=True)
 
 
 def write(report: Report, fmt: str, out: IO[str], *, color: bool | None = None) -> None:

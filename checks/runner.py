@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
-from checks.aws import AwsError, Missing, Student
+from checks.aws import AwsError, Missing, Student, asking
 from checks.model import CheckResult, Report, Status, TaskResult, Verdict
-from checks.registry import Assessment, Check, Task
+from checks.registry import Assessment, Check, Note, Task
 
 DEFAULT_WORKERS = 16
 
@@ -41,6 +41,11 @@ def hint_for(verdict: Verdict, task: Task, readme: str, missing: Missing | None 
 
 
 def judge(check: Check, student: Student) -> tuple[Verdict, Missing | None]:
+    with asking(check.id):
+        return _judge(check, student)
+
+
+def _judge(check: Check, student: Student) -> tuple[Verdict, Missing | None]:
     try:
         return check.func(student), None
     except Missing as missing:
@@ -51,7 +56,12 @@ def judge(check: Check, student: Student) -> tuple[Verdict, Missing | None]:
         return Verdict(Status.ERROR, f"unexpected answer: {type(exc).__name__}: {exc}"), None
 
 
-def run_note(note: Callable[[Student], str | None], student: Student) -> str | None:
+def run_note(note: Note, student: Student) -> str | None:
+    with asking(f"note:{note.func.__module__}.{note.func.__name__}"):
+        return _run_note(note.func, student)
+
+
+def _run_note(note: Callable[[Student], str | None], student: Student) -> str | None:
     try:
         return note(student)
     except (Missing, AwsError):

@@ -171,24 +171,39 @@ def test_an_endpoint_that_never_answers_exits_3_within_15_seconds(silent_endpoin
     assert elapsed < 15, elapsed
 
 
-class _Refuse(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        body = (
-            b"<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>"
-            b"<Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>"
-        )
-        self.send_response(403)
-        self.send_header("Content-Type", "text/xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+def _refusing(code: str) -> type[BaseHTTPRequestHandler]:
+    class Refuse(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = (
+                f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+                "<Message>refused</Message></Error></ErrorResponse>"
+            ).encode()
+            self.send_response(403)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
-    def log_message(self, *args: object) -> None:
-        return None
+        def log_message(self, *args: object) -> None:
+            return None
+
+    return Refuse
 
 
-def test_refused_credentials_exit_3_with_one_line() -> None:
-    server = HTTPServer(("127.0.0.1", 0), _Refuse)
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        (
+            "InvalidClientTokenId",
+            "refresh them (`aws sso login`, `aws configure`) or check that region us-east-1 is "
+            "enabled (opt-in regions must be enabled in the account first)",
+        ),
+        ("ExpiredToken", "they have expired: get new ones (`aws sso login`, or a new session token)"),
+        ("SignatureDoesNotMatch", "the secret access key does not match the key ID: check `aws configure`"),
+    ],
+)
+def test_refused_credentials_exit_3_with_one_line(code: str, says: str) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _refusing(code))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -198,10 +213,7 @@ def test_refused_credentials_exit_3_with_one_line() -> None:
     finally:
         server.shutdown()
     assert done.returncode == 3
-    assert done.stderr.strip().splitlines() == [
-        "validate-tasks: AWS refused the credentials (InvalidClientTokenId): refresh them (`aws sso login`, "
-        "`aws configure`) or check that region us-east-1 is enabled"
-    ]
+    assert done.stderr.strip().splitlines() == [f"validate-tasks: AWS refused the credentials ({code}): {says}"]
     assert "testing" not in done.stderr
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import boto3
@@ -144,4 +145,60 @@ def test_throttling_and_5xx_are_retried_and_graded_the_same(
     session.events.register_first("before-send.lambda", refuse_every_third)
     report, _ = grade_in_process(lambda_medium, "s1", session=session)
     assert sent["refused"] >= 5
+    assert report.earned == 120 and report.complete
+
+
+def test_throttling_of_every_third_request_of_every_service_changes_no_verdict(
+    aws: None, lambda_medium: Assessment
+) -> None:
+    """Throttling answers in each service's own wire format (JSON, query XML, EC2 XML, CBOR); retries absorb them."""
+    import botocore.session
+
+    from tests.faults import throttled
+
+    reference.deploy("s1", REGION)
+    baseline, _ = grade_in_process(lambda_medium, "s1")
+    protocols = {}
+    loader = botocore.session.get_session()
+    session = boto3.Session(region_name=REGION)
+    sent: Counter[str] = Counter()
+    refused: Counter[str] = Counter()
+
+    def every_third(event_name: str, **_: Any) -> AWSResponse | None:
+        service = event_name.split(".")[1]
+        sent[service] += 1
+        if sent[service] % 3 != 1:  # each service's 1st, 4th, 7th… request
+            return None
+        if service not in protocols:
+            name = {"application-auto-scaling": "application-autoscaling"}.get(service, service)
+            model = loader.get_service_model(name)  # the protocol the client speaks, of those it could
+            protocols[service] = getattr(model, "resolved_protocol", None) or model.protocol
+        refused[service] += 1
+        return throttled(protocols[service])
+
+    session.events.register_first("before-send", every_third)
+    report, _ = grade_in_process(lambda_medium, "s1", session=session)
+    assert {"lambda", "sqs", "cloudwatch", "ec2", "iam", "application-auto-scaling"} <= set(refused)
+    assert [(c.id, c.status, c.message) for c in report.checks()] == [
+        (c.id, c.status, c.message) for c in baseline.checks()
+    ]
+    assert report.complete
+
+
+def test_a_burst_of_server_errors_is_retried(aws: None, lambda_medium: Assessment) -> None:
+    from tests.faults import server_error
+
+    reference.deploy("s1", REGION)
+    session = boto3.Session(region_name=REGION)
+    burst = {"left": 12}
+
+    def first_twelve(event_name: str, **_: Any) -> AWSResponse | None:
+        if burst["left"] <= 0 or ".sts." in event_name:
+            return None
+        burst["left"] -= 1
+        return server_error()
+
+    session.events.register_first("before-send", first_twelve)
+    report, _ = grade_in_process(lambda_medium, "s1", session=session)
+    assert burst["left"] == 0
     assert report.earned == 120 and report.complete

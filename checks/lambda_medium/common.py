@@ -21,6 +21,23 @@ DLQ = "lambda-dlq"
 SECURITY_GROUP = "lambda-sg"
 RUNTIME = "python3.12"
 
+# The AWS read actions behind each kind of look-up, for the checks' ``reads=``.
+# Finding a resource by name reads the function list (its near misses, and other
+# regions when none of the student's functions is in the graded one).
+FIND = ("lambda:ListFunctions", "ec2:DescribeRegions")
+LAYERS = (*FIND, "lambda:ListLayers")
+QUEUES = (*FIND, "sqs:ListQueues", "sqs:GetQueueAttributes")
+MAPPINGS = (*QUEUES, "lambda:ListEventSourceMappings")
+ROLE = (
+    *FIND,
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
+    "iam:GetRolePolicy",
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+)
+ALIASES = (*FIND, "lambda:ListAliases")
+
 
 def update_config(function: str, flags: str) -> str:
     return f"aws lambda update-function-configuration --function-name {function} {flags}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from checks.aws import Student
-from checks.lambda_medium.common import LAYER, RUNTIME
+from checks.lambda_medium.common import LAYER, LAYERS, RUNTIME
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
 
@@ -22,12 +22,12 @@ def _latest(s: Student) -> dict[str, object]:
     return dict(s.layer(LAYER, _publish(s)).get("LatestMatchingVersion") or {})
 
 
-@check("t1.layer_exists", 5, "Layer common-utils-layer-<id> has a version")
+@check("t1.layer_exists", 5, "Layer common-utils-layer-<id> has a version", reads=LAYERS)
 def layer_exists(s: Student) -> Verdict:
     return passed(f"layer {s.name(LAYER)} at version {_latest(s).get('Version')}")
 
 
-@check("t1.runtime", 4, "Latest layer version is compatible with python3.12")
+@check("t1.runtime", 4, "Latest layer version is compatible with python3.12", reads=LAYERS)
 def runtime(s: Student) -> Verdict:
     runtimes = list(_latest(s).get("CompatibleRuntimes") or [])  # type: ignore[call-overload]
     if RUNTIME in runtimes:
@@ -35,7 +35,7 @@ def runtime(s: Student) -> Verdict:
     return failed(f"CompatibleRuntimes {runtimes or 'none'} (want {RUNTIME})", _publish(s))
 
 
-@check("t1.description", 1, "Latest layer version has a description")
+@check("t1.description", 1, "Latest layer version has a description", reads=LAYERS)
 def description(s: Student) -> Verdict:
     text = str(_latest(s).get("Description") or "").strip()
     if text:

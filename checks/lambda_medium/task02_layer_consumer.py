@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 from checks.aws import Student
-from checks.lambda_medium.common import LAYER, LAYER_CONSUMER, RUNTIME, function_setting, update_config
+from checks.lambda_medium.common import FIND, LAYER, LAYER_CONSUMER, LAYERS, RUNTIME, function_setting, update_config
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
 
 TASK = TaskInfo(2, "Function using the layer", "Task 2: Create Lambda Function Using Layer")
 
 
-@check("t2.function_exists", 3, "Function layer-consumer-<id> exists")
+@check("t2.function_exists", 3, "Function layer-consumer-<id> exists", reads=FIND)
 def function_exists(s: Student) -> Verdict:
     return passed(f"function {s.function(LAYER_CONSUMER)['FunctionName']} exists")
 
 
-@check("t2.runtime", 1, "Runtime python3.12")
+@check("t2.runtime", 1, "Runtime python3.12", reads=FIND)
 def runtime(s: Student) -> Verdict:
     return function_setting(s, LAYER_CONSUMER, "Runtime", RUNTIME, "--runtime")
 
 
-@check("t2.memory", 2, "MemorySize 256")
+@check("t2.memory", 2, "MemorySize 256", reads=FIND)
 def memory(s: Student) -> Verdict:
     return function_setting(s, LAYER_CONSUMER, "MemorySize", 256, "--memory-size")
 
 
-@check("t2.uses_layer", 4, "Uses a version of your common-utils-layer")
+@check("t2.uses_layer", 4, "Uses a version of your common-utils-layer", reads=LAYERS)
 def uses_layer(s: Student) -> Verdict:
     fn = s.function(LAYER_CONSUMER)
     prefix = f":{s.account_id}:layer:{s.name(LAYER)}:"

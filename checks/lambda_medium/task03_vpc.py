@@ -7,7 +7,7 @@ from typing import Any
 
 from checks import iam
 from checks.aws import Missing, Student
-from checks.lambda_medium.common import SECURITY_GROUP, VPC_LAMBDA, function_setting, update_config
+from checks.lambda_medium.common import FIND, ROLE, SECURITY_GROUP, VPC_LAMBDA, function_setting, update_config
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check, note
 
@@ -29,17 +29,17 @@ def _attach(function: str) -> str:
     return update_config(function, "--vpc-config SubnetIds=<subnet-a>,<subnet-b>,SecurityGroupIds=<sg-id>")
 
 
-@check("t3.function_exists", 2, "Function vpc-lambda-<id> exists")
+@check("t3.function_exists", 2, "Function vpc-lambda-<id> exists", reads=FIND)
 def function_exists(s: Student) -> Verdict:
     return passed(f"function {s.function(VPC_LAMBDA)['FunctionName']} exists")
 
 
-@check("t3.memory", 1, "MemorySize 512")
+@check("t3.memory", 1, "MemorySize 512", reads=FIND)
 def memory(s: Student) -> Verdict:
     return function_setting(s, VPC_LAMBDA, "MemorySize", 512, "--memory-size")
 
 
-@check("t3.in_vpc", 2, "Attached to a VPC with at least one subnet")
+@check("t3.in_vpc", 2, "Attached to a VPC with at least one subnet", reads=FIND)
 def in_vpc(s: Student) -> Verdict:
     fn = s.function(VPC_LAMBDA)
     vpc = fn.get("VpcConfig") or {}
@@ -48,7 +48,7 @@ def in_vpc(s: Student) -> Verdict:
     return failed(f"{fn['FunctionName']} is not in a VPC", _attach(fn["FunctionName"]))
 
 
-@check("t3.multi_az", 2, "Subnets in at least two Availability Zones")
+@check("t3.multi_az", 2, "Subnets in at least two Availability Zones", reads=(*FIND, "ec2:DescribeSubnets"))
 def multi_az(s: Student) -> Verdict:
     fn, vpc = _vpc(s)
     subnets = s.account.subnets(vpc["SubnetIds"])
@@ -65,7 +65,7 @@ def multi_az(s: Student) -> Verdict:
     )
 
 
-@check("t3.security_group", 2, "Security group lambda-sg-<id> attached")
+@check("t3.security_group", 2, "Security group lambda-sg-<id> attached", reads=(*FIND, "ec2:DescribeSecurityGroups"))
 def security_group(s: Student) -> Verdict:
     fn, vpc = _vpc(s)
     groups = s.account.security_groups(vpc.get("SecurityGroupIds") or [])
@@ -81,7 +81,7 @@ def security_group(s: Student) -> Verdict:
     )
 
 
-@check("t3.env_vars", 1, "VPC_ID, SUBNET_IDS and SECURITY_GROUP_ID describe the VPC config")
+@check("t3.env_vars", 1, "VPC_ID, SUBNET_IDS and SECURITY_GROUP_ID describe the VPC config", reads=FIND)
 def env_vars(s: Student) -> Verdict:
     fn, vpc = _vpc(s)
     env = (fn.get("Environment") or {}).get("Variables") or {}
@@ -109,7 +109,7 @@ def env_vars(s: Student) -> Verdict:
     )
 
 
-@note
+@note(reads=(*FIND, "ec2:DescribeRouteTables"))
 def public_subnets(s: Student) -> str | None:
     """The text asks for private subnets; a default route to an internet gateway makes a subnet public."""
     _, vpc = _vpc(s)
@@ -132,7 +132,7 @@ def public_subnets(s: Student) -> str | None:
     return None
 
 
-@note
+@note(reads=ROLE)
 def eni_permissions(s: Student) -> str | None:
     fn, _ = _vpc(s)
     role = str(fn.get("Role", "")).rsplit("/", 1)[-1]

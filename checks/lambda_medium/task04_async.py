@@ -14,6 +14,9 @@ from checks.lambda_medium.common import (
     ASYNC_PROCESSOR,
     DLQ,
     FAILURE_QUEUE,
+    FIND,
+    QUEUES,
+    ROLE,
     SUCCESS_QUEUE,
     function_setting,
     retention,
@@ -52,37 +55,49 @@ def _destination(s: Student, which: str, queue_prefix: str) -> Verdict:
     )
 
 
-@check("t4.function_exists", 1, "Function async-processor-<id> exists")
+@check("t4.function_exists", 1, "Function async-processor-<id> exists", reads=FIND)
 def function_exists(s: Student) -> Verdict:
     return passed(f"function {s.function(ASYNC_PROCESSOR)['FunctionName']} exists")
 
 
-@check("t4.memory", 1, "MemorySize 256")
+@check("t4.memory", 1, "MemorySize 256", reads=FIND)
 def memory(s: Student) -> Verdict:
     return function_setting(s, ASYNC_PROCESSOR, "MemorySize", 256, "--memory-size")
 
 
-@check("t4.max_event_age", 1, "Maximum event age 6 hours (21600 s)")
+@check(
+    "t4.max_event_age", 1, "Maximum event age 6 hours (21600 s)", reads=(*FIND, "lambda:GetFunctionEventInvokeConfig")
+)
 def max_event_age(s: Student) -> Verdict:
     return _setting(s, "MaximumEventAgeInSeconds", 21600, "--maximum-event-age-in-seconds")
 
 
-@check("t4.retry_attempts", 1, "Retry attempts 2")
+@check("t4.retry_attempts", 1, "Retry attempts 2", reads=(*FIND, "lambda:GetFunctionEventInvokeConfig"))
 def retry_attempts(s: Student) -> Verdict:
     return _setting(s, "MaximumRetryAttempts", 2, "--maximum-retry-attempts")
 
 
-@check("t4.on_success", 2, "On-success destination is lambda-success-queue-<id>")
+@check(
+    "t4.on_success",
+    2,
+    "On-success destination is lambda-success-queue-<id>",
+    reads=(*QUEUES, "lambda:GetFunctionEventInvokeConfig"),
+)
 def on_success(s: Student) -> Verdict:
     return _destination(s, "OnSuccess", SUCCESS_QUEUE)
 
 
-@check("t4.on_failure", 2, "On-failure destination is lambda-failure-queue-<id>")
+@check(
+    "t4.on_failure",
+    2,
+    "On-failure destination is lambda-failure-queue-<id>",
+    reads=(*QUEUES, "lambda:GetFunctionEventInvokeConfig"),
+)
 def on_failure(s: Student) -> Verdict:
     return _destination(s, "OnFailure", FAILURE_QUEUE)
 
 
-@check("t4.queues", 2, "Both destination queues exist with 1-day retention")
+@check("t4.queues", 2, "Both destination queues exist with 1-day retention", reads=QUEUES)
 def queues(s: Student) -> Verdict:
     for prefix in (SUCCESS_QUEUE, FAILURE_QUEUE):
         verdict = retention(s, prefix, 86400)
@@ -91,7 +106,7 @@ def queues(s: Student) -> Verdict:
     return passed(f"{s.name(SUCCESS_QUEUE)} and {s.name(FAILURE_QUEUE)} keep messages 86400 s")
 
 
-@note
+@note(reads=(*ROLE, *QUEUES))
 def send_permission(s: Student) -> str | None:
     """Destinations and the DLQ only receive messages the function's role may send."""
     fn = s.function(ASYNC_PROCESSOR)

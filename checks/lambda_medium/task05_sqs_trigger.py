@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from checks.aws import Student
 from checks.lambda_medium.common import (
+    FIND,
+    MAPPINGS,
+    QUEUES,
     SQS_CONSUMER,
     TASK_QUEUE,
     create_queue,
@@ -33,13 +36,13 @@ def _mapping(s: Student) -> dict[str, object]:
     return live[0]
 
 
-@check("t5.queue", 2, "Queue task-queue-<id> exists")
+@check("t5.queue", 2, "Queue task-queue-<id> exists", reads=QUEUES)
 def queue(s: Student) -> Verdict:
     _queue(s)
     return passed(f"queue {s.name(TASK_QUEUE)} exists")
 
 
-@check("t5.queue_settings", 1, "VisibilityTimeout 300 and MessageRetentionPeriod 345600")
+@check("t5.queue_settings", 1, "VisibilityTimeout 300 and MessageRetentionPeriod 345600", reads=QUEUES)
 def queue_settings(s: Student) -> Verdict:
     url, attributes = _queue(s)
     wrong = {k: attributes.get(k) for k, v in QUEUE_ATTRIBUTES.items() if attributes.get(k) != v}
@@ -51,22 +54,22 @@ def queue_settings(s: Student) -> Verdict:
     )
 
 
-@check("t5.function_exists", 1, "Function sqs-consumer-<id> exists")
+@check("t5.function_exists", 1, "Function sqs-consumer-<id> exists", reads=FIND)
 def function_exists(s: Student) -> Verdict:
     return passed(f"function {s.function(SQS_CONSUMER)['FunctionName']} exists")
 
 
-@check("t5.memory", 1, "MemorySize 256")
+@check("t5.memory", 1, "MemorySize 256", reads=FIND)
 def memory(s: Student) -> Verdict:
     return function_setting(s, SQS_CONSUMER, "MemorySize", 256, "--memory-size")
 
 
-@check("t5.mapping", 2, "Enabled event source mapping from the queue to the function")
+@check("t5.mapping", 2, "Enabled event source mapping from the queue to the function", reads=MAPPINGS)
 def mapping(s: Student) -> Verdict:
     return sqs_trigger(s, TASK_QUEUE, SQS_CONSUMER)[0]
 
 
-@check("t5.batching", 1, "BatchSize 10 and batching window 5 s")
+@check("t5.batching", 1, "BatchSize 10 and batching window 5 s", reads=MAPPINGS)
 def batching(s: Student) -> Verdict:
     m = _mapping(s)
     size, window = m.get("BatchSize"), m.get("MaximumBatchingWindowInSeconds")
@@ -79,7 +82,7 @@ def batching(s: Student) -> Verdict:
     )
 
 
-@check("t5.partial_failures", 2, "Reports batch item failures")
+@check("t5.partial_failures", 2, "Reports batch item failures", reads=MAPPINGS)
 def partial_failures(s: Student) -> Verdict:
     m = _mapping(s)
     types = list(m.get("FunctionResponseTypes") or [])  # type: ignore[call-overload]

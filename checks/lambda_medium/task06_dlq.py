@@ -7,6 +7,9 @@ from checks.lambda_medium.common import (
     ASYNC_PROCESSOR,
     DLQ,
     DLQ_PROCESSOR,
+    FIND,
+    MAPPINGS,
+    QUEUES,
     create_queue,
     retention,
     sqs_trigger,
@@ -18,18 +21,18 @@ from checks.registry import TaskInfo, check
 TASK = TaskInfo(6, "Dead-letter queue", "Task 6: Implement Error Handling with Dead Letter Queue")
 
 
-@check("t6.queue", 2, "Queue lambda-dlq-<id> exists")
+@check("t6.queue", 2, "Queue lambda-dlq-<id> exists", reads=QUEUES)
 def queue(s: Student) -> Verdict:
     s.queue(DLQ, create_queue(s.name(DLQ), "MessageRetentionPeriod=1209600"))
     return passed(f"queue {s.name(DLQ)} exists")
 
 
-@check("t6.retention", 1, "DLQ keeps messages 14 days (1209600 s)")
+@check("t6.retention", 1, "DLQ keeps messages 14 days (1209600 s)", reads=QUEUES)
 def retention_14_days(s: Student) -> Verdict:
     return retention(s, DLQ, 1209600)
 
 
-@check("t6.attached", 3, "async-processor-<id> sends failed events to the DLQ")
+@check("t6.attached", 3, "async-processor-<id> sends failed events to the DLQ", reads=QUEUES)
 def attached(s: Student) -> Verdict:
     fn = s.function(ASYNC_PROCESSOR)
     want = s.queue_arn(DLQ)
@@ -42,11 +45,11 @@ def attached(s: Student) -> Verdict:
     )
 
 
-@check("t6.processor", 2, "Function dlq-processor-<id> exists")
+@check("t6.processor", 2, "Function dlq-processor-<id> exists", reads=FIND)
 def processor(s: Student) -> Verdict:
     return passed(f"function {s.function(DLQ_PROCESSOR)['FunctionName']} exists")
 
 
-@check("t6.processor_trigger", 2, "Enabled event source mapping from the DLQ to dlq-processor-<id>")
+@check("t6.processor_trigger", 2, "Enabled event source mapping from the DLQ to dlq-processor-<id>", reads=MAPPINGS)
 def processor_trigger(s: Student) -> Verdict:
     return sqs_trigger(s, DLQ, DLQ_PROCESSOR)[0]

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from checks.aws import Student
-from checks.lambda_medium.common import RATE_LIMITED, update_config
+from checks.lambda_medium.common import FIND, RATE_LIMITED, update_config
 from checks.model import Verdict, blocked, failed, passed
 from checks.registry import TaskInfo, check
 
 TASK = TaskInfo(7, "Reserved concurrency", "Task 7: Implement Reserved Concurrency")
 
 
-@check("t7.function_exists", 3, "Function rate-limited-function-<id> exists")
+@check("t7.function_exists", 3, "Function rate-limited-function-<id> exists", reads=FIND)
 def function_exists(s: Student) -> Verdict:
     return passed(f"function {s.function(RATE_LIMITED)['FunctionName']} exists")
 
 
-@check("t7.reserved", 5, "Reserved concurrency 5")
+@check(
+    "t7.reserved",
+    5,
+    "Reserved concurrency 5",
+    reads=(*FIND, "lambda:GetFunctionConcurrency", "lambda:GetAccountSettings"),
+)
 def reserved(s: Student) -> Verdict:
     name = s.function(RATE_LIMITED)["FunctionName"]
     got = s.account.reserved_concurrency(name)
@@ -30,7 +35,7 @@ def reserved(s: Student) -> Verdict:
     )
 
 
-@check("t7.timeout", 2, "Timeout above 10 s (the handler sleeps 10 s)")
+@check("t7.timeout", 2, "Timeout above 10 s (the handler sleeps 10 s)", reads=FIND)
 def timeout(s: Student) -> Verdict:
     fn = s.function(RATE_LIMITED)
     got = int(fn.get("Timeout") or 3)

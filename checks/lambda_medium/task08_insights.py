@@ -6,7 +6,7 @@ from typing import Any
 
 from checks import iam
 from checks.aws import Missing, Student
-from checks.lambda_medium.common import FUNCTIONS, LAYER_CONSUMER, update_config
+from checks.lambda_medium.common import FIND, FUNCTIONS, LAYER_CONSUMER, ROLE, update_config
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
 
@@ -84,7 +84,7 @@ def _layer_fix(s: Student) -> str:
     )
 
 
-@check("t8.layer", 6, "A function has AWS's Lambda Insights extension layer")
+@check("t8.layer", 6, "A function has AWS's Lambda Insights extension layer", reads=FIND)
 def layer(s: Student) -> Verdict:
     found = insights_functions(s)
     if found:
@@ -104,7 +104,7 @@ def _role_ok(s: Student, role: str) -> bool:
     return all(iam.allows(documents, a) for a in ("logs:CreateLogStream", "logs:PutLogEvents"))
 
 
-@check("t8.role_policy", 4, "Its execution role may write Insights logs")
+@check("t8.role_policy", 4, "Its execution role may write Insights logs", reads=ROLE)
 def role_policy(s: Student) -> Verdict:
     found = insights_functions(s)
     if not found:

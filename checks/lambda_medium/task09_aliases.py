@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from checks.aws import Missing, Student
-from checks.lambda_medium.common import LAYER_CONSUMER
+from checks.lambda_medium.common import ALIASES, FIND, LAYER_CONSUMER
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
 
@@ -29,7 +29,7 @@ def _alias_fix(s: Student, which: str, version: str) -> str:
     )
 
 
-@check("t9.version", 2, "At least one published version")
+@check("t9.version", 2, "At least one published version", reads=(*FIND, "lambda:ListVersionsByFunction"))
 def version(s: Student) -> Verdict:
     versions = published(s)
     if versions:
@@ -39,7 +39,7 @@ def version(s: Student) -> Verdict:
     )
 
 
-@check("t9.prod", 3, "Alias PROD points to a published version")
+@check("t9.prod", 3, "Alias PROD points to a published version", reads=(*ALIASES, "lambda:ListVersionsByFunction"))
 def prod(s: Student) -> Verdict:
     found = alias(s, "PROD")
     if found is None:
@@ -50,7 +50,7 @@ def prod(s: Student) -> Verdict:
     return failed(f"PROD -> {target} (want a published version)", _alias_fix(s, "PROD", "1"))
 
 
-@check("t9.staging", 3, "Alias STAGING points to $LATEST")
+@check("t9.staging", 3, "Alias STAGING points to $LATEST", reads=ALIASES)
 def staging(s: Student) -> Verdict:
     found = alias(s, "STAGING")
     if found is None:
@@ -61,7 +61,9 @@ def staging(s: Student) -> Verdict:
     return failed(f"STAGING -> {target} (want $LATEST)", _alias_fix(s, "STAGING", "$LATEST"))
 
 
-@check("t9.canary", 2, "PROD sends 10 % to another published version")
+@check(
+    "t9.canary", 2, "PROD sends 10 % to another published version", reads=(*ALIASES, "lambda:ListVersionsByFunction")
+)
 def canary(s: Student) -> Verdict:
     found = alias(s, "PROD")
     if found is None:

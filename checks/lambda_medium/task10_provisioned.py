@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from checks.aws import Missing, Student
-from checks.lambda_medium.common import LAYER_CONSUMER
+from checks.lambda_medium.common import ALIASES, LAYER_CONSUMER
 from checks.model import Verdict, blocked, failed, passed
 from checks.registry import TaskInfo, check
 
@@ -48,7 +48,12 @@ def _target(s: Student) -> dict[str, Any]:
     raise Missing(f"scalable target {_resource(s)} ({DIMENSION})", _register(s))
 
 
-@check("t10.provisioned", 4, "Provisioned concurrency 2 on PROD")
+@check(
+    "t10.provisioned",
+    4,
+    "Provisioned concurrency 2 on PROD",
+    reads=(*ALIASES, "lambda:GetProvisionedConcurrencyConfig", "lambda:GetAccountSettings"),
+)
 def provisioned(s: Student) -> Verdict:
     name = _prod(s)
     config = s.account.provisioned_concurrency(name, "PROD")
@@ -70,7 +75,12 @@ def provisioned(s: Student) -> Verdict:
     return failed(f"{requested} requested (want 2), {status}", fix)
 
 
-@check("t10.scalable_target", 3, "Scalable target on PROD, min 2, max 10")
+@check(
+    "t10.scalable_target",
+    3,
+    "Scalable target on PROD, min 2, max 10",
+    reads=("application-autoscaling:DescribeScalableTargets",),
+)
 def scalable_target(s: Student) -> Verdict:
     target = _target(s)
     low, high = target.get("MinCapacity"), target.get("MaxCapacity")
@@ -79,7 +89,12 @@ def scalable_target(s: Student) -> Verdict:
     return failed(f"MinCapacity {low} (want 2), MaxCapacity {high} (want 10)", _register(s))
 
 
-@check("t10.scaling_policy", 3, "Target tracking at 0.7 provisioned-concurrency utilization")
+@check(
+    "t10.scaling_policy",
+    3,
+    "Target tracking at 0.7 provisioned-concurrency utilization",
+    reads=("application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"),
+)
 def scaling_policy(s: Student) -> Verdict:
     _target(s)
     ours = [

@@ -9,7 +9,7 @@ from typing import Any
 
 from checks import iam
 from checks.aws import Missing, Student
-from checks.lambda_medium.common import LAYER_CONSUMER
+from checks.lambda_medium.common import ALIASES, LAYER_CONSUMER
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
 
@@ -36,7 +36,7 @@ def _add_permission(s: Student) -> str:
     )
 
 
-@check("t11.cross_account", 8, "Another account may invoke layer-consumer-<id>")
+@check("t11.cross_account", 8, "Another account may invoke layer-consumer-<id>", reads=(*ALIASES, "lambda:GetPolicy"))
 def cross_account(s: Student) -> Verdict:
     found = _allow_statements(s)
     for where, st in found:
@@ -52,7 +52,7 @@ def cross_account(s: Student) -> Verdict:
     return failed("no resource policy statement allows lambda:InvokeFunction", _add_permission(s))
 
 
-@check("t11.not_public", 2, "Nobody else may invoke it without a condition")
+@check("t11.not_public", 2, "Nobody else may invoke it without a condition", reads=(*ALIASES, "lambda:GetPolicy"))
 def not_public(s: Student) -> Verdict:
     name = s.function(LAYER_CONSUMER)["FunctionName"]
     if s.account.function_policy(name, None) is None and not _allow_statements(s):

@@ -63,7 +63,7 @@ def _watches(s: Student, metric: str) -> Verdict:
     return failed(f"no alarm on your functions watches {metric}", _put_alarm(s, metric))
 
 
-@check("t12.count", 4, "At least 3 alarms on your functions")
+@check("t12.count", 4, "At least 3 alarms on your functions", reads=("cloudwatch:DescribeAlarms",))
 def count(s: Student) -> Verdict:
     found = alarms(s)
     if len(found) >= 3:
@@ -72,22 +72,22 @@ def count(s: Student) -> Verdict:
     return failed(f"{len(found)} alarm(s) on your functions ({names}) (want at least 3)", _put_alarm(s, "Errors"))
 
 
-@check("t12.errors", 2, "An alarm watches Errors")
+@check("t12.errors", 2, "An alarm watches Errors", reads=("cloudwatch:DescribeAlarms",))
 def errors(s: Student) -> Verdict:
     return _watches(s, "Errors")
 
 
-@check("t12.duration", 2, "An alarm watches Duration")
+@check("t12.duration", 2, "An alarm watches Duration", reads=("cloudwatch:DescribeAlarms",))
 def duration(s: Student) -> Verdict:
     return _watches(s, "Duration")
 
 
-@check("t12.throttles", 2, "An alarm watches Throttles")
+@check("t12.throttles", 2, "An alarm watches Throttles", reads=("cloudwatch:DescribeAlarms",))
 def throttles(s: Student) -> Verdict:
     return _watches(s, "Throttles")
 
 
-@note
+@note(reads=("cloudwatch:DescribeAlarms",))
 def thresholds(s: Student) -> str | None:
     differ = []
     for alarm, watched in alarms(s):
