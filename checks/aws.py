@@ -190,6 +190,7 @@ class Account:
         self._buckets = {service: _Bucket(rate) for service, rate in (rate_limits or {}).items()}
         self._deadline = time.monotonic() + timeout if timeout else None
         self._timeout = timeout
+        self._gather_pool: Any = None
         self.evidence: Evidence | None = None  # set to collect the answers the grade rests on
         self.replay: Evidence | None = None  # set to grade from collected answers, offline
         self.region = region or session.region_name or ""
@@ -329,6 +330,25 @@ class Account:
 
         answer: list[Any] = self._answer(service, operation, region, {**params, "_all": key}, ask)
         return answer
+
+    def gather(self, *asks: Callable[[], Any]) -> list[Any]:
+        """Run independent look-ups at once (they overlap their round trips); their answers in order."""
+        if len(asks) < 2:
+            return [ask() for ask in asks]
+        asker = current_asker()
+
+        def run(ask: Callable[[], Any]) -> Any:
+            with asking(asker):
+                return ask()
+
+        with self._client_lock:
+            if self._gather_pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._gather_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="gather")
+            pool = self._gather_pool
+        futures = [pool.submit(run, ask) for ask in asks]
+        return [f.result() for f in futures]
 
     def _in_time(self, service: str, operation: str) -> None:
         if self._deadline is not None and time.monotonic() > self._deadline:
@@ -548,15 +568,20 @@ class Account:
     def role_policy_documents(self, role: str) -> list[dict[str, Any]]:
         """Every policy document of a role: its inline ones and its attached managed ones."""
 
+        def inline(name: str) -> dict[str, Any] | None:
+            answer = self.call("iam", "GetRolePolicy", absent=True, RoleName=role, PolicyName=name)
+            return _document(answer.get("PolicyDocument")) if answer else None
+
         def load() -> list[dict[str, Any]]:
-            documents: list[dict[str, Any]] = []
-            for name in self.paginate("iam", "ListRolePolicies", "PolicyNames", RoleName=role):
-                answer = self.call("iam", "GetRolePolicy", absent=True, RoleName=role, PolicyName=name)
-                if answer:
-                    documents.append(_document(answer.get("PolicyDocument")))
-            for attached in self.attached_role_policies(role):
-                documents.append(self.managed_policy_document(attached["PolicyArn"]))
-            return documents
+            names, attached = self.gather(
+                lambda: self.paginate("iam", "ListRolePolicies", "PolicyNames", RoleName=role),
+                lambda: self.attached_role_policies(role),
+            )
+            found = self.gather(
+                *[lambda n=n: inline(n) for n in names],
+                *[lambda a=a: self.managed_policy_document(a["PolicyArn"]) for a in attached],
+            )
+            return [d for d in found if d is not None]
 
         return self.once(("role_policy_documents", role), load)
 

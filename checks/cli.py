@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--from-evidence", metavar="DIR", help="regrade from answers kept with --evidence, offline: no AWS call"
     )
-    p.add_argument("--workers", type=int, default=16, metavar="N", help="checks run at once (default 16)")
+    p.add_argument("--workers", type=int, default=64, metavar="N", help="checks run at once (default 64)")
     p.add_argument("--no-color", action="store_true", help="plain table without colours (also: $NO_COLOR)")
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return p

@@ -17,7 +17,7 @@ from checks.aws import AwsError, Missing, Student, asking
 from checks.model import CheckResult, Report, Status, TaskResult, Verdict
 from checks.registry import Assessment, Check, Note, Task
 
-DEFAULT_WORKERS = 16
+DEFAULT_WORKERS = 64  # checks wait on AWS round trips, not on the processor
 
 
 def hint_for(verdict: Verdict, task: Task, readme: str, missing: Missing | None = None) -> str | None:

@@ -74,7 +74,8 @@ def retention(s: Student, prefix: str, seconds: int) -> Verdict:
 def sqs_trigger(s: Student, queue_prefix: str, function_prefix: str) -> tuple[Verdict, list[dict[str, object]]]:
     """Is there an enabled mapping from the queue to the function? The verdict and the mappings."""
     fn = s.function(function_prefix)
-    queue_arn = s.queue_arn(queue_prefix)
+    # The queue's ARN and the account's mappings are independent: one round trip for both.
+    queue_arn, _ = s.account.gather(lambda: s.queue_arn(queue_prefix), s.account.event_source_mappings)
     mappings = s.mappings(queue_arn, fn["FunctionArn"])
     live = [m for m in mappings if m.get("State") in ("Enabled", "Enabling")]
     fix = f"aws lambda create-event-source-mapping --function-name {fn['FunctionName']} --event-source-arn {queue_arn}"

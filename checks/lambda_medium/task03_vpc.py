@@ -136,10 +136,11 @@ def public_subnets(s: Student) -> str | None:
 def eni_permissions(s: Student) -> str | None:
     fn, _ = _vpc(s)
     role = str(fn.get("Role", "")).rsplit("/", 1)[-1]
-    attached = [p.get("PolicyName") for p in s.account.attached_role_policies(role)]
-    if "AWSLambdaVPCAccessExecutionRole" in attached:
+    attached, documents = s.account.gather(
+        lambda: s.account.attached_role_policies(role), lambda: s.account.role_policy_documents(role)
+    )
+    if "AWSLambdaVPCAccessExecutionRole" in [p.get("PolicyName") for p in attached]:
         return None
-    documents = s.account.role_policy_documents(role)
     lacking = [a for a in ENI_ACTIONS if not iam.allows(documents, a)]
     if not lacking:
         return None

@@ -44,9 +44,8 @@ def _setting(s: Student, key: str, want: int, flag: str) -> Verdict:
 
 
 def _destination(s: Student, which: str, queue_prefix: str) -> Verdict:
-    config = _invoke_config(s)
+    config, want = s.account.gather(lambda: _invoke_config(s), lambda: s.queue_arn(queue_prefix))
     got = ((config.get("DestinationConfig") or {}).get(which) or {}).get("Destination")
-    want = s.queue_arn(queue_prefix)
     if got == want:
         return passed(f"{which} destination is {s.name(queue_prefix)}")
     return failed(

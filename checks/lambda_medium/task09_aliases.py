@@ -41,11 +41,11 @@ def version(s: Student) -> Verdict:
 
 @check("t9.prod", 3, "Alias PROD points to a published version", reads=(*ALIASES, "lambda:ListVersionsByFunction"))
 def prod(s: Student) -> Verdict:
-    found = alias(s, "PROD")
+    found, versions = s.account.gather(lambda: alias(s, "PROD"), lambda: published(s))
     if found is None:
         return failed("no alias PROD", _alias_fix(s, "PROD", "1"))
     target = found.get("FunctionVersion")
-    if target != "$LATEST" and target in published(s):
+    if target != "$LATEST" and target in versions:
         return passed(f"PROD -> version {target}")
     return failed(f"PROD -> {target} (want a published version)", _alias_fix(s, "PROD", "1"))
 
@@ -65,11 +65,10 @@ def staging(s: Student) -> Verdict:
     "t9.canary", 2, "PROD sends 10 % to another published version", reads=(*ALIASES, "lambda:ListVersionsByFunction")
 )
 def canary(s: Student) -> Verdict:
-    found = alias(s, "PROD")
+    found, versions = s.account.gather(lambda: alias(s, "PROD"), lambda: published(s))
     if found is None:
         raise Missing(f"alias PROD of {s.name(LAYER_CONSUMER)}", _alias_fix(s, "PROD", "1"))
     weights = (found.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
-    versions = published(s)
     good = [
         v
         for v, w in weights.items()

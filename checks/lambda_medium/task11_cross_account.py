@@ -19,10 +19,21 @@ TASK = TaskInfo(11, "Cross-account invocation", "Task 11: Implement Cross-Accoun
 def _allow_statements(s: Student) -> list[tuple[str, dict[str, Any]]]:
     """Every Allow statement that covers lambda:InvokeFunction, with where it was found."""
     name = s.function(LAYER_CONSUMER)["FunctionName"]
-    qualifiers: list[str | None] = [None] + [a for a in ("PROD", "STAGING") if a in s.account.aliases(name)]
+    # The unqualified policy is read while the aliases are listed; then each alias's, at once.
+    unqualified, aliases = s.account.gather(
+        lambda: s.account.function_policy(name, None), lambda: s.account.aliases(name)
+    )
+    qualifiers = [a for a in ("PROD", "STAGING") if a in aliases]
+    policies = [
+        (None, unqualified),
+        *zip(
+            qualifiers,
+            s.account.gather(*[lambda q=q: s.account.function_policy(name, q) for q in qualifiers]),
+            strict=True,
+        ),
+    ]
     found = []
-    for qualifier in qualifiers:
-        policy = s.account.function_policy(name, qualifier)
+    for qualifier, policy in policies:
         for st in iam.statements(policy or {}):
             if st.get("Effect") == "Allow" and iam.covers_action(st, "lambda:InvokeFunction"):
                 found.append((f"{name}:{qualifier}" if qualifier else name, st))

@@ -1,0 +1,309 @@
+"""``python -m checks.bench``: how fast a grade is, in AWS round trips and wall time.
+
+It starts the AWS stand-in (moto's server with the gap fills) on 127.0.0.1, puts a
+proxy in front of it that holds every request for a fixed delay (default 50 ms, about
+a real region seen from a laptop), deploys the reference solution for N students in
+one shared account, and grades through the proxy:
+
+- one student, as the grader runs (threads, shared cache), and as a plain sequential
+  run of the same checks (one worker, no cache), in the same process;
+- the whole class of N students in the shared account, both ways.
+
+For each it prints the wall time, the AWS requests per student and the longest chain
+of back-to-back requests (requests that could not have overlapped: a bound on the
+dependent calls on the critical path), and the ratio between the two ways. It also
+times the grader's own start-up (``validate_tasks.py --help``). Only loopback traffic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class DelayProxy:
+    """A loopback HTTP proxy that holds each request ``delay`` seconds, and times every one."""
+
+    def __init__(self, target_port: int, delay: float) -> None:
+        self.delay = delay
+        self.spans: list[tuple[float, float]] = []
+        lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _forward(self) -> None:
+                if self.path.startswith("/__bench/"):
+                    self._control()
+                    return
+                start = time.monotonic()
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                time.sleep(proxy.delay)
+                upstream = http.client.HTTPConnection("127.0.0.1", target_port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                answer = upstream.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for key, value in answer.getheaders():
+                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                upstream.close()
+                with lock:
+                    proxy.spans.append((start, time.monotonic()))
+
+            def _control(self) -> None:
+                if self.path == "/__bench/reset":
+                    proxy.reset()
+                if self.path.startswith("/__bench/delay/"):
+                    proxy.delay = float(self.path.rsplit("/", 1)[1]) / 1000
+                data = json.dumps(proxy.chain() if self.path == "/__bench/chain" else 0).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def reset(self) -> None:
+        self.spans.clear()
+
+    def chain(self) -> int:
+        """The most requests that ran one after another, none overlapping (earliest-end first)."""
+        count, free_at = 0, float("-inf")
+        for start, end in sorted(self.spans, key=lambda s: s[1]):
+            if start >= free_at:
+                count, free_at = count + 1, end
+        return count
+
+
+class RemoteProxy:
+    """The delay proxy of the stand-in process, driven over loopback."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def _ask(self, what: str) -> int:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/__bench/{what}", timeout=30) as answer:
+            return int(json.loads(answer.read()))
+
+    def reset(self) -> None:
+        self._ask("reset")
+
+    def chain(self) -> int:
+        return self._ask("chain")
+
+    def set_delay(self, ms: float) -> None:
+        self._ask(f"delay/{ms:g}")
+
+
+def serve(delay: float) -> None:
+    """The stand-in process: moto's server and the delay proxy, apart from the grader's process."""
+    import io
+
+    from checks.sandbox import make_server
+
+    server = make_server(0, io.StringIO(), managed_policies=False)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    proxy = DelayProxy(server.server_address[1], delay)
+    print(f"PORTS {server.server_address[1]} {proxy.port}", flush=True)
+    sys.stdin.read()  # until the grader's process closes our stdin
+
+
+@dataclass(frozen=True)
+class Run:
+    label: str
+    seconds: float
+    requests: int
+    students: int
+    chain: int
+    earned: list[int]
+
+    def line(self) -> str:
+        return (
+            f"  {self.label:<34} {self.seconds * 1000:9.0f} ms  {self.requests / self.students:7.1f} requests/student"
+            f"  chain {self.chain:3d}"
+        )
+
+
+def _uncached_account(base: type) -> type:
+    class Uncached(base):  # type: ignore[misc,valid-type]
+        """Every answer asked for again: the plain way."""
+
+        def once(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
+            return load()
+
+    return Uncached
+
+
+def measure(label: str, proxy: RemoteProxy, endpoint: str, students: list[str], *, plain: bool) -> Run:
+    import boto3
+
+    from checks.aws import Account, Student
+    from checks.registry import load_assessment
+    from checks.runner import grade
+
+    assessment = load_assessment("lambda_medium")
+    session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
+    account_class = _uncached_account(Account) if plain else Account
+    account = account_class(session, "us-east-1", endpoint)
+    account.identify()
+    for service in ("lambda", "sqs", "cloudwatch", "ec2", "application-autoscaling", "iam"):
+        account.client(service)  # start-up, not grading
+    proxy.reset()
+    sent_before = len(account.calls)
+    started = time.monotonic()
+    earned = []
+    if plain:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            for sid in students:
+                student = Student(account, sid, students, prefixes=assessment.resource_prefixes)
+                earned.append(grade(assessment, student, pool=pool).earned)
+    elif len(students) == 1:
+        earned.append(grade(assessment, Student(account, students[0], prefixes=assessment.resource_prefixes)).earned)
+    else:  # the class path: the roster's grading of one shared account
+        from checks.aws import DEFAULT_RATE_LIMITS
+        from checks.roster import RosterRow, grade_roster
+
+        rows = [RosterRow(i, sid) for i, sid in enumerate(students)]
+        outcomes = grade_roster(assessment, rows, opener=lambda _: account, rate_limits=DEFAULT_RATE_LIMITS)
+        earned = [o.report.earned if o.report else -1 for o in outcomes]
+    seconds = time.monotonic() - started
+    return Run(label, seconds, len(account.calls) - sent_before, len(students), proxy.chain(), earned)
+
+
+def startup_seconds(repeat: int = 5) -> float:
+    root = Path(__file__).resolve().parent.parent
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.monotonic()
+        subprocess.run([sys.executable, str(root / "validate_tasks.py"), "--help"], capture_output=True, check=True)
+        best = min(best, time.monotonic() - started)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m checks.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--delay-ms", type=float, default=50.0, help="held per request (default 50)")
+    parser.add_argument("--students", type=int, default=50, help="students in the shared account (default 50)")
+    parser.add_argument(
+        "--plain-sample",
+        type=int,
+        default=3,
+        help="students graded the plain way, scaled to the class (default 3; each takes ~20 s)",
+    )
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the stand-in process
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.delay_ms / 1000)
+        return 0
+
+    import os
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    from checks.aws import DEFAULT_RATE_LIMITS
+    from checks.lambda_medium import reference
+
+    # The stand-in runs in its own process, so that its work never shares the grader's interpreter.
+    child = subprocess.Popen(
+        [sys.executable, "-m", "checks.bench", "--serve", "--delay-ms", str(args.delay_ms)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert child.stdout is not None and child.stdin is not None
+    _, direct_port, proxy_port = child.stdout.readline().split()
+    direct = f"http://127.0.0.1:{direct_port}"
+    proxy = RemoteProxy(int(proxy_port))
+    endpoint = f"http://127.0.0.1:{proxy_port}"
+
+    import boto3
+
+    session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
+    students = [f"b{n:03d}" for n in range(1, args.students + 1)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda sid: reference.deploy(sid, "us-east-1", endpoint_url=direct, session=session), students))
+    print(
+        f"deployed the reference solution for {len(students)} students in {time.monotonic() - started:.1f} s; "
+        f"every request held {args.delay_ms:g} ms"
+    )
+
+    print("\none student (the class's account, graded alone):")
+    fast = measure("grader (threads, cached)", proxy, endpoint, students[:1], plain=False)
+    slow = measure("plain (1 worker, no cache)", proxy, endpoint, students[:1], plain=True)
+    for run in (fast, slow):
+        print(run.line())
+    delay = args.delay_ms / 1000
+    proxy.set_delay(0)
+    bare = min(measure("", proxy, endpoint, students[:1], plain=False).seconds for _ in range(3))
+    proxy.set_delay(args.delay_ms)
+    print(
+        f"  the same grade with no delay takes {bare * 1000:.0f} ms (the stand-in's own work and the grader's); "
+        f"the delay adds {(fast.seconds - bare) * 1000:.0f} ms = {(fast.seconds - bare) / delay:.1f} x the delay"
+    )
+    print(
+        f"  wall time {fast.seconds / delay:.1f} x the delay; plain / grader: {slow.seconds / fast.seconds:.1f} x "
+        f"the time, {slow.requests / fast.requests:.1f} x the requests"
+    )
+
+    print(f"\n{len(students)} students in one shared account:")
+    fast_class = measure("grader (roster, rate-limited)", proxy, endpoint, students, plain=False)
+    sample = students[: min(len(students), args.plain_sample)]
+    slow_sample = measure(f"plain, {len(sample)} students", proxy, endpoint, sample, plain=True)
+    scale = len(students) / len(sample)
+    slow_class = Run(
+        f"plain (1 worker, no cache), x{scale:g}",
+        slow_sample.seconds * scale,
+        round(slow_sample.requests * scale),
+        len(students),
+        round(slow_sample.chain * scale),
+        slow_sample.earned,
+    )
+    for run in (fast_class, slow_class):
+        print(run.line())
+    print(
+        f"  plain / grader: {slow_class.seconds / fast_class.seconds:.1f} x the time, "
+        f"{slow_class.requests / fast_class.requests:.1f} x the requests (plain measured on {len(sample)}, scaled)"
+    )
+    print(f"  the grader's rate limits, requests per second: {DEFAULT_RATE_LIMITS}")
+    assert fast.earned == slow.earned and fast_class.earned[: len(sample)] == slow_sample.earned, "the ways disagree"
+    print(f"  every student graded {sorted(set(fast_class.earned))} by both ways")
+
+    print(f"\nstart-up: validate_tasks.py --help in {startup_seconds() * 1000:.0f} ms (best of 5)")
+    child.stdin.close()
+    child.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
