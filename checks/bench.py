@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+SOLO_REGION = "us-west-2"
 
 
 class DelayProxy:
@@ -163,7 +164,9 @@ def _uncached_account(base: type) -> type:
     return Uncached
 
 
-def measure(label: str, proxy: RemoteProxy, endpoint: str, students: list[str], *, plain: bool) -> Run:
+def measure(
+    label: str, proxy: RemoteProxy, endpoint: str, students: list[str], *, plain: bool, region: str = "us-east-1"
+) -> Run:
     import boto3
 
     from checks.aws import Account, Student
@@ -171,9 +174,9 @@ def measure(label: str, proxy: RemoteProxy, endpoint: str, students: list[str], 
     from checks.runner import grade
 
     assessment = load_assessment("lambda_medium")
-    session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
+    session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name=region)
     account_class = _uncached_account(Account) if plain else Account
-    account = account_class(session, "us-east-1", endpoint)
+    account = account_class(session, region, endpoint)
     account.identify()
     for service in ("lambda", "sqs", "cloudwatch", "ec2", "application-autoscaling", "iam"):
         account.client(service)  # start-up, not grading
@@ -253,19 +256,21 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda sid: reference.deploy(sid, "us-east-1", endpoint_url=direct, session=session), students))
+    # One student alone in an account of their own (another region of the stand-in).
+    reference.deploy("solo", SOLO_REGION, endpoint_url=direct, session=session)
     print(
         f"deployed the reference solution for {len(students)} students in {time.monotonic() - started:.1f} s; "
         f"every request held {args.delay_ms:g} ms"
     )
 
-    print("\none student (the class's account, graded alone):")
-    fast = measure("grader (threads, cached)", proxy, endpoint, students[:1], plain=False)
-    slow = measure("plain (1 worker, no cache)", proxy, endpoint, students[:1], plain=True)
+    print("\none student, in an account of their own:")
+    fast = measure("grader (threads, cached)", proxy, endpoint, ["solo"], plain=False, region=SOLO_REGION)
+    slow = measure("plain (1 worker, no cache)", proxy, endpoint, ["solo"], plain=True, region=SOLO_REGION)
     for run in (fast, slow):
         print(run.line())
     delay = args.delay_ms / 1000
     proxy.set_delay(0)
-    bare = min(measure("", proxy, endpoint, students[:1], plain=False).seconds for _ in range(3))
+    bare = min(measure("", proxy, endpoint, ["solo"], plain=False, region=SOLO_REGION).seconds for _ in range(3))
     proxy.set_delay(args.delay_ms)
     print(
         f"  the same grade with no delay takes {bare * 1000:.0f} ms (the stand-in's own work and the grader's); "

@@ -48,6 +48,21 @@ def no_lasting_demo() -> Iterator[None]:
     stop_stand_in()
 
 
+PLANTED = {
+    "AWS_ACCESS_KEY_ID": "AKIAPLANTEDKEY000042",
+    "AWS_SECRET_ACCESS_KEY": "planted/secret/+key0000000000000000000000",
+    "AWS_SESSION_TOKEN": "PLANTED-SESSION-TOKEN-" + "q" * 60,
+}
+
+
+@pytest.fixture
+def planted_credentials(monkeypatch: pytest.MonkeyPatch) -> tuple[str, ...]:
+    """Known fake credentials in the environment, to search every output for."""
+    for name, value in PLANTED.items():
+        monkeypatch.setenv(name, value)
+    return tuple(PLANTED.values())
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     from moto import mock_aws

@@ -92,21 +92,17 @@ def test_bad_role_arns_and_external_ids(tmp_path: Path) -> None:
     ]
 
 
-FAKE_KEY = "AKIAPLANTEDKEY000042"
-FAKE_SECRET = "planted/secret/+key0000000000000000000000"
-FAKE_TOKEN = "PLANTED-SESSION-TOKEN-" + "q" * 60
-
-
 def test_no_credential_leaves_in_any_output(
-    aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    aws: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    planted_credentials: tuple[str, ...],
 ) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
-    monkeypatch.setenv("AWS_SESSION_TOKEN", FAKE_TOKEN)
     reference.deploy("s1", REGION)
     lam = boto3.client("lambda", region_name=REGION)
     lam.update_function_configuration(
-        FunctionName="vpc-lambda-s1", MemorySize=128, Environment={"Variables": {"API_TOKEN": FAKE_TOKEN}}
+        FunctionName="vpc-lambda-s1", MemorySize=128, Environment={"Variables": {"API_TOKEN": planted_credentials[2]}}
     )
     produced = []
     for fmt in FORMATS:
@@ -148,6 +144,6 @@ def test_no_credential_leaves_in_any_output(
     produced += [p.read_text(errors="replace") for p in tmp_path.rglob("*") if p.is_file() and p != roster]
     everything = "\n".join(produced)
     assert "t3.env_vars" in everything and "update-function-configuration" in everything  # the env hint is there
-    for secret in (FAKE_KEY, FAKE_SECRET, FAKE_TOKEN, "Signature=", "X-Amz-Security-Token"):
+    for secret in (*planted_credentials, "Signature=", "X-Amz-Security-Token"):
         assert secret not in everything, secret
     assert json.loads(produced[2])["score"]["earned"] < 120  # the json run graded for real

@@ -205,17 +205,13 @@ def test_text_report_goes_where_the_old_workflow_expects_it(tmp_path: Path) -> N
     assert "SUMMARY: 113/120 points (94.2%), 9/12 tasks passed - PASSED (pass mark 70%)" in content
 
 
-FAKE_KEY = "AKIAFAKEKEY000000001"
-FAKE_SECRET = "fake/secret/kEy+0000000000000000000000000"
-FAKE_TOKEN = "FAKE-SESSION-TOKEN-" + "z" * 40
-
-
 def test_evidence_regrades_offline_to_the_same_report(
-    aws: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    aws: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    planted_credentials: tuple[str, ...],
 ) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
-    monkeypatch.setenv("AWS_SESSION_TOKEN", FAKE_TOKEN)
     reference.deploy("s1", REGION)
     lam = boto3.client("lambda", region_name=REGION)
     lam.update_function_configuration(FunctionName="vpc-lambda-s1", MemorySize=128)
@@ -239,7 +235,7 @@ def test_evidence_regrades_offline_to_the_same_report(
     assert regraded == live
     assert json.loads(live)["score"]["earned"] == 119
     kept = "".join(p.read_text() for p in evidence.rglob("*.json"))
-    for secret in (FAKE_KEY, FAKE_SECRET, FAKE_TOKEN, "hunter2-very-secret", "Signature=", "Authorization"):
+    for secret in (*planted_credentials, "hunter2-very-secret", "Signature=", "Authorization"):
         assert secret not in kept and secret not in live
 
 
