@@ -44,16 +44,6 @@ NOT_FOUND = (
     "ObjectNotFoundException",
 )
 
-IAM_SERVICE_PREFIX = {
-    "lambda": "lambda",
-    "sqs": "sqs",
-    "cloudwatch": "cloudwatch",
-    "ec2": "ec2",
-    "application-autoscaling": "application-autoscaling",
-    "iam": "iam",
-    "sts": "sts",
-}
-
 GRADING_CONFIG = botocore.config.Config(
     retries={"mode": "standard", "max_attempts": 8},
     connect_timeout=5,
@@ -164,7 +154,7 @@ class _Entry:
 
 
 def _action(service: str, operation: str) -> str:
-    return f"{IAM_SERVICE_PREFIX.get(service, service)}:{operation}"
+    return f"{service}:{operation}"  # boto3's service names are the IAM prefixes of every service read here
 
 
 def session_for(profile: str | None = None, region: str | None = None) -> boto3.Session:
@@ -487,8 +477,6 @@ class Account:
         """The resource policy document of a function (or of one alias), or None."""
 
         def load() -> dict[str, Any] | None:
-            import json
-
             params = {"FunctionName": function} | ({"Qualifier": qualifier} if qualifier else {})
             answer = self.call("lambda", "GetPolicy", absent=True, **params)
             if answer is None or not answer.get("Policy"):
@@ -713,7 +701,6 @@ def dict_or_none(answer: Any) -> dict[str, Any] | None:
 
 
 def _document(raw: Any) -> dict[str, Any]:
-    import json
     from urllib.parse import unquote
 
     if isinstance(raw, dict):

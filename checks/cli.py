@@ -298,7 +298,6 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
 
     from checks.aws import DEFAULT_RATE_LIMITS
     from checks.roster import (
-        Outcome,
         RosterError,
         grade_roster,
         in_shard,
@@ -347,13 +346,7 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
 
         extra = {"prepare": collect}
     stop = threading.Event()
-    done: list[Outcome] = []
     with _class_progress(len(rows)) as advance:
-
-        def finished(outcome: Outcome) -> None:
-            done.append(outcome)
-            advance()
-
         outcomes = grade_roster(
             assessment,
             rows,
@@ -364,7 +357,7 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
             workers=args.workers,
             rate_limits=DEFAULT_RATE_LIMITS,
             account_timeout=args.account_timeout,
-            on_done=finished,
+            on_done=lambda _: advance(),
             stop=stop,
             base_session=_base_session(args.profile),
             **extra,

@@ -51,6 +51,10 @@ class Note:
     func: NoteFunc
     reads: tuple[str, ...] = ()
 
+    @property
+    def name(self) -> str:
+        return f"note:{self.func.__module__}.{self.func.__name__}"
+
 
 @dataclass(frozen=True)
 class TaskInfo:

@@ -9,7 +9,7 @@ no check ever stops another.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
@@ -57,17 +57,12 @@ def _judge(check: Check, student: Student) -> tuple[Verdict, Missing | None]:
 
 
 def run_note(note: Note, student: Student) -> str | None:
-    with asking(f"note:{note.func.__module__}.{note.func.__name__}"):
-        return _run_note(note.func, student)
-
-
-def _run_note(note: Callable[[Student], str | None], student: Student) -> str | None:
-    try:
-        return note(student)
-    except (Missing, AwsError):
-        return None
-    except Exception:
-        return None
+    """A note that cannot be worked out (a missing resource, an AWS error) is simply not shown."""
+    with asking(note.name):
+        try:
+            return note.func(student)
+        except Exception:
+            return None
 
 
 def grade(

@@ -63,7 +63,7 @@ def _declared(lambda_medium: Assessment) -> dict[str, set[str]]:
     out = {c.id: set(c.reads) for c in lambda_medium.checks()}
     for t in lambda_medium.tasks:
         for n in t.notes:
-            out[f"note:{n.func.__module__}.{n.func.__name__}"] = set(n.reads)
+            out[n.name] = set(n.reads)
     return out
 
 
