@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.session
 from botocore import xform_name as _snake
 
 T = TypeVar("T")
@@ -157,11 +158,36 @@ def _action(service: str, operation: str) -> str:
     return f"{service}:{operation}"  # boto3's service names are the IAM prefixes of every service read here
 
 
+_loader_lock = threading.Lock()
+_shared_loader: Any = None
+
+
+def new_session(**settings: Any) -> boto3.Session:
+    """A boto3 session (``boto3.Session``'s keywords) whose service models come from one loader per process.
+
+    Each botocore session otherwise reads and parses every service model it uses again
+    (EC2's alone is megabytes of JSON): a class graded through many roles or profiles
+    would pay that once per session.
+    """
+    global _shared_loader
+    core = botocore.session.Session()
+    with _loader_lock:
+        if _shared_loader is None:
+            _shared_loader = core.get_component("data_loader")
+        core.register_component("data_loader", _shared_loader)
+        session = boto3.Session(botocore_session=core, **settings)
+        paths = _shared_loader.search_paths  # boto3 appends its own folder once per session
+        paths[:] = list(dict.fromkeys(paths))
+    return session
+
+
 def session_for(profile: str | None = None, region: str | None = None) -> boto3.Session:
     try:
-        return boto3.Session(profile_name=profile, region_name=region)
+        session = new_session(profile_name=profile, region_name=region)
+        session._session.get_scoped_config()  # an unknown profile is refused now, not at the first request
     except botocore.exceptions.ProfileNotFound as exc:
         raise CannotGrade(f"AWS profile {profile!r} not found: check ~/.aws/config or --profile") from exc
+    return session
 
 
 class Account:

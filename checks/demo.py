@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 
-from checks.aws import Account
+from checks.aws import Account, new_session
 
 DEMO_REGION = "us-east-1"
 _started: list[object] = []
@@ -25,6 +25,7 @@ def start_stand_in() -> None:
     for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL_")]:
         os.environ.pop(name, None)
     os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo", AWS_DEFAULT_REGION=DEMO_REGION)
+    os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")  # no check reads machine images
     from moto import mock_aws
 
     from checks import moto_gaps
@@ -42,7 +43,6 @@ def stop_stand_in() -> None:
 
 
 def demo_account(assessment: str, student_id: str) -> Account:
-    import boto3
 
     from checks.cli import BadInput
 
@@ -51,6 +51,6 @@ def demo_account(assessment: str, student_id: str) -> Account:
     except ModuleNotFoundError as exc:
         raise BadInput(f"{assessment} has no demo account") from exc
     start_stand_in()
-    session = boto3.Session(aws_access_key_id="demo", aws_secret_access_key="demo", region_name=DEMO_REGION)
+    session = new_session(aws_access_key_id="demo", aws_secret_access_key="demo", region_name=DEMO_REGION)
     reference.deploy_demo(student_id, DEMO_REGION, session=session)
     return Account(session, DEMO_REGION)

@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from checks.aws import Account, Evidence
+from checks.aws import Account, Evidence, new_session
 from checks.model import Report
 
 _counter = itertools.count(1)
@@ -83,7 +83,6 @@ class Replay:
         return _read(path)
 
     def account_for(self, student_id: str) -> Account:
-        import boto3
 
         name = str(self.pointer(student_id).get("account", ""))
         if name not in self._accounts:
@@ -92,9 +91,7 @@ class Replay:
             except ValueError as exc:
                 raise EvidenceError(f"{self.folder / 'accounts' / name}: {exc}") from exc
             account = Account(
-                boto3.Session(
-                    aws_access_key_id="offline", aws_secret_access_key="offline", region_name=evidence.region
-                ),
+                new_session(aws_access_key_id="offline", aws_secret_access_key="offline", region_name=evidence.region),
                 evidence.region,
             )
             account.replay = evidence

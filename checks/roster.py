@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checks.aws import Account, CannotGrade, Student, session_for
+from checks.aws import Account, CannotGrade, Student, new_session, session_for
 from checks.model import Report, Status
 from checks.registry import Assessment
 from checks.runner import grade
@@ -180,8 +180,6 @@ def _open_account(
     chosen_region = row.region or region
     session = base_session(row.profile, chosen_region)
     if row.role_arn:
-        import boto3
-
         from checks.aws import PREFLIGHT_CONFIG
 
         sts = session.client(
@@ -199,7 +197,7 @@ def _open_account(
         except Exception as exc:
             code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
             raise CannotGrade(f"cannot assume {row.role_arn}: {code}") from exc
-        session = boto3.Session(
+        session = new_session(
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"],

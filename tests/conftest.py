@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from checks import moto_gaps
-from checks.aws import Account, Student
+from checks.aws import Account, Student, new_session
 from checks.model import Report
 from checks.registry import Assessment, load_assessment
 from checks.runner import grade
@@ -37,6 +37,24 @@ def dummy_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
 @pytest.fixture(scope="session", autouse=True)
 def gaps_filled() -> None:
     moto_gaps.install()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_model_loader() -> Iterator[None]:
+    """boto3's default session (which moto renews for every mock) reads service models once per process.
+
+    The stand-in's EC2 keeps no sample machine images either: no check reads them, and
+    loading them dominated every test's set-up.
+    """
+    real = boto3.setup_default_session
+
+    def shared(**settings: object) -> None:
+        boto3.DEFAULT_SESSION = new_session(**settings)
+
+    boto3.setup_default_session = shared  # type: ignore[assignment]
+    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+    yield
+    boto3.setup_default_session = real  # type: ignore[assignment]
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +102,7 @@ def grade_in_process(
     classmates: tuple[str, ...] = (),
     region: str = REGION,
 ) -> tuple[Report, Account]:
-    account = Account(session or boto3.Session(region_name=region), region)
+    account = Account(session or new_session(region_name=region), region)
     account.identify()
     student = Student(account, student_id, classmates, prefixes=assessment.resource_prefixes)
     return grade(assessment, student), account

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from checks.aws import new_session
 from checks.lambda_medium import reference
 from checks.registry import Assessment
 from tests.conftest import REGION, grade_in_process
@@ -52,7 +53,7 @@ def test_access_denied_errors_only_the_checks_that_need_it(
     aws: None, lambda_medium: Assessment, service: str, operation: str, action: str, expected: set[str]
 ) -> None:
     reference.deploy("s1", REGION)
-    session = boto3.Session(region_name=REGION)
+    session = new_session(region_name=REGION)
     deny(session, service, operation)
     report, _ = grade_in_process(lambda_medium, "s1", session=session)
     errored = {c.id for c in report.checks() if c.status.value == "error"}
@@ -69,7 +70,7 @@ def test_access_denied_errors_only_the_checks_that_need_it(
 
 def test_a_denied_list_errors_its_dependants_and_the_rest_is_graded(aws: None, lambda_medium: Assessment) -> None:
     reference.deploy("s1", REGION)
-    session = boto3.Session(region_name=REGION)
+    session = new_session(region_name=REGION)
     deny(session, "lambda", "ListFunctions")
     report, _ = grade_in_process(lambda_medium, "s1", session=session)
     by_status: dict[str, set[str]] = {}
@@ -91,7 +92,7 @@ def test_a_denied_list_errors_its_dependants_and_the_rest_is_graded(aws: None, l
 
 def test_a_malformed_answer_is_an_error_of_that_check_only(aws: None, lambda_medium: Assessment) -> None:
     reference.deploy("s1", REGION)
-    session = boto3.Session(region_name=REGION)
+    session = new_session(region_name=REGION)
 
     def strip_state(parsed: dict[str, Any], **_: Any) -> None:
         for mapping in parsed.get("EventSourceMappings", []):
@@ -132,7 +133,7 @@ def test_throttling_and_5xx_are_retried_and_graded_the_same(
 ) -> None:
     """Every third Lambda request is refused (throttled, or a server error); retries absorb it."""
     reference.deploy("s1", REGION)
-    session = boto3.Session(region_name=REGION)
+    session = new_session(region_name=REGION)
     sent = {"n": 0, "refused": 0}
 
     def refuse_every_third(**_: Any) -> AWSResponse | None:
@@ -160,7 +161,7 @@ def test_throttling_of_every_third_request_of_every_service_changes_no_verdict(
     baseline, _ = grade_in_process(lambda_medium, "s1")
     protocols = {}
     loader = botocore.session.get_session()
-    session = boto3.Session(region_name=REGION)
+    session = new_session(region_name=REGION)
     sent: Counter[str] = Counter()
     refused: Counter[str] = Counter()
 
@@ -189,7 +190,7 @@ def test_a_burst_of_server_errors_is_retried(aws: None, lambda_medium: Assessmen
     from tests.faults import server_error
 
     reference.deploy("s1", REGION)
-    session = boto3.Session(region_name=REGION)
+    session = new_session(region_name=REGION)
     burst = {"left": 12}
 
     def first_twelve(event_name: str, **_: Any) -> AWSResponse | None:

@@ -8,13 +8,16 @@ from collections.abc import Callable
 import boto3
 import pytest
 
-from checks.aws import Account
+from checks.aws import Account, new_session
 from checks.cli import main, policy_json
 from checks.lambda_medium import reference
 from checks.model import Report
 from checks.registry import Assessment, load_assessment
 from tests.conftest import REGION, grade_in_process
 from tests.faults import deny_action
+
+# One worker builds this module's shared fixture and runs every test that reads it.
+pytestmark = pytest.mark.xdist_group("least_privilege")
 
 PREFLIGHT = "sts:GetCallerIdentity"  # answers any caller: needs no permission
 
@@ -129,7 +132,7 @@ def test_access_denied_on_each_action_errors_only_the_checks_that_read_it(
     scenario = _scenario_for(action)
     SCENARIOS[scenario]()
     baseline, _ = _grade(scenario, lambda_medium)
-    session = boto3.Session(region_name=REGION)
+    session = new_session(region_name=REGION)
     deny_action(session, action)
     report, _ = _grade(scenario, lambda_medium, session)
     declared = {c.id for c in lambda_medium.checks() if action in c.reads}
@@ -147,7 +150,7 @@ def test_access_denied_on_each_action_errors_only_the_checks_that_read_it(
 
 def test_a_denied_note_still_names_the_missing_action(aws: None, lambda_medium: Assessment) -> None:
     _reference()
-    session = boto3.Session(region_name=REGION)
+    session = new_session(region_name=REGION)
     deny_action(session, "ec2:DescribeRouteTables")
     report, _ = _grade("reference", lambda_medium, session)
     assert report.earned == 120 and report.complete

@@ -19,6 +19,9 @@ from checks import moto_gaps
 from checks.lambda_medium import reference
 from tests.conftest import REGION, ROOT
 
+# One worker builds this module's shared fixture and runs every test that reads it.
+pytestmark = pytest.mark.xdist_group("moto_gaps")
+
 
 @pytest.fixture(scope="module")
 def plain_moto() -> dict[str, bool]:
@@ -33,6 +36,7 @@ def plain_moto() -> dict[str, bool]:
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION,
+            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
         },
     )
     assert done.returncode == 0, done.stderr

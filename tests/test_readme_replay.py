@@ -83,6 +83,7 @@ def test_the_text_has_the_blocks_of_every_task() -> None:
     assert [line[:5] for line in lines if "â" in line or "ð" in line] == ["| 8 |"]
 
 
+@pytest.mark.slow
 @pytest.mark.server
 def test_every_bash_block_runs_in_order_and_grades_full_marks(sandbox: tuple[str, io.StringIO], tmp_path: Path) -> None:
     endpoint, log = sandbox

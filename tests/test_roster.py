@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from checks.aws import Account
+from checks.aws import Account, new_session
 from checks.cli import main
 from checks.lambda_medium import reference
 from checks.registry import Assessment, load_assessment
@@ -30,6 +30,9 @@ from checks.roster import (
     write_reports,
 )
 from tests.conftest import REGION
+
+# One worker builds this module's shared fixture and runs every test that reads it.
+pytestmark = pytest.mark.xdist_group("roster")
 
 SHARED = [f"s{n:02d}" for n in range(1, 51)]  # 48 deployed, s49 and s50 with nothing
 ROLE_A = "arn:aws:iam::111111111111:role/grader"
@@ -48,7 +51,7 @@ def _assumed(role_arn: str) -> boto3.Session:
     creds = boto3.client("sts", region_name=REGION).assume_role(RoleArn=role_arn, RoleSessionName="setup")[
         "Credentials"
     ]
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
@@ -78,7 +81,7 @@ def classroom() -> Iterator[None]:
 
     moto_gaps.install()
     with mock_aws():
-        shared = boto3.Session(region_name=REGION)
+        shared = new_session(region_name=REGION)
         for sid in SHARED[:48]:
             reference.deploy(sid, REGION, session=shared)
         for role, students in ((ROLE_A, ["a1", "a2", "a3"]), (ROLE_B, ["b1", "b2"])):
@@ -102,7 +105,7 @@ ROSTER = (
 
 
 def _session_factory(profile: str | None, region: str | None) -> boto3.Session:
-    session = boto3.Session(region_name=region or REGION)
+    session = new_session(region_name=region or REGION)
 
     def refuse(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
         if ROLE_DENIED.encode() in str(params.get("body", "")).encode() or ROLE_DENIED in str(params):

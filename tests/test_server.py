@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from checks.aws import new_session
 from checks.lambda_medium import reference
 from checks.registry import Assessment
 from tests.conftest import REGION, ROOT, grade_in_process
@@ -35,7 +36,7 @@ def _verdicts(report: dict[str, object]) -> list[tuple[str, str, int]]:
 
 @pytest.mark.server
 def test_grading_through_the_endpoint_matches_in_process(moto_server: str, lambda_medium: Assessment) -> None:
-    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+    session = new_session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
     reference.deploy("s1", REGION, endpoint_url=moto_server, session=session)
     boto3.client("lambda", region_name=REGION, endpoint_url=moto_server).update_function_configuration(
         FunctionName="layer-consumer-s1", MemorySize=128

@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 import boto3
 
+from checks.aws import new_session
 from checks.lambda_medium.task08_insights import DEFAULT_PUBLISHER, publisher
 
 TRUSTED_ACCOUNT = "999988887777"
@@ -103,7 +104,7 @@ def deploy(
 ) -> dict[str, Any]:
     """Build the complete, correct solution for one student. Returns the IDs it made."""
     _safe(endpoint_url)
-    session = session or boto3.Session(region_name=region)
+    session = session or new_session(region_name=region)
 
     def client(service: str) -> Any:
         return session.client(service, region_name=region, endpoint_url=endpoint_url)  # type: ignore[call-overload]
