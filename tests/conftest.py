@@ -19,6 +19,24 @@ REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# Modules whose tests share a costly module fixture that holds a stand-in open: one worker runs each
+# of them whole. Every other test is scheduled on its own, so that parametrized ones spread over the
+# workers (a costly fixture of plain data is session-scoped instead: each worker builds it once).
+SHARED_FIXTURE_MODULES = ("tests/test_roster.py",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in SHARED_FIXTURE_MODULES else nodeid
+
+    return Scheduling(config, log)
+
+
 @pytest.fixture(autouse=True)
 def dummy_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Every test runs with fake credentials and no AWS configuration of the machine's."""
@@ -64,6 +82,25 @@ def no_lasting_demo() -> Iterator[None]:
     from checks.demo import stop_stand_in
 
     stop_stand_in()
+
+
+@pytest.fixture
+def instant_backoff(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """botocore retries as configured, without sleeping its backoff (up to a second a retry when throttled).
+
+    Returns the delays botocore asked for, so a test can see retries were backed off.
+    """
+    from botocore.retries.standard import ExponentialBackoff
+
+    asked: list[float] = []
+    real = ExponentialBackoff.delay_amount
+
+    def recorded(self: ExponentialBackoff, context: object) -> float:
+        asked.append(real(self, context))
+        return 0.0
+
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", recorded)
+    return asked
 
 
 PLANTED = {

@@ -129,7 +129,7 @@ def _answer(status: int, code: str) -> AWSResponse:
 
 @pytest.mark.parametrize(("status", "code"), [(429, "TooManyRequestsException"), (503, "ServiceException")])
 def test_throttling_and_5xx_are_retried_and_graded_the_same(
-    aws: None, lambda_medium: Assessment, status: int, code: str
+    aws: None, lambda_medium: Assessment, status: int, code: str, instant_backoff: list[float]
 ) -> None:
     """Every third Lambda request is refused (throttled, or a server error); retries absorb it."""
     reference.deploy("s1", REGION)
@@ -146,22 +146,21 @@ def test_throttling_and_5xx_are_retried_and_graded_the_same(
     session.events.register_first("before-send.lambda", refuse_every_third)
     report, _ = grade_in_process(lambda_medium, "s1", session=session)
     assert sent["refused"] >= 5
+    assert len(instant_backoff) >= sent["refused"]  # each refusal was retried after a backoff
     assert report.earned == 120 and report.complete
 
 
 def test_throttling_of_every_third_request_of_every_service_changes_no_verdict(
-    aws: None, lambda_medium: Assessment
+    aws: None, lambda_medium: Assessment, instant_backoff: list[float]
 ) -> None:
     """Throttling answers in each service's own wire format (JSON, query XML, EC2 XML, CBOR); retries absorb them."""
-    import botocore.session
-
     from tests.faults import throttled
 
     reference.deploy("s1", REGION)
     baseline, _ = grade_in_process(lambda_medium, "s1")
     protocols = {}
-    loader = botocore.session.get_session()
     session = new_session(region_name=REGION)
+    loader = session._session
     sent: Counter[str] = Counter()
     refused: Counter[str] = Counter()
 

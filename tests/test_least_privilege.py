@@ -16,9 +16,6 @@ from checks.registry import Assessment, load_assessment
 from tests.conftest import REGION, grade_in_process
 from tests.faults import deny_action
 
-# One worker builds this module's shared fixture and runs every test that reads it.
-pytestmark = pytest.mark.xdist_group("least_privilege")
-
 PREFLIGHT = "sts:GetCallerIdentity"  # answers any caller: needs no permission
 
 
@@ -70,9 +67,9 @@ def _declared(lambda_medium: Assessment) -> dict[str, set[str]]:
     return out
 
 
-@pytest.fixture(scope="module")
-def used() -> dict[str, set[tuple[str | None, str]]]:
-    """What each scenario sent, put down to the check (or note) that sent it."""
+@pytest.fixture(scope="session")  # plain data, no stand-in left running: each worker builds it once
+def scenarios() -> dict[str, tuple[Report, set[tuple[str | None, str]]]]:
+    """Each scenario's grade with every permission, and what it sent, put down to the check (or note) that sent it."""
     from moto import mock_aws
 
     found = {}
@@ -80,9 +77,16 @@ def used() -> dict[str, set[tuple[str | None, str]]]:
     for name, setup in SCENARIOS.items():
         with mock_aws():
             setup()
-            _, account = _grade(name, assessment)
-            found[name] = set(account.calls_by_asker)
+            report, account = _grade(name, assessment)
+            found[name] = (report, set(account.calls_by_asker))
     return found
+
+
+@pytest.fixture(scope="session")
+def used(
+    scenarios: dict[str, tuple[Report, set[tuple[str | None, str]]]],
+) -> dict[str, set[tuple[str | None, str]]]:
+    return {name: calls for name, (_, calls) in scenarios.items()}
 
 
 def test_every_request_is_a_read(used: dict[str, set[tuple[str | None, str]]]) -> None:
@@ -127,11 +131,14 @@ def _scenario_for(action: str) -> str:
 
 @pytest.mark.parametrize("action", load_assessment("lambda_medium").reads())
 def test_access_denied_on_each_action_errors_only_the_checks_that_read_it(
-    aws: None, lambda_medium: Assessment, action: str
+    scenarios: dict[str, tuple[Report, set[tuple[str | None, str]]]],
+    aws: None,
+    lambda_medium: Assessment,
+    action: str,
 ) -> None:
     scenario = _scenario_for(action)
     SCENARIOS[scenario]()
-    baseline, _ = _grade(scenario, lambda_medium)
+    baseline = scenarios[scenario][0]
     session = new_session(region_name=REGION)
     deny_action(session, action)
     report, _ = _grade(scenario, lambda_medium, session)

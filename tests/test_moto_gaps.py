@@ -19,11 +19,8 @@ from checks import moto_gaps
 from checks.lambda_medium import reference
 from tests.conftest import REGION, ROOT
 
-# One worker builds this module's shared fixture and runs every test that reads it.
-pytestmark = pytest.mark.xdist_group("moto_gaps")
 
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # a finished subprocess's answers: each worker asks once
 def plain_moto() -> dict[str, bool]:
     done = subprocess.run(
         [sys.executable, "-m", "checks.moto_gaps"],

@@ -31,9 +31,6 @@ from checks.roster import (
 )
 from tests.conftest import REGION
 
-# One worker builds this module's shared fixture and runs every test that reads it.
-pytestmark = pytest.mark.xdist_group("roster")
-
 SHARED = [f"s{n:02d}" for n in range(1, 51)]  # 48 deployed, s49 and s50 with nothing
 ROLE_A = "arn:aws:iam::111111111111:role/grader"
 ROLE_B = "arn:aws:iam::222222222222:role/grader"

@@ -250,6 +250,13 @@ def reference_world(sid: str = SID, world: World | None = None) -> World:
     role = f"lambda-medium-role-{sid}"
     w.role_inline[role] = {"lambda-medium": copy.deepcopy(reference.ROLE_POLICY)}
     w.role_attached.setdefault(role, [])
+    queues = [
+        queue_arn(f"{p}-{sid}") for p in ("lambda-dlq", "lambda-failure-queue", "lambda-success-queue", "task-queue")
+    ]
+    w.role_inline[role]["send-to-destinations"] = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queues}],
+    }
     for name, attributes in {
         f"lambda-success-queue-{sid}": {"MessageRetentionPeriod": "86400"},
         f"lambda-failure-queue-{sid}": {"MessageRetentionPeriod": "86400"},

@@ -39,6 +39,10 @@ ROLE = (
 ALIASES = (*FIND, "lambda:ListAliases")
 
 
+# An event source mapping in these states is live or on its way there (the rubric, t5.mapping).
+LIVE_STATES = ("Enabled", "Creating", "Enabling", "Updating")
+
+
 def update_config(function: str, flags: str) -> str:
     return f"aws lambda update-function-configuration --function-name {function} {flags}"
 
@@ -77,7 +81,7 @@ def sqs_trigger(s: Student, queue_prefix: str, function_prefix: str) -> tuple[Ve
     # The queue's ARN and the account's mappings are independent: one round trip for both.
     queue_arn, _ = s.account.gather(lambda: s.queue_arn(queue_prefix), s.account.event_source_mappings)
     mappings = s.mappings(queue_arn, fn["FunctionArn"])
-    live = [m for m in mappings if m.get("State") in ("Enabled", "Enabling")]
+    live = [m for m in mappings if m.get("State") in LIVE_STATES]
     fix = f"aws lambda create-event-source-mapping --function-name {fn['FunctionName']} --event-source-arn {queue_arn}"
     if live:
         return passed(f"mapping {live[0].get('UUID')} from {s.name(queue_prefix)}, {live[0].get('State')}"), live

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import weakref
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -93,6 +94,9 @@ def _safe(endpoint_url: str | None) -> None:
         raise RuntimeError(f"the reference solution deploys only to the local stand-in, not {endpoint_url}")
 
 
+_clients: weakref.WeakKeyDictionary[boto3.Session, dict[tuple[str, str, str | None], Any]] = weakref.WeakKeyDictionary()
+
+
 def deploy(
     student_id: str,
     region: str = "us-east-1",
@@ -105,9 +109,13 @@ def deploy(
     """Build the complete, correct solution for one student. Returns the IDs it made."""
     _safe(endpoint_url)
     session = session or new_session(region_name=region)
+    made_clients = _clients.setdefault(session, {})
 
     def client(service: str) -> Any:
-        return session.client(service, region_name=region, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+        key = (service, region, endpoint_url)
+        if key not in made_clients:  # a class deployed through one session makes each client once
+            made_clients[key] = session.client(service, region_name=region, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+        return made_clients[key]
 
     def step(name: str) -> None:
         if before:

@@ -13,6 +13,7 @@ from checks.registry import TaskInfo, check, note
 
 TASK = TaskInfo(3, "VPC access", "Task 3: Configure VPC Access for Lambda")
 
+VPC_ACCESS_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface")
 
 
@@ -139,7 +140,7 @@ def eni_permissions(s: Student) -> str | None:
     attached, documents = s.account.gather(
         lambda: s.account.attached_role_policies(role), lambda: s.account.role_policy_documents(role)
     )
-    if "AWSLambdaVPCAccessExecutionRole" in [p.get("PolicyName") for p in attached]:
+    if VPC_ACCESS_POLICY_ARN in [p.get("PolicyArn") for p in attached]:
         return None
     lacking = [a for a in ENI_ACTIONS if not iam.allows(documents, a)]
     if not lacking:
@@ -147,5 +148,5 @@ def eni_permissions(s: Student) -> str | None:
     return (
         f"role {role} lacks {', '.join(lacking)}: attach AWSLambdaVPCAccessExecutionRole "
         f"(aws iam attach-role-policy --role-name {role} "
-        "--policy-arn arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole)"
+        f"--policy-arn {VPC_ACCESS_POLICY_ARN})"
     )

@@ -96,14 +96,46 @@ def layer(s: Student) -> Verdict:
     )
 
 
-def _role_ok(s: Student, role: str) -> bool:
+INSIGHTS_POLICY_ARN = f"arn:aws:iam::aws:policy/{INSIGHTS_POLICY}"  # AWS's own: known by its ARN, never its name
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+
+
+def _role_verdict(s: Student, fn: dict[str, Any], role: str) -> Verdict:
+    """May the function's role write its logs, as IAM would decide for the function writing them?"""
     # Both at once: one round trip fewer than asking for the documents after the names.
     attached, documents = s.account.gather(
         lambda: s.account.attached_role_policies(role), lambda: s.account.role_policy_documents(role)
     )
-    if any(p.get("PolicyName") == INSIGHTS_POLICY for p in attached):
-        return True
-    return all(iam.allows(documents, a) for a in ("logs:CreateLogStream", "logs:PutLogEvents"))
+    stream = f"arn:aws:logs:{s.region}:{s.account_id}:log-group:/aws/lambda/{fn['FunctionName']}:log-stream:x"
+    context = {"aws:SecureTransport": "true", "aws:RequestedRegion": s.region, "aws:PrincipalAccount": s.account_id}
+    decisions = [iam.evaluate(documents, a, stream, context) for a in LOG_ACTIONS]
+    assumed = sorted({c for d in decisions for c in d.assumed})
+    lifted = sorted({c for d in decisions for c in d.lifted})
+    resting = "".join(
+        [
+            f" (a Deny under {'; '.join(lifted)} does not apply: Lambda writes logs over TLS in {s.region})"
+            if lifted
+            else "",
+            f" (this rests on conditions not checkable here, read in your favour: {'; '.join(assumed)})"
+            if assumed
+            else "",
+        ]
+    )
+    denied = next((d.denied_by for d in decisions if d.denied_by is not None), None)
+    if denied is not None:
+        return failed(
+            f"role {role} denies {iam.describe(denied)}: an explicit Deny wins over every Allow{resting}",
+            f"remove or narrow that Deny statement in role {role}'s policies",
+        )
+    if any(p.get("PolicyArn") == INSIGHTS_POLICY_ARN for p in attached):
+        return passed(f"role {role} of {fn['FunctionName']} has AWS's {INSIGHTS_POLICY}{resting}")
+    if all(d.allowed for d in decisions):
+        return passed(f"role {role} of {fn['FunctionName']} may write Insights logs{resting}")
+    return failed(
+        f"role {role} has neither AWS's {INSIGHTS_POLICY} nor a policy allowing "
+        f"logs:CreateLogStream and logs:PutLogEvents on {fn['FunctionName']}'s logs{resting}",
+        f"aws iam attach-role-policy --role-name {role} --policy-arn {INSIGHTS_POLICY_ARN}",
+    )
 
 
 @check("t8.role_policy", 4, "Its execution role may write Insights logs", reads=ROLE)
@@ -111,11 +143,5 @@ def role_policy(s: Student) -> Verdict:
     found = insights_functions(s)
     if not found:
         raise Missing("function with the Lambda Insights layer", _layer_fix(s))
-    roles = [str(fn.get("Role", "")).rsplit("/", 1)[-1] for fn in found]
-    for fn, role in zip(found, roles, strict=True):
-        if _role_ok(s, role):
-            return passed(f"role {role} of {fn['FunctionName']} may write Insights logs")
-    return failed(
-        f"role {roles[0]} has neither {INSIGHTS_POLICY} nor logs:CreateLogStream and logs:PutLogEvents",
-        f"aws iam attach-role-policy --role-name {roles[0]} --policy-arn arn:aws:iam::aws:policy/{INSIGHTS_POLICY}",
-    )
+    verdicts = [_role_verdict(s, fn, str(fn.get("Role", "")).rsplit("/", 1)[-1]) for fn in found]
+    return next((v for v in verdicts if v.passed), verdicts[0])
