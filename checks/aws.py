@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -44,6 +45,12 @@ NOT_FOUND = (
     "InvalidSubnetID.Malformed",
     "ObjectNotFoundException",
 )
+
+# Who may assume a Lambda execution role (the fix for a deleted role recreates it with this).
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
 
 GRADING_CONFIG = botocore.config.Config(
     retries={"mode": "standard", "max_attempts": 8},
@@ -576,8 +583,24 @@ class Account:
     def attached_role_policies(self, role: str) -> list[dict[str, Any]]:
         return self.once(
             ("attached_role_policies", role),
-            lambda: self.paginate("iam", "ListAttachedRolePolicies", "AttachedPolicies", RoleName=role),
+            lambda: self._of_role(
+                role, lambda: self.paginate("iam", "ListAttachedRolePolicies", "AttachedPolicies", RoleName=role)
+            ),
         )
+
+    @staticmethod
+    def _of_role(role: str, read: Callable[[], T]) -> T:
+        """A read of a role's policies; a role that no longer exists is a missing prerequisite, not an error."""
+        try:
+            return read()
+        except AwsError as exc:
+            if exc.code != "NoSuchEntity":
+                raise
+            trust = json.dumps(LAMBDA_TRUST, separators=(",", ":"))
+            raise Missing(
+                f"execution role {role}",
+                f"aws iam create-role --role-name {role} --assume-role-policy-document '{trust}'",
+            ) from exc
 
     def role_policy_documents(self, role: str) -> list[dict[str, Any]]:
         """Every policy document of a role: its inline ones and its attached managed ones."""
@@ -588,7 +611,9 @@ class Account:
 
         def load() -> list[dict[str, Any]]:
             names, attached = self.gather(
-                lambda: self.paginate("iam", "ListRolePolicies", "PolicyNames", RoleName=role),
+                lambda: self._of_role(
+                    role, lambda: self.paginate("iam", "ListRolePolicies", "PolicyNames", RoleName=role)
+                ),
                 lambda: self.attached_role_policies(role),
             )
             found = self.gather(
@@ -740,18 +765,43 @@ def _document(raw: Any) -> dict[str, Any]:
     return {}
 
 
-def near_miss(wanted: str, candidates: Iterable[str], exclude: Iterable[str] = ()) -> str | None:
-    """A name that looks like ``wanted`` but is not it: other case, ``_`` for ``-``, a typo."""
-    pool = [c for c in candidates if c != wanted and c not in set(exclude)]
-    norm = wanted.lower().replace("_", "-")
+STUDENT_ID = re.compile(r"[A-Za-z0-9_-]{1,42}")  # the rubric's student ID
+
+
+def _norm(name: str) -> str:
+    return name.lower().replace("_", "-")
+
+
+def plausibly_theirs(prefix: str, student_id: str, candidate: str) -> bool:
+    """Could ``candidate`` be this student's attempt at ``<prefix>-<student_id>``?
+
+    A name whose part after the task prefix is a valid student ID other than this one (case
+    aside) is someone else's: never this student's near miss. What stays: the ID in another
+    case, ``_`` for ``-``, a typo in the fixed prefix (the name still ends in the ID), and a
+    suffix that cannot be part of an ID (``task-queue-s1.fifo``).
+    """
+    sid = _norm(student_id)
+    name = _norm(candidate)
+    head = _norm(prefix) + "-"
+    if name.startswith(head):
+        tail = name[len(head) :]
+        if STUDENT_ID.fullmatch(tail):
+            return tail == sid
+        return tail.startswith(sid) and not STUDENT_ID.fullmatch(tail[len(sid) : len(sid) + 1])
+    return name.endswith("-" + sid)
+
+
+def near_miss(wanted: str, candidates: Iterable[str]) -> str | None:
+    """The candidate most like ``wanted`` (other case, ``_`` for ``-``, a typo), or None."""
+    pool = [c for c in candidates if c != wanted]
     for c in pool:
-        if c.lower().replace("_", "-") == norm:
+        if _norm(c) == _norm(wanted):
             return c
     close = difflib.get_close_matches(wanted, pool, n=1, cutoff=0.8)
     if close:
         return close[0]
-    lowered = {c.lower().replace("_", "-"): c for c in pool}
-    close = difflib.get_close_matches(norm, list(lowered), n=1, cutoff=0.8)
+    lowered = {_norm(c): c for c in pool}
+    close = difflib.get_close_matches(_norm(wanted), list(lowered), n=1, cutoff=0.8)
     return lowered[close[0]] if close else None
 
 
@@ -777,19 +827,14 @@ class Student:
     def name(self, prefix: str) -> str:
         return f"{prefix}-{self.id}"
 
-    def _not_mine(self) -> list[str]:
-        return [f"{p}-{c}" for p in self.prefixes for c in self.classmates]
-
     def _missing(self, kind: str, prefix: str, candidates: Iterable[str], fix: str | None) -> Missing:
         name = self.name(prefix)
-        pool = list(candidates)
-        exclude = set(self._not_mine())
-        if self._has_own_functions():
-            # Then other suffixes are classmates' resources, not this student's typo.
-            norm = name.lower().replace("_", "-")
-            exclude |= {c for c in pool if c.startswith(prefix + "-") and c.lower().replace("_", "-") != norm}
-        guess = near_miss(name, pool, exclude)
-        return Missing(f"{kind} {name}", fix, guess, None if guess else self._elsewhere())
+        theirs = [c for c in candidates if plausibly_theirs(prefix, self.id, c) and c not in self.classmates_names]
+        return Missing(f"{kind} {name}", fix, near_miss(name, theirs), self._elsewhere())
+
+    @property
+    def classmates_names(self) -> frozenset[str]:
+        return frozenset(f"{p}-{c}" for p in self.prefixes for c in self.classmates)
 
     def _has_own_functions(self) -> bool:
         return bool({self.name(p) for p in self.prefixes} & set(self.account.functions()))

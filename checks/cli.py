@@ -94,8 +94,8 @@ def resolve_student_id(given: str | None, stdin: IO[str] | None = None) -> str:
         if not stdin.isatty():
             raise BadInput("no student ID: pass --student-id or set STUDENT_ID")
         print("Student ID: ", end="", file=sys.stderr, flush=True)
-        value = stdin.readline().strip()
-    if not STUDENT_ID.match(value):
+        value = stdin.readline().rstrip("\r\n")  # the Enter that ends the answer, nothing else
+    if not STUDENT_ID.fullmatch(value):
         shown = value if len(value) <= 50 else value[:47] + "..."
         raise BadInput(f"bad student ID {shown!r}: use 1 to 42 letters, digits, '-' or '_'")
     return value

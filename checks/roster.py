@@ -136,17 +136,17 @@ def read_roster(path: str) -> tuple[list[RosterRow], list[RosterProblem]]:
 
 
 def _row_problem(row: RosterRow) -> str | None:
-    if not STUDENT_ID.match(row.student_id):
+    if not STUDENT_ID.fullmatch(row.student_id):
         return f"bad student ID {row.student_id[:50]!r}: use 1 to 42 letters, digits, '-' or '_'"
-    if row.role_arn and not ROLE_ARN.match(row.role_arn):
+    if row.role_arn and not ROLE_ARN.fullmatch(row.role_arn):
         return f"bad role_arn {row.role_arn[:80]!r}: want arn:aws:iam::<12 digits>:role/<name>"
     if row.external_id and not row.role_arn:
         return "external_id without role_arn"
-    if row.external_id and not EXTERNAL_ID.match(row.external_id):
+    if row.external_id and not EXTERNAL_ID.fullmatch(row.external_id):
         return "bad external_id"
-    if row.region and not REGION.match(row.region):
+    if row.region and not REGION.fullmatch(row.region):
         return f"bad region {row.region[:30]!r}"
-    if row.profile and not PROFILE.match(row.profile):
+    if row.profile and not PROFILE.fullmatch(row.profile):
         return f"bad profile name {row.profile[:40]!r}"
     return None
 

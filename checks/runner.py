@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
-from checks.aws import AwsError, Missing, Student, asking
+from checks.aws import NOT_FOUND, AwsError, Missing, Student, asking
 from checks.model import CheckResult, Report, Status, TaskResult, Verdict
 from checks.registry import Assessment, Check, Note, Task
 
@@ -51,6 +51,8 @@ def _judge(check: Check, student: Student) -> tuple[Verdict, Missing | None]:
     except Missing as missing:
         return Verdict(Status.FAIL, str(missing), missing.fix), missing
     except AwsError as exc:
+        if exc.code in NOT_FOUND:  # AWS's definite "no such thing" is a verdict, not a failure to see
+            return Verdict(Status.FAIL, f"not found: {exc.detail or exc.code} (AWS answered {exc.action})"), None
         return Verdict(Status.ERROR, str(exc)), None
     except Exception as exc:  # a malformed answer must not stop the other checks
         return Verdict(Status.ERROR, f"unexpected answer: {type(exc).__name__}: {exc}"), None

@@ -38,11 +38,19 @@ def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> 
     )
 
 
-@pytest.mark.parametrize("student_id", ["has space", "a/b", "é", "x" * 43, "", "s1;rm"])
+@pytest.mark.parametrize("student_id", ["has space", "a/b", "é", "x" * 43, "", "s1;rm", "s1\n", "s1\r\n", " s1"])
 def test_a_bad_student_id_is_refused_in_one_line(capsys: pytest.CaptureFixture[str], student_id: str) -> None:
     assert main(["lambda_medium", "--student-id", student_id]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bad student ID" in err
+
+
+def test_a_student_id_with_a_newline_is_refused_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STUDENT_ID", "s1\n")
+    assert main(["lambda_medium"]) == 2
+    assert "bad student ID 's1\\n'" in capsys.readouterr().err
 
 
 def test_the_longest_student_id_is_accepted() -> None:

@@ -187,6 +187,7 @@ T2 = {"t2.function_exists", "t2.runtime", "t2.memory", "t2.uses_layer"}
 T3 = {"t3.function_exists", "t3.memory", "t3.in_vpc", "t3.multi_az", "t3.security_group", "t3.env_vars"}
 T5_MAPPING = {"t5.mapping", "t5.batching", "t5.partial_failures"}
 T9 = {"t9.version", "t9.prod", "t9.staging", "t9.canary"}
+T10 = {"t10.provisioned", "t10.scalable_target", "t10.scaling_policy"}
 T11 = {"t11.cross_account", "t11.not_public"}
 
 Mutation = Callable[[Aws], None]
@@ -199,7 +200,7 @@ MUTATIONS: dict[str, tuple[Mutation, set[str]]] = {
     "t1.description": (lambda a: a.layer_version(CompatibleRuntimes=["python3.12"]), {"t1.description"}),
     "t2.function_exists": (
         lambda a: a.lam.delete_function(FunctionName=f"layer-consumer-{SID}"),
-        T2 | T9 | T11 | {"t8.layer", "t8.role_policy", "t10.provisioned"},
+        T2 | T9 | T11 | T10 | {"t8.layer", "t8.role_policy"},
     ),
     "t2.runtime": (lambda a: a.config("layer-consumer", Runtime="python3.11"), {"t2.runtime"}),
     "t2.memory": (lambda a: a.config("layer-consumer", MemorySize=128), {"t2.memory"}),
@@ -296,7 +297,7 @@ MUTATIONS: dict[str, tuple[Mutation, set[str]]] = {
     "t7.timeout": (lambda a: a.config("rate-limited-function", Timeout=3), {"t7.timeout"}),
     "t8.layer": (lambda a: a.config("layer-consumer", Layers=[a.made["layer"]]), {"t8.layer", "t8.role_policy"}),
     "t8.role_policy": (_insights_role_without_logs, {"t8.role_policy"}),
-    "t9.version": (_no_versions, T9 | {"t10.provisioned"}),
+    "t9.version": (_no_versions, T9 | T10),  # PROD goes with the versions; the scalable target left behind fails
     "t9.prod": (
         lambda a: a.lam.update_alias(
             FunctionName=f"layer-consumer-{SID}",

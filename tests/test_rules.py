@@ -981,3 +981,48 @@ def test_insights_layer_in_a_region_without_a_known_publisher() -> None:
 def test_vpc_and_subnet_constants_match_the_world() -> None:
     world = reference_world()
     assert world.fn("vpc-lambda")["VpcConfig"] == {"VpcId": VPC, "SubnetIds": SUBNETS, "SecurityGroupIds": [SG]}
+
+
+def test_the_texts_insights_block_gives_the_graders_table() -> None:
+    """README_lambda_medium.md's `case` block and the fix's table name the same layer for every region."""
+    import re
+
+    from checks.lambda_medium.task08_insights import INSIGHTS_EXTENSION
+    from tests.conftest import ROOT
+
+    text = (ROOT / "README_lambda_medium.md").read_text(encoding="utf-8")
+    block = text[text.index('case "$AWS_REGION" in') : text.index("esac")]
+    given = {
+        region: (account, int(version))
+        for regions, account, version in re.findall(r"([\w|*-]+)\) INSIGHTS=\"(\d{12}):(\d+)\"", block)
+        for region in regions.split("|")
+    }
+    default = given.pop("*")
+    commercial = {r: (a, x86) for r, (a, x86, _) in INSIGHTS_EXTENSION.items() if not r.startswith("cn-")}
+    assert set(given) <= set(commercial)
+    assert {r: given.get(r, default) for r in commercial} == commercial
+
+
+@pytest.mark.parametrize(
+    ("region", "architecture", "arn"),
+    [
+        ("us-east-1", "x86_64", "arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension:38"),
+        ("us-east-1", "arm64", "arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension-Arm64:5"),
+        ("af-south-1", "x86_64", "arn:aws:lambda:af-south-1:012438385374:layer:LambdaInsightsExtension:28"),
+        ("eu-central-2", "arm64", None),
+        ("xx-test-1", "x86_64", None),
+    ],
+)
+def test_the_insights_fix_names_the_layer_of_the_region_and_architecture(
+    region: str, architecture: str, arn: str | None
+) -> None:
+    world = reference_world(world=World(region=region))
+    world.fn("layer-consumer")["Architectures"] = [architecture]
+    layers_of(world, layer_arn("common-utils-layer-s1", region=region))
+    verdict, _ = judge(CHECKS["t8.layer"], student_of(world))
+    assert verdict.status.value == "fail" and verdict.fix
+    mine = layer_arn("common-utils-layer-s1", region=region)
+    if arn is None:
+        assert f"--layers {mine} <the LambdaInsightsExtension ARN for {region} and {architecture}" in verdict.fix
+    else:
+        assert verdict.fix.endswith(f"--layers {mine} {arn}")

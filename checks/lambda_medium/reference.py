@@ -18,15 +18,11 @@ from urllib.parse import urlparse
 
 import boto3
 
-from checks.aws import new_session
-from checks.lambda_medium.task08_insights import DEFAULT_PUBLISHER, publisher
+from checks.aws import LAMBDA_TRUST, new_session
+from checks.lambda_medium.task08_insights import DEFAULT_PUBLISHER, insights_arn_for
 
 TRUSTED_ACCOUNT = "999988887777"
 
-LAMBDA_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-}
 # The execution role's permissions, inline: logs and Insights (task 8's policy), the
 # VPC network interfaces (task 3), reading the trigger queues (tasks 5, 6).
 ROLE_POLICY = {
@@ -78,8 +74,7 @@ LAYER_ZIP = zipped({"python/utils.py": LAYER_UTILS})
 
 
 def insights_layer_arn(region: str) -> str:
-    account = publisher(region) or DEFAULT_PUBLISHER
-    return f"arn:aws:lambda:{region}:{account}:layer:LambdaInsightsExtension:38"
+    return insights_arn_for(region) or f"arn:aws:lambda:{region}:{DEFAULT_PUBLISHER}:layer:LambdaInsightsExtension:38"
 
 
 def _safe(endpoint_url: str | None) -> None:

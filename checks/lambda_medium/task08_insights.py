@@ -15,47 +15,63 @@ TASK = TaskInfo(8, "Lambda Insights", "Task 8: Configure Lambda Insights for Enh
 INSIGHTS_LAYERS = ("LambdaInsightsExtension", "LambdaInsightsExtension-Arm64")
 INSIGHTS_POLICY = "CloudWatchLambdaInsightsExecutionRolePolicy"
 DEFAULT_PUBLISHER = "580247275435"
-# The account that publishes the Insights extension, where it is not the default
-# (CloudWatch User Guide, "Available versions of the Lambda Insights extension").
-PUBLISHERS = {
-    "af-south-1": "012438385374",
-    "ap-east-1": "519774774795",
-    "ap-northeast-3": "194566237122",
-    "ap-south-2": "891564319516",
-    "ap-southeast-3": "439286490199",
-    "cn-north-1": "488211338238",
-    "cn-northwest-1": "488211338238",
-    "eu-central-2": "033019950311",
-    "eu-south-1": "339249233099",
-    "eu-south-2": "352183217350",
-    "me-central-1": "732604637566",
-    "me-south-1": "285320876703",
+INSIGHTS_VERSION = "1.0.229.0"
+# AWS's published ARNs of the Lambda Insights extension, version 1.0.229.0 (CloudWatch User Guide,
+# "Available versions of the Lambda Insights extension"): region -> (publisher account, layer
+# version of LambdaInsightsExtension for x86_64, of LambdaInsightsExtension-Arm64 for arm64, or
+# None where AWS publishes no arm64 build of that version). README_lambda_medium.md's Task 8
+# `case` block holds the same x86_64 figures (a test compares them).
+INSIGHTS_EXTENSION: dict[str, tuple[str, int, int | None]] = {
+    "af-south-1": ("012438385374", 28, 2),
+    "ap-east-1": ("519774774795", 28, 2),
+    "ap-northeast-1": (DEFAULT_PUBLISHER, 60, 11),
+    "ap-northeast-2": (DEFAULT_PUBLISHER, 37, 4),
+    "ap-northeast-3": ("194566237122", 19, 2),
+    "ap-south-1": (DEFAULT_PUBLISHER, 36, 7),
+    "ap-south-2": ("891564319516", 10, None),
+    "ap-southeast-1": (DEFAULT_PUBLISHER, 38, 5),
+    "ap-southeast-2": (DEFAULT_PUBLISHER, 38, 5),
+    "ap-southeast-3": ("439286490199", 14, 2),
+    "ca-central-1": (DEFAULT_PUBLISHER, 37, 3),
+    "cn-north-1": ("488211338238", 29, None),
+    "cn-northwest-1": ("488211338238", 29, None),
+    "eu-central-1": (DEFAULT_PUBLISHER, 38, 5),
+    "eu-central-2": ("033019950311", 11, None),
+    "eu-north-1": (DEFAULT_PUBLISHER, 35, 3),
+    "eu-south-1": ("339249233099", 28, 2),
+    "eu-south-2": ("352183217350", 12, None),
+    "eu-west-1": (DEFAULT_PUBLISHER, 38, 5),
+    "eu-west-2": (DEFAULT_PUBLISHER, 38, 5),
+    "eu-west-3": (DEFAULT_PUBLISHER, 37, 3),
+    "me-central-1": ("732604637566", 11, None),
+    "me-south-1": ("285320876703", 28, 2),
+    "sa-east-1": (DEFAULT_PUBLISHER, 37, 3),
+    "us-east-1": (DEFAULT_PUBLISHER, 38, 5),
+    "us-east-2": (DEFAULT_PUBLISHER, 38, 7),
+    "us-west-1": (DEFAULT_PUBLISHER, 38, 3),
+    "us-west-2": (DEFAULT_PUBLISHER, 38, 5),
 }
-DEFAULT_REGIONS = {
-    "us-east-1",
-    "us-east-2",
-    "us-west-1",
-    "us-west-2",
-    "ap-south-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ca-central-1",
-    "eu-central-1",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "eu-north-1",
-    "sa-east-1",
-}
+PUBLISHERS = {region: account for region, (account, _, _) in INSIGHTS_EXTENSION.items()}
 
 
 def publisher(region: str) -> str | None:
     """The Insights publisher account of a region, or None where it is not known here."""
-    if region in PUBLISHERS:
-        return PUBLISHERS[region]
-    return DEFAULT_PUBLISHER if region in DEFAULT_REGIONS else None
+    return PUBLISHERS.get(region)
+
+
+def insights_arn_for(region: str, architecture: str = "x86_64") -> str | None:
+    """The ARN of AWS's Insights extension for a region and architecture, or None where it is not known here."""
+    found = INSIGHTS_EXTENSION.get(region)
+    if found is None:
+        return None
+    account, x86_version, arm_version = found
+    partition = "aws-cn" if region.startswith("cn-") else "aws"
+    name, version = (
+        ("LambdaInsightsExtension-Arm64", arm_version) if architecture == "arm64" else (INSIGHTS_LAYERS[0], x86_version)
+    )
+    if version is None:
+        return None
+    return f"arn:{partition}:lambda:{region}:{account}:layer:{name}:{version}"
 
 
 def is_insights_layer(arn: str, region: str, graded_account: str) -> bool:
@@ -76,12 +92,19 @@ def insights_functions(s: Student) -> list[dict[str, Any]]:
 
 
 def _layer_fix(s: Student) -> str:
-    account = publisher(s.region) or DEFAULT_PUBLISHER
-    return update_config(
-        s.name(LAYER_CONSUMER),
-        f"--layers <layers it has> arn:aws:lambda:{s.region}:{account}"
-        ":layer:LambdaInsightsExtension:<version for your region>",
+    """Add AWS's extension for the function's region and architecture to the layers it already has."""
+    name = s.name(LAYER_CONSUMER)
+    fn = s.account.functions().get(name)
+    if fn is None:
+        return f"needs function {name} (t2.function_exists) first"
+    architecture = str((fn.get("Architectures") or ["x86_64"])[0])
+    arn = insights_arn_for(s.region, architecture) or (
+        f"<the LambdaInsightsExtension ARN for {s.region} and {architecture}: CloudWatch User Guide, "
+        '"Available versions of the Lambda Insights extension">'
     )
+    arns = [str(layer.get("Arn", "")) for layer in fn.get("Layers") or []]
+    kept = [a for a in arns if (a.split(":") + [""] * 7)[6] not in INSIGHTS_LAYERS]  # a look-alike goes
+    return update_config(name, "--layers " + " ".join([*kept, arn]))
 
 
 @check("t8.layer", 6, "A function has AWS's Lambda Insights extension layer", reads=FIND)

@@ -22,6 +22,12 @@ def alias(s: Student, which: str) -> dict[str, Any] | None:
     return s.account.aliases(name).get(which)
 
 
+def _no_alias(s: Student, which: str) -> str:
+    """No alias of that name; one of another case is named, since alias names are case-sensitive."""
+    other = next((a for a in s.account.aliases(s.name(LAYER_CONSUMER)) if a.lower() == which.lower()), None)
+    return f"no alias {which}" + (f" (did you mean {other}? alias names are case-sensitive)" if other else "")
+
+
 def _alias_fix(s: Student, which: str, version: str) -> str:
     return (
         f"aws lambda create-alias --function-name {s.name(LAYER_CONSUMER)} --name {which} "
@@ -43,7 +49,7 @@ def version(s: Student) -> Verdict:
 def prod(s: Student) -> Verdict:
     found, versions = s.account.gather(lambda: alias(s, "PROD"), lambda: published(s))
     if found is None:
-        return failed("no alias PROD", _alias_fix(s, "PROD", "1"))
+        return failed(_no_alias(s, "PROD"), _alias_fix(s, "PROD", "1"))
     target = found.get("FunctionVersion")
     if target != "$LATEST" and target in versions:
         return passed(f"PROD -> version {target}")
@@ -54,7 +60,7 @@ def prod(s: Student) -> Verdict:
 def staging(s: Student) -> Verdict:
     found = alias(s, "STAGING")
     if found is None:
-        return failed("no alias STAGING", _alias_fix(s, "STAGING", "$LATEST"))
+        return failed(_no_alias(s, "STAGING"), _alias_fix(s, "STAGING", "$LATEST"))
     target = found.get("FunctionVersion")
     if target == "$LATEST":
         return passed("STAGING -> $LATEST")

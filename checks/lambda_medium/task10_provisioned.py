@@ -42,6 +42,7 @@ def _register(s: Student) -> str:
 
 
 def _target(s: Student) -> dict[str, Any]:
+    _prod(s)  # the function and its alias come first: a target left behind on a deleted one does not count
     for target in s.account.scalable_targets():
         if target.get("ResourceId") == _resource(s) and target.get("ScalableDimension") == DIMENSION:
             return target
@@ -79,7 +80,7 @@ def provisioned(s: Student) -> Verdict:
     "t10.scalable_target",
     3,
     "Scalable target on PROD, min 2, max 10",
-    reads=("application-autoscaling:DescribeScalableTargets",),
+    reads=(*ALIASES, "application-autoscaling:DescribeScalableTargets"),
 )
 def scalable_target(s: Student) -> Verdict:
     target = _target(s)
@@ -93,7 +94,11 @@ def scalable_target(s: Student) -> Verdict:
     "t10.scaling_policy",
     3,
     "Target tracking at 0.7 provisioned-concurrency utilization",
-    reads=("application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"),
+    reads=(
+        *ALIASES,
+        "application-autoscaling:DescribeScalableTargets",
+        "application-autoscaling:DescribeScalingPolicies",
+    ),
 )
 def scaling_policy(s: Student) -> Verdict:
     _target(s)
