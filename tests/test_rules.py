@@ -296,6 +296,12 @@ ROWS = [
     Row("t3.in_vpc", "no subnets", lambda w: subnets(w), "fail"),
     Row("t3.in_vpc", "no VpcId", lambda w: w.fn("vpc-lambda")["VpcConfig"].update(VpcId=""), "fail"),
     Row("t3.in_vpc", "no VpcConfig", lambda w: w.fn("vpc-lambda").pop("VpcConfig"), "fail"),
+    Row("t3.multi_az", "not in a VPC", lambda w: w.fn("vpc-lambda").pop("VpcConfig"), "fail"),
+    Row("t3.multi_az", "a VPC but no subnets", lambda w: subnets(w), "fail"),
+    Row(
+        "t3.security_group", "subnets but no VpcId", lambda w: w.fn("vpc-lambda")["VpcConfig"].update(VpcId=""), "fail"
+    ),
+    Row("t3.env_vars", "not in a VPC", lambda w: w.fn("vpc-lambda").pop("VpcConfig"), "fail"),
     Row("t3.multi_az", "two zones", unchanged, "pass"),
     Row("t3.multi_az", "three subnets in two zones", lambda w: subnets(w, *SUBNETS, "subnet-0ccc"), "pass"),
     Row("t3.multi_az", "two subnets in one zone", lambda w: subnets(w, SUBNETS[0], "subnet-0ccc"), "fail"),
@@ -592,6 +598,8 @@ ROWS = [
         "fail",
     ),
     Row("t8.layer", "no layers", lambda w: w.fn("layer-consumer").pop("Layers"), "fail"),
+    Row("t8.layer", "a malformed layer ARN", lambda w: layers_of(w, "arn:aws:lambda"), "fail"),
+    Row("t8.layer", "a layer entry without an ARN", lambda w: w.fn("layer-consumer").update(Layers=[{}]), "fail"),
     Row("t8.role_policy", "an inline policy allowing both", unchanged, "pass"),
     Row(
         "t8.role_policy",
@@ -862,6 +870,16 @@ ROWS = [
     # Task 12 — alarms on the student's functions
     Row("t12.count", "three alarms", lambda w: alarms(w, *THREE), "pass"),
     Row("t12.count", "two alarms", lambda w: alarms(w, *THREE[:2]), "fail"),
+    Row(
+        "t12.count",
+        "three alarms after a target-tracking one",
+        lambda w: (
+            alarms(w),
+            w.add_alarm(f"TargetTracking-{RESOURCE}-AlarmLow-1", "ProvisionedConcurrencyUtilization", CONSUMER),
+            [w.add_alarm(*spec) for spec in THREE],
+        ),
+        "pass",
+    ),
     Row(
         "t12.count",
         "two alarms and a target-tracking one",

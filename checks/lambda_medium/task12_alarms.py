@@ -47,7 +47,7 @@ def alarms(s: Student) -> list[tuple[dict[str, Any], set[str]]]:
 
 
 def _put_alarm(s: Student, metric: str) -> str:
-    statistic, threshold = TEXT_ALARMS.get(metric, ("Sum", 1.0))
+    statistic, threshold = TEXT_ALARMS[metric]
     return (
         f"aws cloudwatch put-metric-alarm --alarm-name Lambda-{metric}-{s.id} --namespace AWS/Lambda "
         f"--metric-name {metric} --dimensions Name=FunctionName,Value={s.name(LAYER_CONSUMER)} "
