@@ -101,6 +101,30 @@ def resolve_student_id(given: str | None, stdin: IO[str] | None = None) -> str:
     return value
 
 
+def resolve_region(given: str | None) -> str | None:
+    """--region, else $AWS_REGION, else None (boto3 goes on to $AWS_DEFAULT_REGION and the profile).
+
+    That is the AWS CLI's order. A region AWS does not have is refused before any call.
+    """
+    region = given or os.environ.get("AWS_REGION") or None
+    if region is None:
+        return None
+    import difflib
+
+    import botocore.session
+
+    known = {
+        r
+        for partition in ("aws", "aws-cn", "aws-us-gov")
+        for r in botocore.session.get_session().get_available_regions("lambda", partition_name=partition)
+    }
+    if region not in known:
+        close = difflib.get_close_matches(region, sorted(known), n=1, cutoff=0.6)
+        source = "--region" if given else "AWS_REGION"
+        raise BadInput(f"unknown region {region!r} ({source})" + (f": did you mean {close[0]}?" if close else ""))
+    return region
+
+
 def sandbox_command(argv: Sequence[str]) -> int:
     p = _Parser(
         prog=f"{PROG} sandbox",
@@ -208,6 +232,7 @@ def _grade_one(args: argparse.Namespace) -> int:
         raise BadInput(f"--pass-mark {args.pass_mark:g} is not a percentage (0 to 100)")
     if args.workers < 1:
         raise BadInput("--workers must be at least 1")
+    args.region = resolve_region(args.region)
     assessment = load_assessment(args.assessment)
     unknown = sorted(set(args.task) - {t.number for t in assessment.tasks})
     if unknown:

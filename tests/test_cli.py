@@ -283,3 +283,37 @@ def test_help_is_fast_and_imports_no_aws_library() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("flags", "environment", "says"),
+    [
+        (["--region", "us-east1"], {}, "unknown region 'us-east1' (--region): did you mean us-east-1?"),
+        ([], {"AWS_REGION": "eu-west-9"}, "unknown region 'eu-west-9' (AWS_REGION): did you mean eu-west-3?"),
+        (["--region", "mars"], {}, "unknown region 'mars' (--region)"),
+    ],
+)
+def test_an_unknown_region_exits_2_before_any_call(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    flags: list[str],
+    environment: dict[str, str],
+    says: str,
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # any call would fail with exit 3
+    assert main(["lambda_medium", "--student-id", "s1", *flags]) == 2
+    assert capsys.readouterr().err == f"validate-tasks: {says}\n"
+
+
+def test_aws_region_is_honoured_before_aws_default_region(
+    aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from checks.lambda_medium import reference
+
+    reference.deploy("s1", "eu-west-1")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")  # AWS_DEFAULT_REGION stays us-east-1
+    main(["lambda_medium", "--student-id", "s1", "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["region"] == "eu-west-1" and report["score"]["earned"] == 120
