@@ -9,7 +9,9 @@ goes to stderr; Ctrl-C stops it cleanly. State lives in memory only.
 from __future__ import annotations
 
 import re
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import IO, Any
@@ -102,6 +104,9 @@ def serve(port: int = DEFAULT_PORT, out: IO[str] | None = None) -> int:
         "Ctrl-C stops the sandbox (and forgets everything in it).",
         flush=True,
     )
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C stops it even when started from a background job, which inherits SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         server.serve_forever()  # werkzeug's returns on Ctrl-C
     except KeyboardInterrupt:
