@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -29,6 +28,8 @@ import botocore.config
 import botocore.exceptions
 import botocore.session
 from botocore import xform_name as _snake
+
+from checks.model import STUDENT_ID
 
 T = TypeVar("T")
 
@@ -763,9 +764,6 @@ def _document(raw: Any) -> dict[str, Any]:
             return {}
         return parsed if isinstance(parsed, dict) else {}
     return {}
-
-
-STUDENT_ID = re.compile(r"[A-Za-z0-9_-]{1,42}")  # the rubric's student ID
 
 
 def _norm(name: str) -> str:

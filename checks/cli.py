@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import IO, Any, NoReturn
 
 from checks import __version__
+from checks.model import STUDENT_ID
 
 EXIT_PASSED, EXIT_BELOW, EXIT_BAD_INPUT, EXIT_CANNOT_GRADE = 0, 1, 2, 3
-STUDENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,42}$")
 PROG = "validate-tasks"
 
 

@@ -43,7 +43,6 @@ def stop_stand_in() -> None:
 
 
 def demo_account(assessment: str, student_id: str) -> Account:
-
     from checks.cli import BadInput
 
     try:

@@ -83,7 +83,6 @@ class Replay:
         return _read(path)
 
     def account_for(self, student_id: str) -> Account:
-
         name = str(self.pointer(student_id).get("account", ""))
         if name not in self._accounts:
             try:

@@ -190,7 +190,7 @@ def allows(
     context: Mapping[str, str] | None = None,
 ) -> bool:
     """True when some Allow applies to ``action`` (on ``resource``, or on some resource) and no Deny does."""
-    return evaluate(list(documents), action, resource, context).allowed
+    return evaluate(documents, action, resource, context).allowed
 
 
 def principals(statement: dict[str, Any]) -> list[str]:

@@ -8,7 +8,11 @@ Checks return a :class:`Verdict`; the runner turns verdicts into
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field, replace
+
+# The rubric's student ID: 1 to 42 of these characters (64, Lambda's name limit, less the longest prefix).
+STUDENT_ID = re.compile(r"[A-Za-z0-9_-]{1,42}")
 
 
 class Status(str, enum.Enum):

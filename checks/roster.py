@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.aws import Account, CannotGrade, Student, new_session, session_for
-from checks.model import Report, Status
+from checks.model import STUDENT_ID, Report, Status
 from checks.registry import Assessment
 from checks.runner import grade
 
@@ -31,7 +31,6 @@ STUDENTS_AT_ONCE = 4  # per account
 COLUMNS = ("student_id", "profile", "role_arn", "external_id", "region")
 MAX_LINE = 64 * 1024  # a roster line longer than this is not a roster line
 MAX_FILE = 32 * 1024 * 1024
-STUDENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,42}$")
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 PROFILE = re.compile(r"^[\w+=,.@:/-]{1,128}$")

@@ -15,7 +15,6 @@ TASK = TaskInfo(8, "Lambda Insights", "Task 8: Configure Lambda Insights for Enh
 INSIGHTS_LAYERS = ("LambdaInsightsExtension", "LambdaInsightsExtension-Arm64")
 INSIGHTS_POLICY = "CloudWatchLambdaInsightsExecutionRolePolicy"
 DEFAULT_PUBLISHER = "580247275435"
-INSIGHTS_VERSION = "1.0.229.0"
 # AWS's published ARNs of the Lambda Insights extension, version 1.0.229.0 (CloudWatch User Guide,
 # "Available versions of the Lambda Insights extension"): region -> (publisher account, layer
 # version of LambdaInsightsExtension for x86_64, of LambdaInsightsExtension-Arm64 for arm64, or
