@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Modules whose tests share a costly module fixture that holds a stand-in open: one worker runs each
 # of them whole. Every other test is scheduled on its own, so that parametrized ones spread over the
 # workers (a costly fixture of plain data is session-scoped instead: each worker builds it once).
-SHARED_FIXTURE_MODULES = ("tests/test_roster.py",)
+SHARED_FIXTURE_MODULES = ("tests/test_roster.py", "tests/test_least_privilege.py")
 
 
 @pytest.hookimpl(optionalhook=True)
