@@ -43,6 +43,15 @@ ALIASES = (*FIND, "lambda:ListAliases")
 LIVE_STATES = ("Enabled", "Creating", "Enabling", "Updating")
 
 
+def publish_layer(s: Student) -> str:
+    """A new version of the student's layer, as Task 1 asks (layer.zip is what Task 1 builds)."""
+    return (
+        f"aws lambda publish-layer-version --layer-name {s.name(LAYER)} "
+        f'--description "Common utilities and dependencies" --zip-file fileb://layer.zip '
+        f"--compatible-runtimes {RUNTIME}"
+    )
+
+
 def update_config(function: str, flags: str) -> str:
     return f"aws lambda update-function-configuration --function-name {function} {flags}"
 
@@ -75,20 +84,28 @@ def retention(s: Student, prefix: str, seconds: int) -> Verdict:
     )
 
 
-def sqs_trigger(s: Student, queue_prefix: str, function_prefix: str) -> tuple[Verdict, list[dict[str, object]]]:
-    """Is there an enabled mapping from the queue to the function? The verdict and the mappings."""
+def sqs_trigger(
+    s: Student, queue_prefix: str, function_prefix: str, settings: str = "--batch-size 10"
+) -> tuple[Verdict, list[dict[str, object]]]:
+    """Is there an enabled mapping from the queue to the function? The verdict and the mappings.
+
+    ``settings`` are the mapping's flags the rubric wants, given with every fix that makes or enables it.
+    """
     fn = s.function(function_prefix)
     # The queue's ARN and the account's mappings are independent: one round trip for both.
     queue_arn, _ = s.account.gather(lambda: s.queue_arn(queue_prefix), s.account.event_source_mappings)
     mappings = s.mappings(queue_arn, fn["FunctionArn"])
     live = [m for m in mappings if m.get("State") in LIVE_STATES]
-    fix = f"aws lambda create-event-source-mapping --function-name {fn['FunctionName']} --event-source-arn {queue_arn}"
+    fix = (
+        f"aws lambda create-event-source-mapping --function-name {fn['FunctionName']} --event-source-arn {queue_arn} "
+        + settings
+    )
     if live:
         return passed(f"mapping {live[0].get('UUID')} from {s.name(queue_prefix)}, {live[0].get('State')}"), live
     if mappings:
         m = mappings[0]
         return failed(
             f"mapping {m.get('UUID')} is {m.get('State')} (want Enabled)",
-            f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} --enabled",
+            f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} --enabled " + settings,
         ), []
     return failed(f"no event source mapping from {s.name(queue_prefix)} to {fn['FunctionName']}", fix), []

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from checks.aws import Student
-from checks.lambda_medium.common import LAYER, LAYERS, RUNTIME
+from checks.lambda_medium.common import LAYER, LAYERS, RUNTIME, publish_layer
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
 
 TASK = TaskInfo(1, "Lambda layer", "Task 1: Create Lambda Layer for Shared Dependencies")
 
 
-def _publish(s: Student) -> str:
-    return (
-        f"aws lambda publish-layer-version --layer-name {s.name(LAYER)} "
-        f'--description "Common utilities and dependencies" --zip-file fileb://layer.zip '
-        f"--compatible-runtimes {RUNTIME}"
-    )
-
-
 def _latest(s: Student) -> dict[str, object]:
-    return dict(s.layer(LAYER, _publish(s)).get("LatestMatchingVersion") or {})
+    return dict(s.layer(LAYER, publish_layer(s)).get("LatestMatchingVersion") or {})
 
 
 @check("t1.layer_exists", 5, "Layer common-utils-layer-<id> has a version", reads=LAYERS)
@@ -32,7 +24,7 @@ def runtime(s: Student) -> Verdict:
     runtimes = list(_latest(s).get("CompatibleRuntimes") or [])  # type: ignore[call-overload]
     if RUNTIME in runtimes:
         return passed(f"CompatibleRuntimes {runtimes}")
-    return failed(f"CompatibleRuntimes {runtimes or 'none'} (want {RUNTIME})", _publish(s))
+    return failed(f"CompatibleRuntimes {runtimes or 'none'} (want {RUNTIME})", publish_layer(s))
 
 
 @check("t1.description", 1, "Latest layer version has a description", reads=LAYERS)
@@ -40,4 +32,4 @@ def description(s: Student) -> Verdict:
     text = str(_latest(s).get("Description") or "").strip()
     if text:
         return passed(f"Description {text!r}")
-    return failed("Description is empty (want a short description)", _publish(s))
+    return failed("Description is empty (want a short description)", publish_layer(s))

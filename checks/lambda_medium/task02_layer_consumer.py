@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from checks.aws import Student
-from checks.lambda_medium.common import FIND, LAYER, LAYER_CONSUMER, LAYERS, RUNTIME, function_setting, update_config
+from checks.lambda_medium.common import (
+    FIND,
+    LAYER,
+    LAYER_CONSUMER,
+    LAYERS,
+    RUNTIME,
+    function_setting,
+    publish_layer,
+    update_config,
+)
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
 
@@ -34,10 +43,13 @@ def uses_layer(s: Student) -> Verdict:
     if mine:
         return passed(f"uses {mine[0]}")
     latest = (s.account.layers().get(s.name(LAYER)) or {}).get("LatestMatchingVersion") or {}
-    arn = latest.get("LayerVersionArn", f"arn:aws:lambda:{s.region}:{s.account_id}:layer:{s.name(LAYER)}:1")
-    keep = " ".join([*arns, arn])
     found = ", ".join(arns) if arns else "no layers"
+    if "LayerVersionArn" in latest:
+        fix = update_config(fn["FunctionName"], f"--layers {' '.join([*arns, latest['LayerVersionArn']])}")
+    else:  # publish the layer first, then point at the version it made
+        fix = f"LAYER=$({publish_layer(s)} --query LayerVersionArn --output text) && " + update_config(
+            fn["FunctionName"], " ".join(["--layers", *arns, '"$LAYER"'])
+        )
     return failed(
-        f"{fn['FunctionName']} has {found} (want a version of {s.name(LAYER)} of account {s.account_id})",
-        update_config(fn["FunctionName"], f"--layers {keep}"),
+        f"{fn['FunctionName']} has {found} (want a version of {s.name(LAYER)} of account {s.account_id})", fix
     )

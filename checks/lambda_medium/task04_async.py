@@ -32,15 +32,34 @@ def _invoke_config(s: Student) -> dict[str, Any]:
     return s.account.event_invoke_config(fn["FunctionName"]) or {}
 
 
-def _put_config(s: Student, flags: str) -> str:
-    return f"aws lambda put-function-event-invoke-config --function-name {s.name(ASYNC_PROCESSOR)} {flags}"
+def _config_fix(s: Student) -> str:
+    """The whole event invoke configuration in one command, with every value the rubric wants.
+
+    PutFunctionEventInvokeConfig replaces the configuration: a command per setting would undo
+    the others. A destination queue that does not exist yet is created first (its ARN is known).
+    """
+    steps = []
+    destinations = {}
+    for which, prefix in (("OnSuccess", SUCCESS_QUEUE), ("OnFailure", FAILURE_QUEUE)):
+        name = s.name(prefix)
+        if name not in s.account.queues():
+            steps.append(
+                f"aws sqs create-queue --queue-name {name} --attributes MessageRetentionPeriod=86400 > /dev/null"
+            )
+        destinations[which] = {"Destination": f"arn:aws:sqs:{s.region}:{s.account_id}:{name}"}
+    steps.append(
+        f"aws lambda put-function-event-invoke-config --function-name {s.name(ASYNC_PROCESSOR)} "
+        f"--maximum-event-age-in-seconds 21600 --maximum-retry-attempts 2 "
+        f"--destination-config '{json.dumps(destinations, separators=(',', ':'))}'"
+    )
+    return " && ".join(steps)
 
 
-def _setting(s: Student, key: str, want: int, flag: str) -> Verdict:
+def _setting(s: Student, key: str, want: int) -> Verdict:
     got = _invoke_config(s).get(key)
     if got == want:
         return passed(f"{key} {got}")
-    return failed(f"{key} {got if got is not None else 'not set'} (want {want})", _put_config(s, f"{flag} {want}"))
+    return failed(f"{key} {got if got is not None else 'not set'} (want {want})", _config_fix(s))
 
 
 def _destination(s: Student, which: str, queue_prefix: str) -> Verdict:
@@ -48,10 +67,7 @@ def _destination(s: Student, which: str, queue_prefix: str) -> Verdict:
     got = ((config.get("DestinationConfig") or {}).get(which) or {}).get("Destination")
     if got == want:
         return passed(f"{which} destination is {s.name(queue_prefix)}")
-    return failed(
-        f"{which} destination {got or 'not set'} (want {want})",
-        _put_config(s, f"--destination-config '{json.dumps({which: {'Destination': want}})}'"),
-    )
+    return failed(f"{which} destination {got or 'not set'} (want {want})", _config_fix(s))
 
 
 @check("t4.function_exists", 1, "Function async-processor-<id> exists", reads=FIND)
@@ -65,15 +81,15 @@ def memory(s: Student) -> Verdict:
 
 
 @check(
-    "t4.max_event_age", 1, "Maximum event age 6 hours (21600 s)", reads=(*FIND, "lambda:GetFunctionEventInvokeConfig")
+    "t4.max_event_age", 1, "Maximum event age 6 hours (21600 s)", reads=(*QUEUES, "lambda:GetFunctionEventInvokeConfig")
 )
 def max_event_age(s: Student) -> Verdict:
-    return _setting(s, "MaximumEventAgeInSeconds", 21600, "--maximum-event-age-in-seconds")
+    return _setting(s, "MaximumEventAgeInSeconds", 21600)
 
 
-@check("t4.retry_attempts", 1, "Retry attempts 2", reads=(*FIND, "lambda:GetFunctionEventInvokeConfig"))
+@check("t4.retry_attempts", 1, "Retry attempts 2", reads=(*QUEUES, "lambda:GetFunctionEventInvokeConfig"))
 def retry_attempts(s: Student) -> Verdict:
-    return _setting(s, "MaximumRetryAttempts", 2, "--maximum-retry-attempts")
+    return _setting(s, "MaximumRetryAttempts", 2)
 
 
 @check(

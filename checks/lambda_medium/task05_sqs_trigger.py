@@ -20,6 +20,10 @@ from checks.registry import TaskInfo, check
 TASK = TaskInfo(5, "SQS trigger", "Task 5: Create SQS Trigger for Lambda")
 
 QUEUE_ATTRIBUTES = {"VisibilityTimeout": "300", "MessageRetentionPeriod": "345600"}
+# The mapping's settings, in one set of flags: every fix that makes or changes the mapping gives them all.
+MAPPING_SETTINGS = (
+    "--batch-size 10 --maximum-batching-window-in-seconds 5 --function-response-types ReportBatchItemFailures"
+)
 
 
 def _queue(s: Student) -> tuple[str, dict[str, str]]:
@@ -28,7 +32,7 @@ def _queue(s: Student) -> tuple[str, dict[str, str]]:
 
 
 def _mapping(s: Student) -> dict[str, object]:
-    verdict, live = sqs_trigger(s, TASK_QUEUE, SQS_CONSUMER)
+    verdict, live = sqs_trigger(s, TASK_QUEUE, SQS_CONSUMER, MAPPING_SETTINGS)
     if not live:
         from checks.aws import Missing
 
@@ -66,7 +70,7 @@ def memory(s: Student) -> Verdict:
 
 @check("t5.mapping", 2, "Enabled event source mapping from the queue to the function", reads=MAPPINGS)
 def mapping(s: Student) -> Verdict:
-    return sqs_trigger(s, TASK_QUEUE, SQS_CONSUMER)[0]
+    return sqs_trigger(s, TASK_QUEUE, SQS_CONSUMER, MAPPING_SETTINGS)[0]
 
 
 @check("t5.batching", 1, "BatchSize 10 and batching window 5 s", reads=MAPPINGS)
@@ -77,8 +81,7 @@ def batching(s: Student) -> Verdict:
         return passed("BatchSize 10, MaximumBatchingWindowInSeconds 5")
     return failed(
         f"BatchSize {size} (want 10), MaximumBatchingWindowInSeconds {window} (want 5)",
-        f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} --batch-size 10 "
-        "--maximum-batching-window-in-seconds 5",
+        f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} {MAPPING_SETTINGS}",
     )
 
 
@@ -90,6 +93,5 @@ def partial_failures(s: Student) -> Verdict:
         return passed("FunctionResponseTypes include ReportBatchItemFailures")
     return failed(
         f"FunctionResponseTypes {types or 'none'} (want ReportBatchItemFailures)",
-        f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} "
-        "--function-response-types ReportBatchItemFailures",
+        f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} {MAPPING_SETTINGS}",
     )

@@ -28,11 +28,30 @@ def _no_alias(s: Student, which: str) -> str:
     return f"no alias {which}" + (f" (did you mean {other}? alias names are case-sensitive)" if other else "")
 
 
-def _alias_fix(s: Student, which: str, version: str) -> str:
+def _publish(s: Student, variable: str) -> str:
+    """Shell that publishes a new version of layer-consumer into ``$variable`` (a changed description makes it new)."""
+    name = s.name(LAYER_CONSUMER)
     return (
-        f"aws lambda create-alias --function-name {s.name(LAYER_CONSUMER)} --name {which} "
-        f"--function-version '{version}'   # or update-alias if it exists"
+        f'aws lambda update-function-configuration --function-name {name} --description "release $(date +%s)" '
+        f"> /dev/null && aws lambda wait function-updated-v2 --function-name {name} && "
+        f"{variable}=$(aws lambda publish-version --function-name {name} --query Version --output text)"
     )
+
+
+def _alias_fix(s: Student, which: str) -> str:
+    """Point the alias where the rubric wants it: update it when it exists, create it when not.
+
+    PROD needs a published version: the first one, or one published first when there is none.
+    """
+    name = s.name(LAYER_CONSUMER)
+    verb = "update-alias" if alias(s, which) is not None else "create-alias"
+    point = f"aws lambda {verb} --function-name {name} --name {which} --function-version"
+    if which == "STAGING":
+        return f"{point} '$LATEST'"
+    versions = published(s)
+    if versions:
+        return f"{point} {versions[0]}"
+    return f'{_publish(s, "V1")} && {point} "$V1"'
 
 
 @check("t9.version", 2, "At least one published version", reads=(*FIND, "lambda:ListVersionsByFunction"))
@@ -49,22 +68,22 @@ def version(s: Student) -> Verdict:
 def prod(s: Student) -> Verdict:
     found, versions = s.account.gather(lambda: alias(s, "PROD"), lambda: published(s))
     if found is None:
-        return failed(_no_alias(s, "PROD"), _alias_fix(s, "PROD", "1"))
+        return failed(_no_alias(s, "PROD"), _alias_fix(s, "PROD"))
     target = found.get("FunctionVersion")
     if target != "$LATEST" and target in versions:
         return passed(f"PROD -> version {target}")
-    return failed(f"PROD -> {target} (want a published version)", _alias_fix(s, "PROD", "1"))
+    return failed(f"PROD -> {target} (want a published version)", _alias_fix(s, "PROD"))
 
 
 @check("t9.staging", 3, "Alias STAGING points to $LATEST", reads=ALIASES)
 def staging(s: Student) -> Verdict:
     found = alias(s, "STAGING")
     if found is None:
-        return failed(_no_alias(s, "STAGING"), _alias_fix(s, "STAGING", "$LATEST"))
+        return failed(_no_alias(s, "STAGING"), _alias_fix(s, "STAGING"))
     target = found.get("FunctionVersion")
     if target == "$LATEST":
         return passed("STAGING -> $LATEST")
-    return failed(f"STAGING -> {target} (want $LATEST)", _alias_fix(s, "STAGING", "$LATEST"))
+    return failed(f"STAGING -> {target} (want $LATEST)", _alias_fix(s, "STAGING"))
 
 
 @check(
@@ -73,7 +92,7 @@ def staging(s: Student) -> Verdict:
 def canary(s: Student) -> Verdict:
     found, versions = s.account.gather(lambda: alias(s, "PROD"), lambda: published(s))
     if found is None:
-        raise Missing(f"alias PROD of {s.name(LAYER_CONSUMER)}", _alias_fix(s, "PROD", "1"))
+        raise Missing(f"alias PROD of {s.name(LAYER_CONSUMER)}", _alias_fix(s, "PROD"))
     weights = (found.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
     good = [
         v
@@ -82,10 +101,36 @@ def canary(s: Student) -> Verdict:
     ]
     if good:
         return passed(f"PROD sends 0.1 to version {good[0]}")
-    other = next((v for v in reversed(versions) if v != found.get("FunctionVersion")), "2")
     return failed(
-        f"AdditionalVersionWeights {weights or 'none'} (want 0.1 to another published version)",
-        f"aws lambda update-alias --function-name {s.name(LAYER_CONSUMER)} --name PROD "
-        f"--routing-config AdditionalVersionWeights={{{other}=0.1}}"
-        + ("" if len(versions) > 1 else "   # publish version 2 first"),
+        f"AdditionalVersionWeights {_weights(weights)} (want 0.1 to another published version)", _canary_fix(s, found)
     )
+
+
+def _weights(weights: dict[str, Any]) -> str:
+    return ", ".join(f"{v}={w}" for v, w in weights.items()) or "none"
+
+
+def _canary_fix(s: Student, prod: dict[str, Any]) -> str:
+    """PROD on a published version, 0.1 to another one: publishing what is missing first.
+
+    AWS refuses weights on an alias that points to $LATEST, and on a version that does not exist.
+    """
+    name = s.name(LAYER_CONSUMER)
+    versions = published(s)
+    target = prod.get("FunctionVersion")
+    base = target if target in versions else (versions[0] if versions else None)
+    others = [v for v in versions if v != base]
+    steps = []
+    if base is None:
+        steps.append(_publish(s, "V1"))
+        base = '"$V1"'
+    if others:
+        canary = others[-1]
+    else:
+        steps.append(_publish(s, "V2"))
+        canary = "$V2"
+    steps.append(
+        f"aws lambda update-alias --function-name {name} --name PROD --function-version {base} "
+        f'--routing-config "AdditionalVersionWeights={{{canary}=0.1}}"'
+    )
+    return " && ".join(steps)
