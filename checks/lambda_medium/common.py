@@ -37,6 +37,7 @@ ROLE = (
     "iam:GetPolicyVersion",
 )
 ALIASES = (*FIND, "lambda:ListAliases")
+VERSIONS = (*ALIASES, "lambda:ListVersionsByFunction")  # aliases and the versions they may point to
 
 
 # An event source mapping in these states is live or on its way there (the rubric, t5.mapping).

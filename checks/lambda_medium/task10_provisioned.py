@@ -9,7 +9,8 @@ import json
 from typing import Any
 
 from checks.aws import Missing, Student
-from checks.lambda_medium.common import ALIASES, LAYER_CONSUMER
+from checks.lambda_medium.common import LAYER_CONSUMER, VERSIONS
+from checks.lambda_medium.task09_aliases import prod_alias_fix
 from checks.model import Verdict, blocked, failed, passed
 from checks.registry import TaskInfo, check
 
@@ -28,9 +29,7 @@ def _resource(s: Student) -> str:
 def _prod(s: Student) -> str:
     name = str(s.function(LAYER_CONSUMER)["FunctionName"])
     if "PROD" not in s.account.aliases(name):
-        raise Missing(
-            f"alias PROD of {name}", f"aws lambda create-alias --function-name {name} --name PROD --function-version 1"
-        )
+        raise Missing(f"alias PROD of {name}", prod_alias_fix(s))
     return name
 
 
@@ -53,7 +52,7 @@ def _target(s: Student) -> dict[str, Any]:
     "t10.provisioned",
     4,
     "Provisioned concurrency 2 on PROD",
-    reads=(*ALIASES, "lambda:GetProvisionedConcurrencyConfig", "lambda:GetAccountSettings"),
+    reads=(*VERSIONS, "lambda:GetProvisionedConcurrencyConfig", "lambda:GetAccountSettings"),
 )
 def provisioned(s: Student) -> Verdict:
     name = _prod(s)
@@ -80,7 +79,7 @@ def provisioned(s: Student) -> Verdict:
     "t10.scalable_target",
     3,
     "Scalable target on PROD, min 2, max 10",
-    reads=(*ALIASES, "application-autoscaling:DescribeScalableTargets"),
+    reads=(*VERSIONS, "application-autoscaling:DescribeScalableTargets"),
 )
 def scalable_target(s: Student) -> Verdict:
     target = _target(s)
@@ -95,7 +94,7 @@ def scalable_target(s: Student) -> Verdict:
     3,
     "Target tracking at 0.7 provisioned-concurrency utilization",
     reads=(
-        *ALIASES,
+        *VERSIONS,
         "application-autoscaling:DescribeScalableTargets",
         "application-autoscaling:DescribeScalingPolicies",
     ),

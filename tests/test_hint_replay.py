@@ -1,0 +1,231 @@
+"""The fixes the report prints, run as a student runs them: the real AWS CLI against the sandbox.
+
+Each case breaks the reference solution of its own student (one sandbox account holds them
+all, as a class's shared account would), grades it, runs every distinct printed fix in bash,
+and grades again. The checks that failed must pass, none that passed may fail, and two rounds
+at most reach 120/120. The cases are the loops students met: Task 4's configuration that one
+fix per setting kept undoing, an alarm count that never rose, aliases created when they
+existed, a canary weighted on $LATEST, versions and layers that did not exist yet.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checks.aws import new_session
+from checks.cli import main
+from checks.lambda_medium import reference
+from tests.conftest import REGION
+from tests.test_readme_replay import BIN, sandbox  # noqa: F401  (the sandbox fixture)
+
+pytestmark = [pytest.mark.slow, pytest.mark.server]
+
+FIX = re.compile(r"^Fix: (.*)$", re.M)
+
+
+class Clients:
+    def __init__(self, endpoint: str, sid: str) -> None:
+        session = new_session(region_name=REGION)
+        self.sid = sid
+        self.lam = session.client("lambda", endpoint_url=endpoint)
+        self.cw = session.client("cloudwatch", endpoint_url=endpoint)
+        self.sqs = session.client("sqs", endpoint_url=endpoint)
+
+    def queue_arn(self, prefix: str) -> str:
+        url = self.sqs.get_queue_url(QueueName=f"{prefix}-{self.sid}")["QueueUrl"]
+        return str(self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
+
+def _invoke_config_all_wrong(c: Clients) -> None:
+    c.lam.put_function_event_invoke_config(
+        FunctionName=f"async-processor-{c.sid}", MaximumEventAgeInSeconds=3600, MaximumRetryAttempts=0
+    )
+
+
+def _one_alarm_left(c: Clients) -> None:
+    c.cw.delete_alarms(AlarmNames=[f"Lambda-HighDuration-{c.sid}", f"Lambda-Throttles-{c.sid}"])
+
+
+def _errors_alarm_on_invocations(c: Clients) -> None:
+    c.cw.put_metric_alarm(
+        AlarmName=f"Lambda-HighErrorRate-{c.sid}",
+        MetricName="Invocations",
+        Namespace="AWS/Lambda",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+        Dimensions=[{"Name": "FunctionName", "Value": f"layer-consumer-{c.sid}"}],
+    )
+
+
+def _errors_name_on_duration(c: Clients) -> None:
+    """The text's Errors alarm name, on Duration: a fix reusing the name would take Duration's alarm away."""
+    c.cw.delete_alarms(AlarmNames=[f"Lambda-HighDuration-{c.sid}"])
+    c.cw.put_metric_alarm(
+        AlarmName=f"Lambda-HighErrorRate-{c.sid}",
+        MetricName="Duration",
+        Namespace="AWS/Lambda",
+        Statistic="Average",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=25000,
+        ComparisonOperator="GreaterThanThreshold",
+        Dimensions=[{"Name": "FunctionName", "Value": f"layer-consumer-{c.sid}"}],
+    )
+
+
+def _prod_on_latest(c: Clients) -> None:
+    c.lam.update_alias(
+        FunctionName=f"layer-consumer-{c.sid}",
+        Name="PROD",
+        FunctionVersion="$LATEST",
+        RoutingConfig={"AdditionalVersionWeights": {}},
+    )
+
+
+def _no_versions(c: Clients) -> None:
+    name = f"layer-consumer-{c.sid}"
+    c.lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="PROD")
+    for alias in ("PROD", "STAGING"):
+        c.lam.delete_alias(FunctionName=name, Name=alias)
+    for version in ("1", "2"):
+        c.lam.delete_function(FunctionName=name, Qualifier=version)
+
+
+def _mapping_disabled_and_unbatched(c: Clients) -> None:
+    arn = c.queue_arn("task-queue")
+    uuid = c.lam.list_event_source_mappings(EventSourceArn=arn)["EventSourceMappings"][0]["UUID"]
+    c.lam.update_event_source_mapping(UUID=uuid, Enabled=False, BatchSize=5, FunctionResponseTypes=[])
+
+
+CASES: dict[str, tuple[Callable[[Clients], None], set[str]]] = {
+    "task 4's configuration, every setting wrong": (
+        _invoke_config_all_wrong,
+        {"t4.max_event_age", "t4.retry_attempts", "t4.on_success", "t4.on_failure"},
+    ),
+    "one alarm left of three": (_one_alarm_left, {"t12.count", "t12.duration", "t12.throttles"}),
+    "the errors alarm's name taken by an alarm on another metric": (
+        _errors_alarm_on_invocations,
+        {"t12.errors"},
+    ),
+    "the errors alarm's name on the Duration alarm": (_errors_name_on_duration, {"t12.count", "t12.errors"}),
+    "STAGING on a version": (
+        lambda c: c.lam.update_alias(FunctionName=f"layer-consumer-{c.sid}", Name="STAGING", FunctionVersion="1"),
+        {"t9.staging"},
+    ),
+    "PROD on $LATEST": (_prod_on_latest, {"t9.prod", "t9.canary"}),
+    "no versions nor aliases": (
+        _no_versions,
+        {
+            "t9.version",
+            "t9.prod",
+            "t9.staging",
+            "t9.canary",
+            "t10.provisioned",
+            "t10.scalable_target",
+            "t10.scaling_policy",
+        },
+    ),
+    "a weight of 0.2": (
+        lambda c: c.lam.update_alias(
+            FunctionName=f"layer-consumer-{c.sid}", Name="PROD", RoutingConfig={"AdditionalVersionWeights": {"2": 0.2}}
+        ),
+        {"t9.canary"},
+    ),
+    "the mapping disabled and unbatched": (
+        _mapping_disabled_and_unbatched,
+        {"t5.mapping", "t5.batching", "t5.partial_failures"},
+    ),
+    "the layer-consumer without the student's layer": (
+        lambda c: c.lam.update_function_configuration(
+            FunctionName=f"layer-consumer-{c.sid}", Layers=[reference.insights_layer_arn(REGION)]
+        ),
+        {"t2.uses_layer"},
+    ),
+    "no Insights layer": (
+        lambda c: c.lam.update_function_configuration(
+            FunctionName=f"layer-consumer-{c.sid}",
+            Layers=[
+                c.lam.list_layer_versions(LayerName=f"common-utils-layer-{c.sid}")["LayerVersions"][0][
+                    "LayerVersionArn"
+                ]
+            ],
+        ),
+        {"t8.layer", "t8.role_policy"},
+    ),
+}
+
+
+@pytest.fixture
+def student_shell(sandbox: tuple[str, io.StringIO], tmp_path: Path) -> Iterator[Callable[[str], None]]:  # noqa: F811
+    """Runs a printed fix as a student would: bash, the AWS CLI, in the folder holding layer.zip."""
+    endpoint, _ = sandbox
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "aws").write_text(f'#!/bin/sh\nexec "{BIN / "aws"}" --endpoint-url "$AWS_ENDPOINT_URL" "$@"\n')
+    (tools / "aws").chmod(0o755)
+    (tmp_path / "layer.zip").write_bytes(reference.LAYER_ZIP)
+    env = {
+        "PATH": f"{tools}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "sandbox",
+        "AWS_SECRET_ACCESS_KEY": "sandbox",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+    }
+
+    def run(command: str) -> None:
+        done = subprocess.run(
+            ["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
+
+    yield run
+
+
+def _grade(capsys: pytest.CaptureFixture[str], endpoint: str, sid: str) -> dict[str, dict[str, Any]]:
+    main(["lambda_medium", "--student-id", sid, "--format", "json", "--endpoint-url", endpoint])
+    report = json.loads(capsys.readouterr().out)
+    return {c["id"]: c for t in report["tasks"] for c in t["checks"]}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_printed_fixes_reach_full_marks_in_two_rounds(
+    sandbox: tuple[str, io.StringIO],  # noqa: F811
+    student_shell: Callable[[str], None],
+    capsys: pytest.CaptureFixture[str],
+    case: str,
+) -> None:
+    endpoint, _ = sandbox
+    sid = f"h{sorted(CASES).index(case)}"
+    reference.deploy(sid, REGION, endpoint_url=endpoint, session=new_session(region_name=REGION))
+    breaks, expected = CASES[case]
+    breaks(Clients(endpoint, sid))
+    checks = _grade(capsys, endpoint, sid)
+    assert {i for i, c in checks.items() if c["status"] != "pass"} == expected
+    for _ in range(2):
+        fixes = list(dict.fromkeys(f for c in checks.values() if c["status"] == "fail" for f in FIX.findall(c["hint"])))
+        assert fixes, checks
+        passing = {i for i, c in checks.items() if c["status"] == "pass"}
+        for fix in fixes:
+            student_shell(fix)
+        checks = _grade(capsys, endpoint, sid)
+        broken = {i: c["message"] for i, c in checks.items() if i in passing and c["status"] != "pass"}
+        assert broken == {}, (fixes, broken)
+        if all(c["status"] == "pass" for c in checks.values()):
+            return
+    pytest.fail(
+        f"not full marks after two rounds: { ({i: c['message'] for i, c in checks.items() if c['status'] != 'pass'}) }"
+    )
