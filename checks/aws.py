@@ -127,6 +127,7 @@ class Missing(Exception):
     fix: str | None = None
     did_you_mean: str | None = None
     elsewhere: str | None = None
+    prefix: str | None = None  # of a resource the student names <prefix>-<id>
 
     def __str__(self) -> str:
         return f"{self.what} does not exist"
@@ -828,7 +829,7 @@ class Student:
     def _missing(self, kind: str, prefix: str, candidates: Iterable[str], fix: str | None) -> Missing:
         name = self.name(prefix)
         theirs = [c for c in candidates if plausibly_theirs(prefix, self.id, c) and c not in self.classmates_names]
-        return Missing(f"{kind} {name}", fix, near_miss(name, theirs), self._elsewhere())
+        return Missing(f"{kind} {name}", fix, near_miss(name, theirs), self._elsewhere(), prefix)
 
     @property
     def classmates_names(self) -> frozenset[str]:

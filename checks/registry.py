@@ -83,6 +83,12 @@ class Assessment:
     readme: str
     tasks: tuple[Task, ...]
     resource_prefixes: tuple[str, ...] = ()  # names a student's resources start with
+    # The check whose fix makes each named resource (by name prefix): a check that needs the resource
+    # points there instead of repeating that fix.
+    owners: tuple[tuple[str, str], ...] = ()
+
+    def owner(self, prefix: str | None) -> str | None:
+        return dict(self.owners).get(prefix) if prefix else None
 
     @property
     def points(self) -> int:
@@ -147,7 +153,12 @@ def task_from_module(module: ModuleType) -> Task:
 
 
 def assessment(
-    name: str, title: str, readme: str, modules: Iterable[ModuleType], resource_prefixes: Iterable[str] = ()
+    name: str,
+    title: str,
+    readme: str,
+    modules: Iterable[ModuleType],
+    resource_prefixes: Iterable[str] = (),
+    owners: dict[str, str] | None = None,
 ) -> Assessment:
     tasks = tuple(task_from_module(m) for m in modules)
     seen: dict[str, str] = {}
@@ -159,7 +170,10 @@ def assessment(
     numbers = [t.number for t in tasks]
     if len(set(numbers)) != len(numbers):
         raise RegistryError(f"{name}: duplicate task numbers {numbers}")
-    return Assessment(name, title, readme, tasks, tuple(resource_prefixes))
+    unknown = sorted(set((owners or {}).values()) - set(seen))
+    if unknown:
+        raise RegistryError(f"{name}: resources owned by unknown checks {unknown}")
+    return Assessment(name, title, readme, tasks, tuple(resource_prefixes), tuple((owners or {}).items()))
 
 
 def known_assessments() -> list[str]:

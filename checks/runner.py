@@ -20,8 +20,14 @@ from checks.registry import Assessment, Check, Note, Task
 DEFAULT_WORKERS = 64  # checks wait on AWS round trips, not on the processor
 
 
-def hint_for(verdict: Verdict, task: Task, readme: str, missing: Missing | None = None) -> str | None:
-    """What to do about a check that did not pass, naming the README section."""
+def hint_for(
+    verdict: Verdict, task: Task, readme: str, missing: Missing | None = None, owner: str | None = None
+) -> str | None:
+    """What to do about a check that did not pass, naming the README section.
+
+    ``owner`` is the check whose fix makes the missing resource, when it is another: the hint
+    names it instead of repeating its fix (one fix per missing resource).
+    """
     if verdict.status is Status.PASS:
         return None
     see = f'See {readme}, "{task.section}".'
@@ -34,10 +40,20 @@ def hint_for(verdict: Verdict, task: Task, readme: str, missing: Missing | None 
         parts.append(f"Did you mean `{missing.did_you_mean}`?")
     if missing is not None and missing.elsewhere:
         parts.append(missing.elsewhere[0].upper() + missing.elsewhere[1:] + ".")
-    if verdict.fix:
+    if owner is not None and missing is not None:
+        parts.append(f"Fix {owner} first: its fix makes {missing.what}.")
+    elif verdict.fix:
         parts.append(f"Fix: {verdict.fix}")
     parts.append(see)
     return "\n".join(parts)
+
+
+def check_hint(
+    assessment: Assessment, task: Task, check: Check, verdict: Verdict, missing: Missing | None
+) -> str | None:
+    """The hint of one check's verdict; a missing resource that another check makes points to that check."""
+    owner = assessment.owner(missing.prefix) if missing is not None else None
+    return hint_for(verdict, task, assessment.readme, missing, owner if owner != check.id else None)
 
 
 def judge(check: Check, student: Student) -> tuple[Verdict, Missing | None]:
@@ -101,7 +117,7 @@ def grade(
                         earned,
                         verdict.status,
                         verdict.message,
-                        hint_for(verdict, task, assessment.readme, missing),
+                        check_hint(assessment, task, c, verdict, missing),
                     )
                 )
             shown = tuple(text for f in notes[task.number] if (text := f.result()))

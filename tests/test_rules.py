@@ -26,7 +26,7 @@ import pytest
 
 from checks.lambda_medium.task08_insights import DEFAULT_PUBLISHER, PUBLISHERS
 from checks.registry import load_assessment
-from checks.runner import hint_for, judge
+from checks.runner import check_hint, judge
 from tests.world import (
     ACCOUNT,
     SG,
@@ -935,7 +935,7 @@ def verdict_of(row: Row) -> tuple[str, str, str | None]:
     row.change(world)
     check = CHECKS[row.check]
     verdict, missing = judge(check, student_of(world, classmates=("s10",)))
-    return verdict.status.value, verdict.message, hint_for(verdict, TASKS[row.check], ASSESSMENT.readme, missing)
+    return verdict.status.value, verdict.message, check_hint(ASSESSMENT, TASKS[row.check], check, verdict, missing)
 
 
 def test_every_check_has_rows_on_both_sides() -> None:
@@ -1044,3 +1044,35 @@ def test_the_insights_fix_names_the_layer_of_the_region_and_architecture(
         assert f"--layers {mine} <the LambdaInsightsExtension ARN for {region} and {architecture}" in verdict.fix
     else:
         assert verdict.fix.endswith(f"--layers {mine} {arn}")
+
+
+@pytest.mark.parametrize(
+    ("check_id", "change", "owner", "what"),
+    [
+        ("t2.memory", lambda w: w.functions.pop(CONSUMER), "t2.function_exists", f"function {CONSUMER}"),
+        ("t10.provisioned", lambda w: w.functions.pop(CONSUMER), "t2.function_exists", f"function {CONSUMER}"),
+        ("t1.runtime", lambda w: w.layers.clear(), "t1.layer_exists", "layer common-utils-layer-s1"),
+        ("t5.queue_settings", lambda w: w.queues.pop("task-queue-s1"), "t5.queue", "queue task-queue-s1"),
+        ("t6.attached", lambda w: w.queues.pop("lambda-dlq-s1"), "t6.queue", "queue lambda-dlq-s1"),
+        (
+            "t4.on_success",
+            lambda w: w.queues.pop("lambda-success-queue-s1"),
+            "t4.queues",
+            "queue lambda-success-queue-s1",
+        ),
+        (
+            "t6.processor_trigger",
+            lambda w: w.functions.pop("dlq-processor-s1"),
+            "t6.processor",
+            "function dlq-processor-s1",
+        ),
+    ],
+)
+def test_a_missing_resource_is_fixed_once_by_the_check_that_makes_it(
+    check_id: str, change: Callable[[World], Any], owner: str, what: str
+) -> None:
+    status, _, hint = verdict_of(Row(check_id, "dependant", change, "fail"))
+    assert status == "fail" and hint is not None
+    assert f"Fix {owner} first: its fix makes {what}." in hint and "Fix:" not in hint
+    own_status, _, own_hint = verdict_of(Row(owner, "owner", change, "fail"))
+    assert own_status == "fail" and own_hint is not None and "Fix: aws " in own_hint

@@ -17,7 +17,7 @@ from checks.lambda_medium import (
     task11_cross_account,
     task12_alarms,
 )
-from checks.lambda_medium.common import FUNCTIONS
+from checks.lambda_medium.common import FUNCTIONS, OWNERS
 from checks.registry import assessment
 
 ASSESSMENT = assessment(
@@ -39,4 +39,5 @@ ASSESSMENT = assessment(
         task12_alarms,
     ],
     resource_prefixes=FUNCTIONS,
+    owners=OWNERS,
 )

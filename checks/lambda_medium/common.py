@@ -21,6 +21,22 @@ DLQ = "lambda-dlq"
 SECURITY_GROUP = "lambda-sg"
 RUNTIME = "python3.12"
 
+# The check whose fix makes each resource: the checks that need it say so instead of repeating the fix.
+OWNERS = {
+    LAYER: "t1.layer_exists",
+    LAYER_CONSUMER: "t2.function_exists",
+    VPC_LAMBDA: "t3.function_exists",
+    ASYNC_PROCESSOR: "t4.function_exists",
+    SUCCESS_QUEUE: "t4.queues",
+    FAILURE_QUEUE: "t4.queues",
+    TASK_QUEUE: "t5.queue",
+    SQS_CONSUMER: "t5.function_exists",
+    DLQ: "t6.queue",
+    DLQ_PROCESSOR: "t6.processor",
+    RATE_LIMITED: "t7.function_exists",
+    "LambdaInsightsExtension": "t8.layer",  # AWS's layer on one of the student's functions
+}
+
 # The AWS read actions behind each kind of look-up, for the checks' ``reads=``.
 # Finding a resource by name reads the function list (its near misses, and other
 # regions when none of the student's functions is in the graded one).

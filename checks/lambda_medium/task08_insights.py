@@ -90,12 +90,9 @@ def insights_functions(s: Student) -> list[dict[str, Any]]:
     return found
 
 
-def _layer_fix(s: Student) -> str:
+def _layer_fix(s: Student, fn: dict[str, Any]) -> str:
     """Add AWS's extension for the function's region and architecture to the layers it already has."""
-    name = s.name(LAYER_CONSUMER)
-    fn = s.account.functions().get(name)
-    if fn is None:
-        return f"needs function {name} (t2.function_exists) first"
+    name = str(fn["FunctionName"])
     architecture = str((fn.get("Architectures") or ["x86_64"])[0])
     arn = insights_arn_for(s.region, architecture) or (
         f"<the LambdaInsightsExtension ARN for {s.region} and {architecture}: CloudWatch User Guide, "
@@ -111,10 +108,13 @@ def layer(s: Student) -> Verdict:
     found = insights_functions(s)
     if found:
         return passed(f"{found[0]['FunctionName']} has the Lambda Insights extension")
+    # The text puts it on layer-consumer; any other of the six functions will do when that one is missing.
+    functions = s.account.functions()
+    target = next((functions[s.name(p)] for p in FUNCTIONS if s.name(p) in functions), None)
     return failed(
         f"none of your functions has AWS's LambdaInsightsExtension layer "
         f"(publisher account {publisher(s.region) or 'for ' + s.region})",
-        _layer_fix(s),
+        _layer_fix(s, target if target is not None else s.function(LAYER_CONSUMER)),
     )
 
 
@@ -164,6 +164,6 @@ def _role_verdict(s: Student, fn: dict[str, Any], role: str) -> Verdict:
 def role_policy(s: Student) -> Verdict:
     found = insights_functions(s)
     if not found:
-        raise Missing("function with the Lambda Insights layer", _layer_fix(s))
+        raise Missing("a function with AWS's Lambda Insights layer", prefix=INSIGHTS_LAYERS[0])
     verdicts = [_role_verdict(s, fn, str(fn.get("Role", "")).rsplit("/", 1)[-1]) for fn in found]
     return next((v for v in verdicts if v.passed), verdicts[0])
