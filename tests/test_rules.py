@@ -274,6 +274,18 @@ ROWS = [
         "pass",
     ),
     Row("t2.uses_layer", "no layers", lambda w: w.fn("layer-consumer").pop("Layers"), "fail"),
+    Row(
+        "t2.uses_layer",
+        "no layers and no layer published",
+        lambda w: (w.fn("layer-consumer").pop("Layers"), w.layers.clear()),
+        "fail",
+    ),
+    Row(
+        "t2.uses_layer",
+        "only the Insights layer, no layer published",
+        lambda w: (layers_of(w, insights_arn()), w.layers.clear()),
+        "fail",
+    ),
     Row("t2.uses_layer", "only the Insights layer", lambda w: layers_of(w, insights_arn()), "fail"),
     Row(
         "t2.uses_layer",
@@ -379,6 +391,22 @@ ROWS = [
         "fail",
     ),
     Row("t4.max_event_age", "no event invoke config", lambda w: w.invoke_configs.clear(), "fail"),
+    Row(
+        "t4.max_event_age",
+        "no config and no success queue",
+        lambda w: (w.invoke_configs.clear(), w.queues.pop("lambda-success-queue-s1")),
+        "fail",
+    ),
+    Row(
+        "t4.retry_attempts",
+        "no config and neither queue",
+        lambda w: (
+            w.invoke_configs.clear(),
+            w.queues.pop("lambda-success-queue-s1"),
+            w.queues.pop("lambda-failure-queue-s1"),
+        ),
+        "fail",
+    ),
     Row("t4.retry_attempts", "2", unchanged, "pass"),
     Row(
         "t4.retry_attempts",
@@ -755,6 +783,27 @@ ROWS = [
     Row("t9.canary", "0.1 to PROD's own version", lambda w: weights(w, v1=0.1), "fail"),
     Row("t9.canary", "no weights", lambda w: weights(w), "fail"),
     Row("t9.canary", "no PROD", lambda w: w.aliases[CONSUMER].pop("PROD"), "fail"),
+    Row("t9.canary", "PROD on $LATEST", lambda w: alias(w, "PROD", FunctionVersion="$LATEST"), "fail"),
+    Row(
+        "t9.canary",
+        "PROD on version 2, 0.2 to version 1",
+        lambda w: (alias(w, "PROD", FunctionVersion="2"), weights(w, v1=0.2)),
+        "fail",
+    ),
+    Row("t9.canary", "only version 1 published", lambda w: (w.versions.update({CONSUMER: ["1"]}), weights(w)), "fail"),
+    Row(
+        "t9.canary",
+        "no version published, PROD on $LATEST",
+        lambda w: (w.versions.clear(), alias(w, "PROD", FunctionVersion="$LATEST")),
+        "fail",
+    ),
+    Row("t9.prod", "no PROD and no version", lambda w: (w.versions.clear(), w.aliases[CONSUMER].pop("PROD")), "fail"),
+    Row(
+        "t9.prod",
+        "PROD on $LATEST, versions 3 and 4",
+        lambda w: (w.versions.update({CONSUMER: ["3", "4"]}), alias(w, "PROD", FunctionVersion="$LATEST")),
+        "fail",
+    ),
     # Task 10 — provisioned concurrency and auto scaling on PROD
     Row("t10.provisioned", "2, READY", unchanged, "pass"),
     Row("t10.provisioned", "2, IN_PROGRESS", lambda w: provisioned(w, Status="IN_PROGRESS"), "pass"),
@@ -927,6 +976,30 @@ ROWS = [
     ),
     Row("t12.throttles", "on Throttles", unchanged, "pass"),
     Row("t12.throttles", "on Errors", lambda w: alarms(w, ("a", "Errors", CONSUMER)), "fail"),
+    Row(
+        "t12.errors",
+        "the text's name on another metric",
+        lambda w: alarms(w, ("Lambda-HighErrorRate-s1", "Invocations", CONSUMER)),
+        "fail",
+    ),
+    Row(
+        "t12.errors",
+        "the text's name and its second taken",
+        lambda w: alarms(
+            w,
+            ("Lambda-HighErrorRate-s1", "Invocations", CONSUMER),
+            ("Lambda-HighErrorRate-2-s1", "Invocations", CONSUMER),
+        ),
+        "fail",
+    ),
+    Row("t12.count", "Errors and Duration watched", lambda w: alarms(w, *THREE[:2]), "fail"),
+    Row("t12.count", "Errors and Throttles watched", lambda w: alarms(w, THREE[0], THREE[2]), "fail"),
+    Row(
+        "t12.count",
+        "every metric watched by two alarms",
+        lambda w: (alarms(w, THREE[1]), math_alarm(w, "m", "Errors", "Throttles")),
+        "fail",
+    ),
 ]
 
 

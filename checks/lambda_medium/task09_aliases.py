@@ -34,10 +34,13 @@ def _no_alias(s: Student, which: str) -> str:
 
 
 def _publish(s: Student, variable: str) -> str:
-    """Shell that publishes a new version of layer-consumer into ``$variable`` (a changed description makes it new)."""
+    """Shell that publishes a new version of layer-consumer into ``$variable``.
+
+    A description of its own makes each publish a new version, even two within one second.
+    """
     name = s.name(LAYER_CONSUMER)
     return (
-        f'aws lambda update-function-configuration --function-name {name} --description "release $(date +%s)" '
+        f'aws lambda update-function-configuration --function-name {name} --description "{variable} $(date +%s)" '
         f"> /dev/null && aws lambda wait function-updated-v2 --function-name {name} && "
         f"{variable}=$(aws lambda publish-version --function-name {name} --query Version --output text)"
     )
