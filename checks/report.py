@@ -35,7 +35,7 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
         title = "DEMO (built-in practice account, not AWS) — " + title
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("Task", justify="right", no_wrap=True)
-    table.add_column("Title / check")
+    table.add_column("Title / check", overflow="fold")  # a long command is folded, never cut short
     table.add_column("Status", no_wrap=True)
     table.add_column("Points", justify="right", no_wrap=True)
     for task in report.tasks:

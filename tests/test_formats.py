@@ -259,3 +259,22 @@ def test_evidence_of_a_roster_regrades_every_student(
 def test_missing_evidence_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lambda_medium", "--from-evidence", str(tmp_path), "--student-id", "s1"]) == 2
     assert f"{tmp_path}: no evidence here" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_the_table_never_cuts_a_fix_short(width: int) -> None:
+    """A command longer than its cell, with no space to break at, is folded whole onto the next lines."""
+    from checks.report import render_table
+
+    document = '{"OnSuccess":{"Destination":"arn:aws:sqs:us-east-1:123456789012:lambda-success-queue-s1"}}'
+    fix = f"aws lambda put-function-event-invoke-config --destination-config '{document}'"
+    report = sample_report()
+    check = replace(report.tasks[0].checks[1], hint=f"MemorySize 128 (want 256).\nFix: {fix}\nSee X.")
+    report = replace(
+        report, tasks=(replace(report.tasks[0], checks=(report.tasks[0].checks[0], check)), report.tasks[1])
+    )
+    out = io.StringIO()
+    render_table(report, out, color=False, width=width)
+    cells = "".join(line.split("│")[2] for line in out.getvalue().splitlines() if line.count("│") >= 4)
+    assert "…" not in cells
+    assert document in "".join(cells.split())
