@@ -212,7 +212,8 @@ class Account:
         timeout: float | None = None,
     ) -> None:
         self.session = session
-        self._buckets = {service: _Bucket(rate) for service, rate in (rate_limits or {}).items()}
+        self._rate_limits = dict(rate_limits or {})
+        self._buckets: dict[tuple[str, str], _Bucket] = {}  # (service, region): AWS counts quotas per region
         self._deadline = time.monotonic() + timeout if timeout else None
         self._timeout = timeout
         self._gather_pool: Any = None
@@ -244,8 +245,9 @@ class Account:
                     config=GRADING_CONFIG,  # type: ignore[call-overload]
                 )
                 found.meta.events.register("before-call", self._record)
-                bucket = self._buckets.get(service)
-                if bucket is not None:
+                rate = self._rate_limits.get(service)
+                if rate is not None:
+                    bucket = self._buckets.setdefault(key, _Bucket(rate))
                     found.meta.events.register_first("before-send", lambda **_: bucket.take())
                 self._clients[key] = found
             return found

@@ -8,6 +8,7 @@ imported only once they are needed, so ``--help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -100,6 +101,17 @@ def resolve_student_id(given: str | None, stdin: IO[str] | None = None) -> str:
     return value
 
 
+@functools.cache
+def known_regions() -> frozenset[str]:
+    """Every region that has Lambda, in each partition, from botocore's endpoint data: read once per process."""
+    from checks.aws import new_session
+
+    core = new_session()._session
+    return frozenset(
+        r for partition in ("aws", "aws-cn", "aws-us-gov") for r in core.get_available_regions("lambda", partition)
+    )
+
+
 def resolve_region(given: str | None) -> str | None:
     """--region, else $AWS_REGION, else None (boto3 goes on to $AWS_DEFAULT_REGION and the profile).
 
@@ -110,13 +122,7 @@ def resolve_region(given: str | None) -> str | None:
         return None
     import difflib
 
-    import botocore.session
-
-    known = {
-        r
-        for partition in ("aws", "aws-cn", "aws-us-gov")
-        for r in botocore.session.get_session().get_available_regions("lambda", partition_name=partition)
-    }
+    known = known_regions()
     if region not in known:
         close = difflib.get_close_matches(region, sorted(known), n=1, cutoff=0.6)
         source = "--region" if given else "AWS_REGION"

@@ -19,10 +19,11 @@ REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-# Modules whose tests share a costly module fixture that holds a stand-in open: one worker runs each
-# of them whole. Every other test is scheduled on its own, so that parametrized ones spread over the
-# workers (a costly fixture of plain data is session-scoped instead: each worker builds it once).
-SHARED_FIXTURE_MODULES = ("tests/test_roster.py", "tests/test_least_privilege.py")
+# Modules whose tests share a costly fixture (a stand-in held open, or a subprocess's answers): one
+# worker runs each of them whole, so the cost is paid once. Every other test is scheduled on its own,
+# so that parametrized ones spread over the workers (a costly fixture of plain data is session-scoped
+# instead: each worker builds it once).
+SHARED_FIXTURE_MODULES = ("tests/test_roster.py", "tests/test_least_privilege.py", "tests/test_moto_gaps.py")
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -71,7 +72,21 @@ def one_model_loader() -> Iterator[None]:
 
     boto3.setup_default_session = shared  # type: ignore[assignment]
     os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"
+    # The stand-in lists a service's regions anew for each account's backend it makes (its cache is
+    # per backend object, and every mock makes new ones): the list depends on the service alone.
+    from moto.core.base_backend import AccountSpecificBackend
+
+    listed = AccountSpecificBackend._generate_regions
+    regions: dict[str, list[str]] = {}
+
+    def once_per_service(self: AccountSpecificBackend, service_name: str) -> list[str]:
+        if service_name not in regions:
+            regions[service_name] = listed(self, service_name)
+        return list(regions[service_name])
+
+    AccountSpecificBackend._generate_regions = once_per_service  # type: ignore[method-assign]
     yield
+    AccountSpecificBackend._generate_regions = listed  # type: ignore[method-assign]
     boto3.setup_default_session = real  # type: ignore[assignment]
 
 

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from checks.aws import new_session
+from checks.aws import Account, new_session
 from checks.lambda_medium import reference
 from checks.registry import Assessment
 from tests.conftest import REGION, grade_in_process
@@ -201,3 +201,31 @@ def test_a_burst_of_server_errors_is_retried(aws: None, lambda_medium: Assessmen
     report, _ = grade_in_process(lambda_medium, "s1", session=session)
     assert burst["left"] == 0
     assert report.earned == 120 and report.complete
+
+
+def test_rate_budgets_are_counted_per_region_as_aws_counts_its_quotas(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests a second to Lambda: a third in one region waits; another region has its own budget."""
+    import checks.aws
+
+    clock = [1000.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr(checks.aws.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(checks.aws.time, "sleep", sleep)
+    account = Account(new_session(region_name=REGION), REGION, rate_limits={"lambda": 2.0})
+    for _ in range(2):
+        account.client("lambda").list_functions()
+    assert slept == []  # a second's burst passes at once
+    for _ in range(2):
+        account.client("lambda", "eu-west-1").list_functions()
+    assert slept == []  # another region's quota is its own
+    account.client("lambda").list_functions()
+    assert slept == [pytest.approx(0.5)]  # the third in one second waits for its token
+    account.client("sqs").list_queues()
+    assert len(slept) == 1  # a service without a budget never waits

@@ -6,14 +6,15 @@ A test enumerates the registry and fails if a check id has no mutation here.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 
+from checks.aws import new_session
 from checks.lambda_medium import reference
 from checks.registry import load_assessment
 from tests.conftest import REGION, failing, grade_in_process
@@ -22,17 +23,19 @@ SID = "s1"
 ACCOUNT = "123456789012"
 
 
+@functools.cache
+def _clients() -> tuple[Any, ...]:
+    """Made once per worker: the stand-in answers a client whichever mock it was made under."""
+    session = new_session(region_name=REGION)
+    return tuple(session.client(s) for s in ("lambda", "sqs", "ec2", "cloudwatch", "application-autoscaling", "iam"))
+
+
 class Aws:
     """Clients onto the mocked account, and what the reference made."""
 
     def __init__(self, made: dict[str, Any]) -> None:
         self.made = made
-        self.lam = boto3.client("lambda", region_name=REGION)
-        self.sqs = boto3.client("sqs", region_name=REGION)
-        self.ec2 = boto3.client("ec2", region_name=REGION)
-        self.cw = boto3.client("cloudwatch", region_name=REGION)
-        self.aas = boto3.client("application-autoscaling", region_name=REGION)
-        self.iam = boto3.client("iam", region_name=REGION)
+        self.lam, self.sqs, self.ec2, self.cw, self.aas, self.iam = _clients()
 
     def url(self, prefix: str) -> str:
         return str(self.sqs.get_queue_url(QueueName=f"{prefix}-{SID}")["QueueUrl"])
