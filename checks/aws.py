@@ -29,7 +29,7 @@ import botocore.exceptions
 import botocore.session
 from botocore import xform_name as _snake
 
-from checks.model import STUDENT_ID
+from checks.model import STUDENT_ID, Diagnosis
 
 T = TypeVar("T")
 
@@ -850,6 +850,41 @@ class Student:
         return (
             f"none of your functions is in {self.region}, but some are in {', '.join(regions)}: "
             f"grade there with --region {regions[0]}"
+        )
+
+    def diagnose(self) -> Diagnosis | None:
+        """The one cause of a grade where nothing passed, when there is one (else None).
+
+        Read from what the checks already read: the region's functions and, when none is the
+        student's, the other regions' (see :meth:`_elsewhere`).
+        """
+        if not self.prefixes or self._has_own_functions():
+            return None
+        others = sorted(
+            {
+                name[len(p) + 1 :]
+                for name in self.account.functions()
+                for p in self.prefixes
+                if _norm(name) == _norm(self.name(p)) and name[len(p) + 1 :] != self.id
+            }
+        )
+        if others and STUDENT_ID.fullmatch(others[0]):
+            return Diagnosis(
+                "other_id",
+                f"No resource is named for student ID {self.id}, but some are for {others[0]}: "
+                f"did you mean --student-id {others[0]}?",
+                f"--student-id {others[0]}",
+            )
+        regions = self.account.regions_holding("-" + self.id, self.prefixes)
+        if regions:
+            return Diagnosis(
+                "other_region",
+                f"Nothing of {self.id}'s is in {self.region}: your functions are in {', '.join(regions)}.",
+                f"--region {regions[0]}",
+            )
+        return Diagnosis(
+            "nothing_deployed",
+            f"Nothing of {self.id}'s is deployed in {self.region} yet: start at Task 1.",
         )
 
     # -- resources -----------------------------------------------------------

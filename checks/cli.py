@@ -293,7 +293,7 @@ def _grade_one(args: argparse.Namespace) -> int:
     if args.no_hints:
         report = report.without_hints()
     _emit(report, fmt, args.output, color=False if (args.no_color or os.environ.get("NO_COLOR")) else None)
-    return EXIT_PASSED if report.passed else EXIT_BELOW
+    return EXIT_PASSED if report.succeeded else EXIT_BELOW
 
 
 def _replay(directory: str) -> Any:

@@ -72,18 +72,28 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
+def _verdict_words(report: Report) -> str:
+    if report.partial:
+        graded = ", ".join(str(t.number) for t in report.tasks)
+        return (
+            f"only task{'s' if len(report.tasks) > 1 else ''} {graded} graded: {'done' if report.done else 'not done'}"
+        )
+    return f"{'passed' if report.passed else 'not passed'} (pass mark {report.pass_mark:g} %)"
+
+
 def markdown(report: Report) -> str:
     lines = [
         f"## {report.assessment} — {report.student_id}" + (" (demo)" if report.demo else ""),
         "",
-        f"**{report.earned}/{report.possible} ({report.percent:.1f} %)** — "
-        f"{'passed' if report.passed else 'not passed'} (pass mark {report.pass_mark:g} %)"
+        f"**{report.earned}/{report.possible} ({report.percent:.1f} %)** — {_verdict_words(report)}"
         + ("" if report.complete else " — **incomplete**: some checks could not be read")
         + (f"; grant `{report.grant()}`" if report.missing_actions else ""),
         "",
         "| Task | Title | Status | Points |",
         "|---:|---|---|---:|",
     ]
+    if report.diagnosis is not None:
+        lines[3:3] = [f"> {_cell(report.diagnosis.message)}", ""]
     for t in report.tasks:
         lines.append(
             f"| {t.number} | {_cell(t.title)} | {_ICON[t.status.value]} {t.status.value} | {t.earned}/{t.possible} |"
@@ -192,9 +202,17 @@ def text(report: Report) -> str:
     out += [
         "",
         f"SUMMARY: {report.earned}/{report.possible} points ({report.percent:.1f}%), "
-        f"{passed_tasks}/{len(report.tasks)} tasks passed - {'PASSED' if report.passed else 'NOT PASSED'} "
-        f"(pass mark {report.pass_mark:g}%)" + ("" if report.complete else " - INCOMPLETE"),
+        f"{passed_tasks}/{len(report.tasks)} tasks passed - "
+        + (
+            f"only {'task' if len(report.tasks) == 1 else 'tasks'} {', '.join(str(t.number) for t in report.tasks)} "
+            f"graded: {'DONE' if report.done else 'NOT DONE'}"
+            if report.partial
+            else f"{'PASSED' if report.passed else 'NOT PASSED'} (pass mark {report.pass_mark:g}%)"
+        )
+        + ("" if report.complete else " - INCOMPLETE"),
     ]
+    if report.diagnosis is not None:
+        out.insert(3, f"DIAGNOSIS: {report.diagnosis.message}")
     if report.missing_actions:
         out.insert(-1, f"MISSING PERMISSIONS: {', '.join(report.missing_actions)}; grant: {report.grant()}")
     return "\n".join(out) + "\n"

@@ -74,6 +74,20 @@ class CheckResult:
             lines = lines[1:]
         return lines
 
+    @property
+    def fix(self) -> str | None:
+        """The command its hint gives (the line after ``Fix: ``), or None."""
+        for line in (self.hint or "").splitlines():
+            if line.startswith("Fix: "):
+                return line[len("Fix: ") :]
+        return None
+
+    @property
+    def needs(self) -> str | None:
+        """The check whose fix makes what this one needs, when its hint points there instead of repeating it."""
+        found = re.search(r"^Fix (t\d+\.\w+) first: ", self.hint or "", re.M)
+        return found.group(1) if found else None
+
     def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
@@ -124,6 +138,23 @@ class TaskResult:
 
 
 @dataclass(frozen=True)
+class Diagnosis:
+    """One cause behind every miss, said once instead of beside each check.
+
+    ``kind``: ``other_region`` (the student's work is in another region), ``other_id`` (it is
+    named with another form of the student ID, such as another case), ``nothing_deployed``.
+    ``rerun``: the options to grade again with, when the cause is in how the grader was asked.
+    """
+
+    kind: str
+    message: str
+    rerun: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "message": self.message, "rerun": self.rerun}
+
+
+@dataclass(frozen=True)
 class Report:
     """One student's grade. ``to_dict`` is the JSON report of contract.md."""
 
@@ -137,6 +168,27 @@ class Report:
     tasks: tuple[TaskResult, ...]
     demo: bool = False
     missing_actions: tuple[str, ...] = field(default=())
+    diagnosis: Diagnosis | None = None
+    partial: bool = False  # only some tasks were graded (--task): no verdict on the assessment
+
+    @property
+    def done(self) -> bool:
+        """Every graded task passes in full: what a grade of some tasks (``--task``) is judged by."""
+        return all(t.status is TaskStatus.PASS for t in self.tasks)
+
+    @property
+    def succeeded(self) -> bool:
+        """The exit code's question: the pass mark reached, or with ``--task`` every graded task done."""
+        return self.done if self.partial else self.passed
+
+    def next_step(self) -> tuple[TaskResult, CheckResult | None] | None:
+        """The first unfinished task and the first of its checks with a fix, or None when all is done."""
+        for task in self.tasks:
+            if task.status is TaskStatus.PASS:
+                continue
+            misses = [c for c in task.checks if c.status is not Status.PASS]
+            return task, next((c for c in misses if c.fix), misses[0] if misses else None)
+        return None
 
     @property
     def earned(self) -> int:
@@ -186,9 +238,11 @@ class Report:
             "duration_s": self.duration_s,
             "score": {"earned": self.earned, "possible": self.possible, "percent": self.percent},
             "pass_mark": pass_mark,
-            "passed": self.passed,
+            "passed": self.succeeded,
             "complete": self.complete,
             "demo": self.demo,
             "missing_actions": list(self.missing_actions),
+            "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
+            "tasks_graded": [t.number for t in self.tasks] if self.partial else None,
             "tasks": [t.to_dict() for t in self.tasks],
         }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from checks.model import Report, Status, TaskStatus
+from checks.model import CheckResult, Report, Status, TaskStatus
 
 FORMATS = ("table", "json", "junit", "markdown", "gradescope", "text")
 
@@ -23,6 +23,11 @@ def render_json(report: Report) -> str:
 
 
 def render_table(report: Report, out: IO[str], *, color: bool | None = None, width: int | None = None) -> None:
+    """The table (task, check, status, points, a one-line finding), then "How to fix" at full width.
+
+    Nothing a student may paste is inside the table: each fix command is printed on lines of its
+    own, broken only with a trailing ``\\`` so that a pasted block still runs.
+    """
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -33,49 +38,51 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
     title = f"{report.assessment} — student {report.student_id} — account {report.account_id} ({report.region})"
     if report.demo:
         title = "DEMO (built-in practice account, not AWS) — " + title
+    if report.partial:
+        title += " — only " + _tasks_named(report)
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("Task", justify="right", no_wrap=True)
-    table.add_column("Title / check", overflow="fold")  # a long command is folded, never cut short
+    table.add_column("Check", no_wrap=True)
     table.add_column("Status", no_wrap=True)
     table.add_column("Points", justify="right", no_wrap=True)
+    collapsed = report.diagnosis is not None  # one cause: its line says it, not a row per check
+    check_width = max([len(c.id) + 2 for c in report.checks() if c.status is not Status.PASS] + [5])
+    # The finding takes what the other columns leave: each column has 2 of padding, 6 rules between.
+    left = console.width - (4 + check_width + 7 + 6 + 4 * 2 + 6) - 2
+    table.add_column("Finding", no_wrap=True, overflow="ellipsis", max_width=max(12, left))
     for task in report.tasks:
         label, style = _TASK_STYLE[task.status]
+        shown = [] if collapsed else [c for c in task.checks if c.status is not Status.PASS]
+        notes = () if collapsed else task.notes
+        if (shown or notes) and table.rows:  # a task with rows of its own is ruled off from the one before
+            table.rows[-1].end_section = True
         table.add_row(
             str(task.number),
-            Text(task.title, style="bold"),
+            "",
             Text(label, style=style),
             f"{task.earned}/{task.possible}",
-            end_section=not any(c.status is not Status.PASS for c in task.checks) and not task.notes,
+            Text(task.title, style="bold"),
         )
-        shown = [c for c in task.checks if c.status is not Status.PASS]
         for i, c in enumerate(shown):
             mark, cstyle = _CHECK_MARK[c.status]
-            body = Text()
-            body.append(f"{mark} {c.id} ", style=cstyle)
-            body.append(c.title)
-            if c.hint:
-                body.append("".join("\n  " + line for line in c.hint.splitlines()), style="dim")
             table.add_row(
                 "",
-                body,
+                Text(f"{mark} {c.id}", style=cstyle),
                 Text(c.status.value, style=cstyle),
                 f"0/{c.points}" if c.status is not Status.BLOCKED else "—",
-                end_section=(i == len(shown) - 1 and not task.notes),
+                _finding(c),
+                end_section=(i == len(shown) - 1 and not notes),
             )
-        for j, text in enumerate(task.notes):
-            table.add_row(
-                "",
-                Text(f"ℹ {text}", style="italic"),
-                Text("note", style="blue"),
-                "",
-                end_section=j == len(task.notes) - 1,
-            )
+        for j, text in enumerate(notes):
+            table.add_row("", Text("ℹ note", style="blue"), "", "", text, end_section=j == len(notes) - 1)
     console.print(table)
-    verdict = Text()
-    verdict.append(f"Score: {report.earned}/{report.possible} ({report.percent:.1f} %)  ", style="bold")
-    verdict.append(f"pass mark {report.pass_mark:g} %  ")
-    verdict.append("PASSED" if report.passed else "NOT PASSED", style="bold green" if report.passed else "bold red")
-    console.print(verdict)
+    if report.diagnosis is not None:
+        console.print(Text(report.diagnosis.message, style="bold yellow"))
+    _how_to_fix(report, console)
+    console.print(_verdict(report))
+    step = _next_line(report)
+    if step:
+        console.print(step, soft_wrap=True)
     if report.demo:
         console.print(
             "This is the built-in DEMO account (moto, in memory), not your AWS account. Grade yours without --demo."
@@ -91,8 +98,199 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
             )
         )
         if report.missing_actions:
-            console.print("Missing permissions: " + ", ".join(report.missing_actions))
-            console.print(f"Grant them with this policy statement: {report.grant()}", soft_wrap=True)
+            console.print("Missing permissions: " + ", ".join(report.missing_actions), soft_wrap=True)
+            console.print("Grant them with this policy statement:")
+            console.print(f"  {report.grant()}", soft_wrap=True, markup=False)
+
+
+def _tasks_named(report: Report) -> str:
+    numbers = [str(t.number) for t in report.tasks]
+    return ("task " if len(numbers) == 1 else "tasks ") + ", ".join(numbers)
+
+
+def _finding(c: CheckResult) -> str:
+    """A check's finding on one line: what was found, against what was wanted."""
+    return c.message.splitlines()[0] if c.message else c.title
+
+
+def _verdict(report: Report) -> Any:
+    from rich.text import Text
+
+    verdict = Text()
+    if report.partial:  # some tasks only: their score, and whether they are done; no verdict on the whole
+        verdict.append(f"Graded {_tasks_named(report)} only: {report.earned}/{report.possible}  ", style="bold")
+        done = sum(t.status.value == "pass" for t in report.tasks)
+        verdict.append(
+            f"{done} of {len(report.tasks)} done" if not report.done else "done",
+            style="bold green" if report.done else "bold yellow",
+        )
+        verdict.append("  (no verdict on the assessment: grade without --task for that)")
+        return verdict
+    verdict.append(f"Score: {report.earned}/{report.possible} ({report.percent:.1f} %)  ", style="bold")
+    verdict.append(f"pass mark {report.pass_mark:g} %  ")
+    verdict.append("PASSED" if report.passed else "NOT PASSED", style="bold green" if report.passed else "bold red")
+    return verdict
+
+
+def _next_line(report: Report) -> str | None:
+    """``Next:`` the first unfinished task and its first fix, or the one rerun a diagnosis calls for."""
+    d = report.diagnosis
+    if d is not None and d.rerun:
+        return f"Next: grade again with {d.rerun}."
+    step = report.next_step()
+    if step is None:
+        return None
+    task, check = step
+    head = f"Next: Task {task.number}, {task.title}"
+    if check is None:
+        return head + "."
+    if check.fix:
+        return f"{head}: run the fix for {check.id} above, then grade again."
+    return f"{head}: {check.id}, see above."
+
+
+def fix_entries(report: Report) -> list[tuple[int, list[Any], list[str]]]:
+    """What "How to fix" lists: per task, the checks with one advice each (a shared command once).
+
+    Returns (task number, the checks it fixes, the advice lines). A check whose hint points to
+    another check's fix is left to that one; a diagnosis with a rerun leaves nothing to fix here,
+    and "nothing deployed" lists the first task's fixes only.
+    """
+    d = report.diagnosis
+    if d is not None and d.rerun:
+        return []
+    tasks = report.tasks
+    if d is not None:
+        tasks = tasks[:1]
+    pointed: dict[str, list[str]] = {}
+    for c in report.checks():
+        if c.needs:
+            pointed.setdefault(c.needs, []).append(c.id)
+    entries: list[tuple[int, list[Any], list[str]]] = []
+    for task in tasks:
+        by_command: dict[str, tuple[int, list[Any], list[str]]] = {}
+        for c in task.checks:
+            if c.status is Status.PASS or c.needs or not c.hint:
+                continue
+            if c.fix and c.fix in by_command:
+                by_command[c.fix][1].append(c)
+                continue
+            lines = [line for line in c.hint.splitlines() if not line.startswith("See ")]
+            entry = (task.number, [c], lines)
+            entries.append(entry)
+            if c.fix:
+                by_command[c.fix] = entry
+    for _, checks, lines in entries:
+        also = [i for c in checks for i in pointed.get(c.id, [])]
+        if also:
+            lines.append("It also makes what " + ", ".join(also) + " need.")
+    return entries
+
+
+def pasteable(command: str, width: int, indent: str = "  ") -> list[str]:
+    """``command`` as lines of at most ``width`` where it can be broken, each but the last ending `` \\``.
+
+    Breaks only between shell words outside quotes and ``$( )``: before an option (``--x``, kept
+    with its value) and after ``&&``, where each chained command starts a line. A part longer than
+    the width stays whole on its line.
+    """
+    words = _shell_words(command)
+    units: list[list[str]] = []
+    for i, word in enumerate(words):
+        starts = i == 0 or word.startswith("--") or words[i - 1] == "&&"
+        if starts:
+            units.append([word])
+        else:
+            units[-1].append(word)
+    lines: list[str] = []
+    line = indent + " ".join(units[0])
+    for unit in units[1:]:
+        text = " ".join(unit)
+        if line.endswith(" &&") or len(line) + 1 + len(text) + 2 > width:
+            lines.append(line + " \\")
+            line = indent + "    " + text
+        else:
+            line += " " + text
+    lines.append(line)
+    return lines
+
+
+def _shell_words(command: str) -> list[str]:
+    """Split on spaces outside quotes and ``$( )``, keeping every character of each word."""
+    words: list[str] = []
+    word = ""
+    quote = ""
+    depth = 0
+    i = 0
+    while i < len(command):
+        ch = command[i]
+        if quote:
+            if ch == "\\" and quote == '"' and i + 1 < len(command):
+                word += ch + command[i + 1]
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif command.startswith("$(", i):
+            depth += 1
+            word += "$("
+            i += 2
+            continue
+        elif ch == ")" and depth:
+            depth -= 1
+        elif ch == " " and not depth:
+            if word:
+                words.append(word)
+            word = ""
+            i += 1
+            continue
+        word += ch
+        i += 1
+    if word:
+        words.append(word)
+    return words
+
+
+def _how_to_fix(report: Report, console: Any) -> None:
+    """Every fix, full width, as a block that runs in bash as it is: commands, and ``#`` lines around them."""
+    from rich.text import Text
+
+    entries = fix_entries(report)
+    if not entries:
+        return
+    console.print()
+    console.print(Text("How to fix", style="bold") + Text("  (this block runs as it is in bash)", style="dim"))
+    for line, is_command in fix_block(report, console.width, entries):
+        console.print(Text(line, style="" if is_command else "dim"), soft_wrap=True)
+    console.print()
+
+
+def fix_block(report: Report, width: int, entries: list[Any] | None = None) -> list[tuple[str, bool]]:
+    """The lines of "How to fix", each with whether it is part of a command (else a ``#`` note)."""
+    import textwrap
+
+    def note(text: str) -> list[tuple[str, bool]]:
+        return [(part, False) for part in textwrap.wrap(text, width - 1, initial_indent="# ", subsequent_indent="#   ")]
+
+    entries = fix_entries(report) if entries is None else entries
+    titles = {t.number: t.title for t in report.tasks}
+    lines: list[tuple[str, bool]] = []
+    for k, (number, checks, advice) in enumerate(entries):
+        if k == 0 or entries[k - 1][0] != number:
+            lines += note(f"Task {number}: {titles[number]}")
+        ids = ", ".join(f"{c.id} ({c.points} pt{'s' if c.points != 1 else ''})" for c in checks)
+        for i, line in enumerate(advice):
+            if line.startswith("Fix: "):
+                lines += [(part, True) for part in pasteable(line[len("Fix: ") :], width, indent="")]
+            else:
+                lines += note(f"{ids}: {line}" if i == 0 else "  " + line)
+        last = k == len(entries) - 1 or entries[k + 1][0] != number
+        see = next((x for x in (checks[0].hint or "").splitlines() if x.startswith("See ")), None)
+        if last and see:
+            lines += note(see)
+    return lines
 
 
 def write(report: Report, fmt: str, out: IO[str], *, color: bool | None = None) -> None:

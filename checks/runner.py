@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from checks.aws import NOT_FOUND, AwsError, Missing, Student, asking
-from checks.model import CheckResult, Report, Status, TaskResult, Verdict
+from checks.model import CheckResult, Diagnosis, Report, Status, TaskResult, Verdict
 from checks.registry import Assessment, Check, Note, Task
 
 DEFAULT_WORKERS = 64  # checks wait on AWS round trips, not on the processor
@@ -136,4 +136,16 @@ def grade(
         tasks=tuple(results),
         demo=demo,
         missing_actions=tuple(sorted(student.account.denied)),
+        diagnosis=diagnose(student, results),
+        partial=len(chosen) < len(assessment.tasks),
     )
+
+
+def diagnose(student: Student, results: list[TaskResult]) -> Diagnosis | None:
+    """One cause for a grade in which every check failed (none passed, none could not be read)."""
+    if not all(c.status is Status.FAIL for t in results for c in t.checks):
+        return None
+    try:
+        return student.diagnose()
+    except AwsError:
+        return None

@@ -271,7 +271,21 @@ def test_task_filter_grades_only_those_tasks(capsys: pytest.CaptureFixture[str])
     report = json.loads(capsys.readouterr().out)
     assert [t["number"] for t in report["tasks"]] == [2, 7]
     assert report["score"] == {"earned": 16, "possible": 20, "percent": 80.0}
-    assert code == 0
+    assert report["tasks_graded"] == [2, 7] and report["passed"] is False
+    assert code == 1  # 80 % is above the pass mark, but neither graded task is done
+
+
+def test_some_tasks_graded_say_so_and_give_no_verdict_on_the_assessment(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["lambda_medium", "--demo", "--format", "table", "--task", "2"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "only task 2" in out and "Graded task 2 only: 8/10" in out and "0 of 1 done" in out
+    assert "PASSED" not in out and "pass mark" not in out
+    assert main(["lambda_medium", "--demo", "--format", "text", "--task", "1", "--task", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "only tasks 1, 3 graded: DONE" in out and "PASSED" not in out
+    assert main(["lambda_medium", "--demo", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["tasks_graded"] is None  # the whole assessment
 
 
 def test_help_is_fast_and_imports_no_aws_library() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
+import subprocess
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
@@ -261,20 +263,76 @@ def test_missing_evidence_is_a_clear_error(tmp_path: Path, capsys: pytest.Captur
     assert f"{tmp_path}: no evidence here" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("width", [80, 120])
-def test_the_table_never_cuts_a_fix_short(width: int) -> None:
-    """A command longer than its cell, with no space to break at, is folded whole onto the next lines."""
-    from checks.report import render_table
-
+def long_fix_report() -> Report:
+    """The sample report, one of whose fixes is a chain with a long quoted document no space can break."""
     document = '{"OnSuccess":{"Destination":"arn:aws:sqs:us-east-1:123456789012:lambda-success-queue-s1"}}'
-    fix = f"aws lambda put-function-event-invoke-config --destination-config '{document}'"
+    fix = (
+        "aws lambda publish-version --function-name async-processor-s1 --description 'the one to keep' && "
+        f"aws lambda put-function-event-invoke-config --function-name async-processor-s1 "
+        f"--maximum-retry-attempts 1 --maximum-event-age-in-seconds 3600 --destination-config '{document}'"
+    )
     report = sample_report()
     check = replace(report.tasks[0].checks[1], hint=f"MemorySize 128 (want 256).\nFix: {fix}\nSee X.")
-    report = replace(
-        report, tasks=(replace(report.tasks[0], checks=(report.tasks[0].checks[0], check)), report.tasks[1])
-    )
+    return replace(report, tasks=(replace(report.tasks[0], checks=(report.tasks[0].checks[0], check)), report.tasks[1]))
+
+
+def _rendered(report: Report, width: int | None) -> str:
+    """The table at a terminal's width, or piped (``None``: no terminal, rich's own width)."""
+    from checks.report import render_table, write
+
     out = io.StringIO()
-    render_table(report, out, color=False, width=width)
-    cells = "".join(line.split("│")[2] for line in out.getvalue().splitlines() if line.count("│") >= 4)
-    assert "…" not in cells
-    assert document in "".join(cells.split())
+    if width is None:
+        write(report, "table", out)
+    else:
+        render_table(report, out, color=False, width=width)
+    return out.getvalue()
+
+
+def _how_to_fix_block(text: str) -> str:
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("How to fix"))
+    end = lines.index("", start)
+    return "\n".join(lines[start + 1 : end]) + "\n"
+
+
+@pytest.mark.parametrize("width", [80, 120, None], ids=["80-columns", "120-columns", "piped"])
+def test_every_fix_is_whole_lines_outside_the_table_at_any_width(width: int | None) -> None:
+    """Each fix command is a line of its own, or lines continued with `` \\``; bash parses the block whole."""
+    report = long_fix_report()
+    text = _rendered(report, width)
+    path = SNAPSHOTS / f"long-fix.table.{width or 'piped'}"
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+    assert all("aws " not in line for line in text.splitlines() if "│" in line)  # no command in a cell
+    block = _how_to_fix_block(text)
+    joined = re.sub(r"\s+", " ", block.replace(" \\\n", " "))
+    for check in report.checks():
+        if check.fix:
+            assert check.fix in joined, (check.id, block)
+    for line in block.splitlines():
+        assert line.startswith("#") or line.startswith("aws ") or line.startswith("    "), line
+        if width:
+            assert len(line) <= width or "'" in line, line  # only a quoted document longer than the width
+    parsed = subprocess.run(["bash", "-n"], input=block, text=True, capture_output=True)
+    assert parsed.returncode == 0, parsed.stderr
+
+
+def test_piped_output_is_the_80_column_rendering() -> None:
+    assert _rendered(long_fix_report(), None) == _rendered(long_fix_report(), 80)
+
+
+def test_pasteable_breaks_only_between_words_outside_quotes() -> None:
+    from checks.report import pasteable
+
+    fix = (
+        "LAYER=$(aws lambda publish-layer-version --layer-name l-s1 --query LayerVersionArn --output text) && "
+        "aws x y --a 'b --c d' --e f"
+    )
+    lines = pasteable(fix, 30, indent="")
+    assert (
+        lines[0]
+        == "LAYER=$(aws lambda publish-layer-version --layer-name l-s1 --query LayerVersionArn --output text) && \\"
+    )
+    assert lines[1:] == ["    aws x y --a 'b --c d' \\", "    --e f"]
+    assert re.sub(r" \\\n\s*", " ", "\n".join(lines)) == fix

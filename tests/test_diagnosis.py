@@ -1,0 +1,85 @@
+"""One cause, said once: accounts where every check misses for the same reason, and how short their report is."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+
+import pytest
+
+from checks.aws import new_session
+from checks.cli import main
+from checks.lambda_medium import reference
+from tests.conftest import REGION
+
+SHORT = 40  # lines: a report a student reads to the end
+
+
+def _grade(capsys: pytest.CaptureFixture[str], *flags: str) -> tuple[int, dict, str]:
+    """The JSON report of a live grade, and the table of the same grade (regraded from its evidence)."""
+    with tempfile.TemporaryDirectory() as kept:
+        code = main(["lambda_medium", "--region", REGION, "--format", "json", "--evidence", kept, *flags])
+        report = json.loads(capsys.readouterr().out)
+        replayed = ["lambda_medium", "--region", REGION, "--format", "table", "--from-evidence", kept, *flags]
+        assert main(replayed) == code
+    return code, report, capsys.readouterr().out
+
+
+def test_an_empty_account_says_start_at_task_1_and_gives_its_fixes_only(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, table = _grade(capsys, "--student-id", "ux1")
+    assert code == 1
+    assert report["diagnosis"] == {
+        "kind": "nothing_deployed",
+        "message": f"Nothing of ux1's is deployed in {REGION} yet: start at Task 1.",
+        "rerun": None,
+    }
+    lines = table.splitlines()
+    assert len(lines) <= SHORT, table
+    assert sum(line.startswith("aws ") for line in lines) == 1  # Task 1's one command, and no other
+    assert "aws lambda publish-layer-version --layer-name common-utils-layer-ux1" in table
+    assert "Next: Task 1, Lambda layer: run the fix for t1.layer_exists above" in table
+    assert "t2." not in table  # no row per check: the diagnosis says why they all fail
+
+
+def test_work_in_another_region_is_one_line_and_no_fix_to_rebuild_it_here(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reference.deploy("ux1", "eu-west-1", session=new_session(region_name="eu-west-1"))
+    _, report, table = _grade(capsys, "--student-id", "ux1")
+    assert report["diagnosis"]["kind"] == "other_region" and report["diagnosis"]["rerun"] == "--region eu-west-1"
+    assert len(table.splitlines()) <= SHORT, table
+    assert table.count("eu-west-1") == 2  # the diagnosis and the Next line, not once a check
+    assert "aws " not in table and "How to fix" not in table
+    assert "Next: grade again with --region eu-west-1." in table
+
+
+def test_an_id_in_another_case_asks_did_you_mean(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    reference.deploy("ux1", REGION)
+    _, report, table = _grade(capsys, "--student-id", "UX1")
+    assert report["diagnosis"] == {
+        "kind": "other_id",
+        "message": "No resource is named for student ID UX1, but some are for ux1: did you mean --student-id ux1?",
+        "rerun": "--student-id ux1",
+    }
+    assert len(table.splitlines()) <= SHORT, table
+    assert "aws " not in table
+
+
+def test_a_started_account_gets_no_diagnosis_and_a_row_per_miss(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    reference.deploy("ux1", REGION)
+    new_session(region_name=REGION).client("lambda").update_function_configuration(
+        FunctionName="layer-consumer-ux1", MemorySize=128
+    )
+    _, report, table = _grade(capsys, "--student-id", "ux1")
+    assert report["diagnosis"] is None
+    assert "✗ t2.memory" in table and "aws lambda update-function-configuration" in table
+    assert "Next: Task 2, Function using the layer: run the fix for t2.memory above" in table
+
+
+def test_a_classmates_work_is_no_reason_to_diagnose_another_id(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    """ux10's resources share a prefix with ux1's names but are not another form of ux1."""
+    reference.deploy("ux10", REGION)
+    _, report, _ = _grade(capsys, "--student-id", "ux1")
+    assert report["diagnosis"]["kind"] == "nothing_deployed"
