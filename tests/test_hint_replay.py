@@ -229,3 +229,29 @@ def test_printed_fixes_reach_full_marks_in_two_rounds(
     pytest.fail(
         f"not full marks after two rounds: { ({i: c['message'] for i, c in checks.items() if c['status'] != 'pass'}) }"
     )
+
+
+def test_the_how_to_fix_block_pasted_into_bash_reaches_full_marks(
+    sandbox: tuple[str, io.StringIO],  # noqa: F811
+    student_shell: Callable[[str], None],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The table's "How to fix" block, selected whole from the terminal and pasted into bash."""
+    endpoint, _ = sandbox
+    sid = "paste1"
+    reference.deploy(sid, REGION, endpoint_url=endpoint, session=new_session(region_name=REGION))
+    c = Clients(endpoint, sid)
+    c.lam.update_function_configuration(FunctionName=f"layer-consumer-{sid}", MemorySize=128)
+    c.lam.update_function_configuration(FunctionName=f"rate-limited-function-{sid}", Timeout=3)
+    _invoke_config_all_wrong(c)  # Task 4's configuration, set wrong whole
+    c.cw.delete_alarms(AlarmNames=[f"Lambda-Throttles-{sid}"])
+    main(["lambda_medium", "--student-id", sid, "--format", "table", "--endpoint-url", endpoint])
+    table = capsys.readouterr().out
+    lines = table.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("How to fix"))
+    block = "\n".join(lines[start + 1 : lines.index("", start)]) + "\n"
+    assert sum(line.startswith("aws ") for line in block.splitlines()) == 4, block
+    student_shell(block)
+    checks = _grade(capsys, endpoint, sid)
+    assert {i: c["message"] for i, c in checks.items() if c["status"] != "pass"} == {}
+
