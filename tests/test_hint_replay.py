@@ -254,4 +254,3 @@ def test_the_how_to_fix_block_pasted_into_bash_reaches_full_marks(
     student_shell(block)
     checks = _grade(capsys, endpoint, sid)
     assert {i: c["message"] for i, c in checks.items() if c["status"] != "pass"} == {}
-

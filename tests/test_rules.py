@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -1149,3 +1150,13 @@ def test_a_missing_resource_is_fixed_once_by_the_check_that_makes_it(
     assert f"Fix {owner} first: its fix makes {what}." in hint and "Fix:" not in hint
     own_status, _, own_hint = verdict_of(Row(owner, "owner", change, "fail"))
     assert own_status == "fail" and own_hint is not None and "Fix: aws " in own_hint
+
+
+def test_no_message_shows_a_python_value_or_wants_what_it_has() -> None:
+    """Across every row's reviewed texts: no None, no Python list or quoting, no ``10 (want 10)``."""
+    texts = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    for row, (_, message, hint) in texts.items():
+        for text in (message, hint or ""):
+            assert not re.search(r"\bNone\b|\['|\(want '", text), (row, text)
+            for found, wanted in re.findall(r" (\S+) \(want ([^)]*)\)", text):
+                assert found.rstrip(",;") != wanted, (row, text)

@@ -126,3 +126,17 @@ def sqs_trigger(
             f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} --enabled " + settings,
         ), []
     return failed(f"no event source mapping from {s.name(queue_prefix)} to {fn['FunctionName']}", fix), []
+
+
+def shown(value: object) -> str:
+    """A value as a student reads it: ``not set`` for nothing, a list joined with commas, no Python quoting."""
+    if value is None or value == "":
+        return "not set"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value)
+
+
+def differences(*found: tuple[str, object, object]) -> str:
+    """``label got (want wanted)`` for each (label, got, wanted) that differs; matching ones are not said."""
+    return ", ".join(f"{label} {shown(got)} (want {shown(want)})" for label, got, want in found if got != want)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from checks.aws import Student
-from checks.lambda_medium.common import LAYER, LAYERS, RUNTIME, publish_layer
+from checks.lambda_medium.common import LAYER, LAYERS, RUNTIME, publish_layer, shown
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
 
@@ -23,8 +23,8 @@ def layer_exists(s: Student) -> Verdict:
 def runtime(s: Student) -> Verdict:
     runtimes = list(_latest(s).get("CompatibleRuntimes") or [])  # type: ignore[call-overload]
     if RUNTIME in runtimes:
-        return passed(f"CompatibleRuntimes {runtimes}")
-    return failed(f"CompatibleRuntimes {runtimes or 'none'} (want {RUNTIME})", publish_layer(s))
+        return passed(f"CompatibleRuntimes {shown(runtimes)}")
+    return failed(f"CompatibleRuntimes {shown(runtimes)} (want {RUNTIME})", publish_layer(s))
 
 
 @check("t1.description", 1, "Latest layer version has a description", reads=LAYERS)

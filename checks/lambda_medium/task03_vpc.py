@@ -7,7 +7,16 @@ from typing import Any
 
 from checks import iam
 from checks.aws import Missing, Student
-from checks.lambda_medium.common import FIND, ROLE, SECURITY_GROUP, VPC_LAMBDA, function_setting, update_config
+from checks.lambda_medium.common import (
+    FIND,
+    ROLE,
+    SECURITY_GROUP,
+    VPC_LAMBDA,
+    differences,
+    function_setting,
+    shown,
+    update_config,
+)
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check, note
 
@@ -57,7 +66,7 @@ def multi_az(s: Student) -> Verdict:
     if len(zones) >= 2:
         return passed(f"subnets in {', '.join(zones)}")
     return failed(
-        f"subnets span {len(zones)} Availability Zone(s) {zones} (want at least 2)",
+        f"subnets span {len(zones)} Availability Zone(s): {shown(zones)} (want at least 2)",
         update_config(
             fn["FunctionName"],
             "--vpc-config SubnetIds=<subnet-in-az-a>,<subnet-in-az-b>,"
@@ -74,7 +83,7 @@ def security_group(s: Student) -> Verdict:
     if s.name(SECURITY_GROUP) in names:
         return passed(f"security group {s.name(SECURITY_GROUP)} attached")
     return failed(
-        f"attached groups {names or 'none'} (want {s.name(SECURITY_GROUP)})",
+        f"attached groups {shown(names)} (want {s.name(SECURITY_GROUP)})",
         update_config(
             fn["FunctionName"],
             f"--vpc-config SubnetIds={','.join(vpc['SubnetIds'])},SecurityGroupIds=<id of {s.name(SECURITY_GROUP)}>",
@@ -89,12 +98,12 @@ def env_vars(s: Student) -> Verdict:
     groups = vpc.get("SecurityGroupIds") or []
     wrong = []
     if env.get("VPC_ID") != vpc["VpcId"]:
-        wrong.append(f"VPC_ID {env.get('VPC_ID')!r} (want {vpc['VpcId']!r})")
+        wrong.append(differences(("VPC_ID", env.get("VPC_ID"), vpc["VpcId"])))
     subnets = sorted(x.strip() for x in str(env.get("SUBNET_IDS", "")).split(",") if x.strip())
     if subnets != sorted(vpc["SubnetIds"]):
-        wrong.append(f"SUBNET_IDS {env.get('SUBNET_IDS')!r} (want {','.join(vpc['SubnetIds'])!r})")
+        wrong.append(f"SUBNET_IDS {shown(env.get('SUBNET_IDS'))} (want {','.join(vpc['SubnetIds'])})")
     if env.get("SECURITY_GROUP_ID") not in groups:
-        wrong.append(f"SECURITY_GROUP_ID {env.get('SECURITY_GROUP_ID')!r} (want one of {groups})")
+        wrong.append(f"SECURITY_GROUP_ID {shown(env.get('SECURITY_GROUP_ID'))} (want one of {shown(groups)})")
     if not wrong:
         return passed("VPC_ID, SUBNET_IDS and SECURITY_GROUP_ID match the VPC configuration")
     variables = {

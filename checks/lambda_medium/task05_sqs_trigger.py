@@ -10,6 +10,7 @@ from checks.lambda_medium.common import (
     SQS_CONSUMER,
     TASK_QUEUE,
     create_queue,
+    differences,
     function_setting,
     set_queue_attributes,
     sqs_trigger,
@@ -80,7 +81,7 @@ def batching(s: Student) -> Verdict:
     if size == 10 and window == 5:
         return passed("BatchSize 10, MaximumBatchingWindowInSeconds 5")
     return failed(
-        f"BatchSize {size} (want 10), MaximumBatchingWindowInSeconds {window} (want 5)",
+        differences(("BatchSize", size, 10), ("MaximumBatchingWindowInSeconds", window, 5)),
         f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} {MAPPING_SETTINGS}",
     )
 

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from checks.aws import Missing, Student
-from checks.lambda_medium.common import LAYER_CONSUMER, VERSIONS
+from checks.lambda_medium.common import LAYER_CONSUMER, VERSIONS, differences, shown
 from checks.lambda_medium.task09_aliases import prod_alias_fix
 from checks.model import Verdict, blocked, failed, passed
 from checks.registry import TaskInfo, check
@@ -72,7 +72,9 @@ def provisioned(s: Student) -> Verdict:
         return failed("no provisioned concurrency on PROD (want 2)", fix)
     if status == "FAILED":
         return failed(f"provisioning FAILED: {config.get('StatusReason', 'no reason given')}", fix)
-    return failed(f"{requested} requested (want 2), {status}", fix)
+    if requested == 2:
+        return failed(f"2 requested, status {shown(status)} (want READY or IN_PROGRESS)", fix)
+    return failed(f"{shown(requested)} requested (want 2), status {shown(status)}", fix)
 
 
 @check(
@@ -86,7 +88,7 @@ def scalable_target(s: Student) -> Verdict:
     low, high = target.get("MinCapacity"), target.get("MaxCapacity")
     if (low, high) == (2, 10):
         return passed(f"{_resource(s)} scales 2..10")
-    return failed(f"MinCapacity {low} (want 2), MaxCapacity {high} (want 10)", _register(s))
+    return failed(differences(("MinCapacity", low, 2), ("MaxCapacity", high, 10)), _register(s))
 
 
 @check(

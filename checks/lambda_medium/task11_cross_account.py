@@ -9,7 +9,7 @@ from typing import Any
 
 from checks import iam
 from checks.aws import Missing, Student
-from checks.lambda_medium.common import ALIASES, LAYER_CONSUMER
+from checks.lambda_medium.common import ALIASES, LAYER_CONSUMER, shown
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
 
@@ -56,7 +56,7 @@ def cross_account(s: Student) -> Verdict:
             return passed(f"{where} lets account {others[0]} invoke it")
     if found:
         return failed(
-            f"invoke is allowed only to {sorted({p for _, st in found for p in iam.principals(st)})} "
+            f"invoke is allowed only to {shown(sorted({p for _, st in found for p in iam.principals(st)}))} "
             f"(want another AWS account's ID)",
             _add_permission(s),
         )
