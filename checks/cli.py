@@ -28,56 +28,91 @@ class BadInput(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, exit 2
+        if message.endswith("required: assessment"):
+            message = "name the assessment to grade, e.g. lambda_medium"
         self.exit(EXIT_BAD_INPUT, f"{PROG}: error: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def invoked_as(argv0: str | None = None) -> str:
+    """The name the user typed: ``python validate_tasks.py`` or ``validate-tasks`` (for --help and usage)."""
+    base = os.path.basename(sys.argv[0] if argv0 is None else argv0)
+    if base.endswith(".py") and base != "__main__.py":
+        return f"python {base}"
+    return PROG
+
+
+def build_parser(name: str | None = None) -> argparse.ArgumentParser:
+    name = name or invoked_as()
     p = _Parser(
-        prog=PROG,
-        description="Grade a cloud assessment by reading the student's AWS account (read-only).",
-        epilog="Exit codes: 0 passed, 1 below the pass mark, 2 bad input, 3 could not grade. "
-        "Examples: `validate-tasks lambda_medium --demo`, "
-        "`validate-tasks lambda_medium --student-id s1 --region us-east-1`. "
-        "Other commands: `validate-tasks sandbox [--port 4566]` (a local AWS endpoint to practise on); "
-        "`validate-tasks merge DIR... --gradebook out.csv` (join the reports of roster shards); "
-        "`validate-tasks policy lambda_medium` (the IAM policy a grading identity needs).",
+        prog=name,
+        usage=(
+            f"{name} ASSESSMENT [options]\n"
+            f"       {name} sandbox [--port PORT]\n"
+            f"       {name} merge DIR... --gradebook FILE.csv\n"
+            f"       {name} policy ASSESSMENT"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Grade a cloud assessment by reading the student's AWS account (read-only).\n\n"
+            "commands:\n"
+            "  ASSESSMENT            grade it, e.g. lambda_medium (options below)\n"
+            "  sandbox               a local AWS endpoint on 127.0.0.1 to practise on with the AWS CLI\n"
+            "  merge                 join the report folders of roster shards into one gradebook\n"
+            "  policy                the IAM policy a grading identity needs for ASSESSMENT\n"
+            f"  (`{name} COMMAND --help` for each)"
+        ),
+        epilog=(
+            "exit codes: 0 passed (with --task: every graded task done), 1 not, 2 bad input, 3 could not grade\n\n"
+            "examples:\n"
+            f"  {name} lambda_medium --demo\n"
+            f"  {name} lambda_medium --student-id s1 --region us-east-1\n"
+            f"  {name} lambda_medium --roster class.csv --gradebook grades.csv"
+        ),
     )
-    p.add_argument("assessment", help="the assessment to grade, e.g. lambda_medium")
-    p.add_argument("--student-id", help="your student ID (else $STUDENT_ID, else asked on a terminal)")
-    p.add_argument("--region", help="AWS region (default: as the AWS CLI resolves it)")
-    p.add_argument("--profile", help="AWS CLI profile to use")
-    p.add_argument("--endpoint-url", help="send every AWS call there (also: $AWS_ENDPOINT_URL)")
-    p.add_argument("--format", default=None, help="table (default), json, junit, markdown, gradescope or text")
-    p.add_argument("--no-hints", action="store_true", help="leave hints and notes out (exam conditions)")
-    p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    p.add_argument("--task", type=int, action="append", default=[], metavar="N", help="grade only task N (repeatable)")
-    p.add_argument("--pass-mark", type=float, default=70.0, metavar="P", help="percent needed to pass (default 70)")
-    p.add_argument(
+    p.add_argument("assessment", help=argparse.SUPPRESS)
+    student = p.add_argument_group("student")
+    student.add_argument("--student-id", help="your student ID (else $STUDENT_ID, else asked on a terminal)")
+    student.add_argument(
+        "--task", type=int, action="append", default=[], metavar="N", help="grade only task N (repeatable)"
+    )
+    student.add_argument(
+        "--pass-mark", type=float, default=70.0, metavar="P", help="percent needed to pass (default 70)"
+    )
+    student.add_argument(
         "--demo", action="store_true", help="grade a built-in demo account: no AWS account or network needed"
     )
-    p.add_argument(
+    aws = p.add_argument_group("AWS access")
+    aws.add_argument("--region", help="AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's)")
+    aws.add_argument("--profile", help="AWS CLI profile to use")
+    aws.add_argument("--endpoint-url", help="send every AWS call there (also: $AWS_ENDPOINT_URL)")
+    aws.add_argument("--workers", type=int, default=64, metavar="N", help="checks run at once (default 64)")
+    cls = p.add_argument_group("class")
+    cls.add_argument(
         "--roster",
         metavar="FILE.csv",
         help="grade many students: columns student_id and optionally profile, role_arn, external_id, region",
     )
-    p.add_argument("--gradebook", metavar="FILE.csv", help="roster: write one row per student here")
-    p.add_argument("--report-dir", metavar="DIR", help="roster: write DIR/<student_id>.json for every student")
-    p.add_argument("--shard", metavar="K/N", help="roster: grade only the K-th of N stable slices (for CI matrices)")
-    p.add_argument(
+    cls.add_argument("--gradebook", metavar="FILE.csv", help="write one row per student here")
+    cls.add_argument("--report-dir", metavar="DIR", help="write DIR/<student_id>.json for every student")
+    cls.add_argument("--shard", metavar="K/N", help="grade only the K-th of N stable slices (for CI matrices)")
+    cls.add_argument(
         "--account-timeout",
         type=float,
         default=600.0,
         metavar="S",
-        help="roster: give up on an account after S seconds (default 600)",
+        help="give up on an account after S seconds (default 600)",
     )
-    p.add_argument(
+    out = p.add_argument_group("output")
+    out.add_argument("--format", default=None, help="table (default), json, junit, markdown, gradescope or text")
+    out.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    out.add_argument("--no-hints", action="store_true", help="leave hints and notes out (exam conditions)")
+    out.add_argument("--no-color", action="store_true", help="plain table without colours (also: $NO_COLOR)")
+    out.add_argument(
         "--evidence", metavar="DIR", help="keep the AWS answers each verdict rested on in DIR (never a credential)"
     )
-    p.add_argument(
+    out.add_argument(
         "--from-evidence", metavar="DIR", help="regrade from answers kept with --evidence, offline: no AWS call"
     )
-    p.add_argument("--workers", type=int, default=64, metavar="N", help="checks run at once (default 64)")
-    p.add_argument("--no-color", action="store_true", help="plain table without colours (also: $NO_COLOR)")
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return p
 
@@ -132,7 +167,7 @@ def resolve_region(given: str | None) -> str | None:
 
 def sandbox_command(argv: Sequence[str]) -> int:
     p = _Parser(
-        prog=f"{PROG} sandbox",
+        prog=f"{invoked_as()} sandbox",
         description="A local AWS endpoint on 127.0.0.1 (moto, in memory) to "
         "practise the assessment on with the AWS CLI, then grade with --endpoint-url.",
     )
@@ -147,7 +182,7 @@ def sandbox_command(argv: Sequence[str]) -> int:
 
 def merge_command(argv: Sequence[str]) -> int:
     p = _Parser(
-        prog=f"{PROG} merge",
+        prog=f"{invoked_as()} merge",
         description="Join the JSON reports of roster shards (--report-dir) into one gradebook and class summary.",
     )
     p.add_argument("dirs", nargs="+", metavar="DIR", help="folders of JSON reports")
@@ -176,7 +211,7 @@ def merge_command(argv: Sequence[str]) -> int:
 
 def policy_command(argv: Sequence[str]) -> int:
     p = _Parser(
-        prog=f"{PROG} policy",
+        prog=f"{invoked_as()} policy",
         description="Print the IAM policy a grading identity needs for an "
         "assessment: exactly the read actions its checks declare.",
     )

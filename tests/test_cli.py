@@ -331,3 +331,30 @@ def test_aws_region_is_honoured_before_aws_default_region(
     main(["lambda_medium", "--student-id", "s1", "--format", "json"])
     report = json.loads(capsys.readouterr().out)
     assert report["region"] == "eu-west-1" and report["score"]["earned"] == 120
+
+
+@pytest.mark.parametrize(
+    ("argv0", "name"),
+    [("/home/me/lab/validate_tasks.py", "python validate_tasks.py"), ("/venv/bin/validate-tasks", "validate-tasks")],
+)
+def test_help_lists_the_commands_groups_the_options_and_uses_the_name_typed(argv0: str, name: str) -> None:
+    from checks.cli import build_parser, invoked_as
+
+    assert invoked_as(argv0) == name
+    text = build_parser(invoked_as(argv0)).format_help()
+    assert text.startswith(f"usage: {name} ASSESSMENT [options]\n")
+    for command in ("sandbox", "merge", "policy"):
+        assert f"       {name} {command}" in text and f"\n  {command} " in text
+    for group in ("student:", "AWS access:", "class:", "output:"):
+        assert f"\n{group}\n" in text
+    assert text.index("--roster") > text.index("class:") > text.index("--student-id")
+    assert f"  {name} lambda_medium --demo" in text
+
+
+def test_no_assessment_is_one_line_that_names_one(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        "validate-tasks: error: name the assessment to grade, e.g. lambda_medium (see --help)\n"
+    )
