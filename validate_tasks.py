@@ -1,9 +1,7 @@
 #!/usr/bin/env python3
 """Grade a cloud assessment: ``python validate_tasks.py lambda_medium --help``."""
 
-import sys
-
-from checks.cli import main
+from checks.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -171,6 +172,36 @@ _loader_lock = threading.Lock()
 _shared_loader: Any = None
 
 
+def shared_loader() -> Any:
+    """The process's one botocore model loader (call with ``_loader_lock`` held, or before threads).
+
+    Made without reading any AWS configuration, so that a profile that does not exist is reported
+    where the profile is used, not here.
+    """
+    global _shared_loader
+    if _shared_loader is None:
+        import botocore.loaders
+
+        _shared_loader = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
+    return _shared_loader
+
+
+def known_regions() -> frozenset[str]:
+    """Every region that has Lambda, in each partition, from botocore's endpoint data (no configuration read)."""
+    global _known_regions
+    if _known_regions is None:
+        core = botocore.session.Session()
+        with _loader_lock:
+            core.register_component("data_loader", shared_loader())
+        _known_regions = frozenset(
+            r for partition in ("aws", "aws-cn", "aws-us-gov") for r in core.get_available_regions("lambda", partition)
+        )
+    return _known_regions
+
+
+_known_regions: frozenset[str] | None = None
+
+
 def new_session(**settings: Any) -> boto3.Session:
     """A boto3 session (``boto3.Session``'s keywords) whose service models come from one loader per process.
 
@@ -178,12 +209,9 @@ def new_session(**settings: Any) -> boto3.Session:
     (EC2's alone is megabytes of JSON): a class graded through many roles or profiles
     would pay that once per session.
     """
-    global _shared_loader
     core = botocore.session.Session()
     with _loader_lock:
-        if _shared_loader is None:
-            _shared_loader = core.get_component("data_loader")
-        core.register_component("data_loader", _shared_loader)
+        core.register_component("data_loader", shared_loader())
         session = boto3.Session(botocore_session=core, **settings)
         paths = _shared_loader.search_paths  # boto3 appends its own folder once per session
         paths[:] = list(dict.fromkeys(paths))
@@ -195,7 +223,11 @@ def session_for(profile: str | None = None, region: str | None = None) -> boto3.
         session = new_session(profile_name=profile, region_name=region)
         session._session.get_scoped_config()  # an unknown profile is refused now, not at the first request
     except botocore.exceptions.ProfileNotFound as exc:
-        raise CannotGrade(f"AWS profile {profile!r} not found: check ~/.aws/config or --profile") from exc
+        name = exc.kwargs.get("profile") or profile
+        source = "--profile" if profile else "$AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "the configuration"
+        raise CannotGrade(
+            f"AWS profile {name} (from {source}) not found: check ~/.aws/config, or name another with --profile"
+        ) from exc
     return session
 
 

@@ -8,7 +8,6 @@ imported only once they are needed, so ``--help`` stays fast.
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -136,17 +135,6 @@ def resolve_student_id(given: str | None, stdin: IO[str] | None = None) -> str:
     return value
 
 
-@functools.cache
-def known_regions() -> frozenset[str]:
-    """Every region that has Lambda, in each partition, from botocore's endpoint data: read once per process."""
-    from checks.aws import new_session
-
-    core = new_session()._session
-    return frozenset(
-        r for partition in ("aws", "aws-cn", "aws-us-gov") for r in core.get_available_regions("lambda", partition)
-    )
-
-
 def resolve_region(given: str | None) -> str | None:
     """--region, else $AWS_REGION, else None (boto3 goes on to $AWS_DEFAULT_REGION and the profile).
 
@@ -156,6 +144,8 @@ def resolve_region(given: str | None) -> str | None:
     if region is None:
         return None
     import difflib
+
+    from checks.aws import known_regions
 
     known = known_regions()
     if region not in known:
@@ -233,6 +223,20 @@ def policy_json(actions: Sequence[str]) -> str:
 
 
 COMMANDS = {"sandbox": sandbox_command, "merge": merge_command, "policy": policy_command}
+
+
+def run() -> NoReturn:
+    """The command's entry point: :func:`main`, then exit with its code.
+
+    After Ctrl-C the finished work is written before :func:`main` returns; the process then ends
+    at once rather than waiting for requests that were abandoned by a second Ctrl-C.
+    """
+    code = main()
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -363,8 +367,10 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
 
     from checks.aws import DEFAULT_RATE_LIMITS
     from checks.roster import (
+        Outcome,
         RosterError,
         grade_roster,
+        in_natural_order,
         in_shard,
         parse_shard,
         read_roster,
@@ -396,13 +402,23 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
         raise BadInput("--evidence and --from-evidence do not go together")
     replay = _replay(args.from_evidence) if args.from_evidence else None
     extra: dict[str, Any] = {}
+    unevidenced: list[Any] = []
     if replay is not None:
         extra = {
             "opener": lambda row: _replayed(replay, row.student_id),
             "group_key": lambda row: replay.pointer(row.student_id).get("account"),
         }
+        from checks.evidence import students
+
+        kept = set(students(args.from_evidence))
+        unevidenced = [
+            Outcome(r.student_id, error=f"not graded: no evidence for {r.student_id} in {args.from_evidence}")
+            for r in rows
+            if r.student_id not in kept
+        ]
+        rows = [r for r in rows if r.student_id in kept]
         for row in rows:
-            _replayed(replay, row.student_id)  # every student's evidence is there, before any grading
+            _replayed(replay, row.student_id)  # the evidence it has is readable, before any grading
     elif args.evidence:
         from checks.aws import Evidence
 
@@ -429,6 +445,17 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
         )
     if replay is not None:
         outcomes = [replace(o, report=replay.as_collected(o.report)) if o.report else o for o in outcomes]
+    # Every line of the roster is in every output: the lines not graded say why.
+    outcomes = in_natural_order(
+        [
+            *outcomes,
+            *unevidenced,
+            *(
+                Outcome(p.student_id, error=f"not graded: {args.roster}:{p.line}: {p.reason}", bad_row=True)
+                for p in problems
+            ),
+        ]
+    )
     if args.evidence:
         by_account: dict[int, list[Any]] = {}
         for o in outcomes:

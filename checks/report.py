@@ -323,7 +323,13 @@ def write_class(
     elif fmt == "json":
         out.write(render_class_json(assessment, summary, outcomes))
     elif fmt == "junit":
-        out.write(formats.junit([o.report for o in outcomes if o.report], assessment))
+        out.write(
+            formats.junit(
+                [o.report for o in outcomes if o.report],
+                assessment,
+                [(o.student_id, o.error or "not graded") for o in outcomes if o.report is None],
+            )
+        )
     elif fmt == "markdown":
         out.write(formats.markdown_class(assessment, outcomes, summary))
     elif fmt == "gradescope":

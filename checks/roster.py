@@ -8,6 +8,7 @@ the account-wide lists are fetched once for all of them.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -17,7 +18,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,17 @@ class Outcome:
     region: str = ""
     account_id: str = ""
     account: Account | None = field(default=None, compare=False, repr=False)  # what it was graded on
+    bad_row: bool = False  # a roster line that was not graded (malformed, a duplicate): no report file of its own
+
+
+def natural_key(student_id: str) -> tuple[Any, ...]:
+    """Students in the order people count them: ux2 before ux10, case aside; ties broken exactly."""
+    parts = re.split(r"(\d+)", student_id)
+    return (tuple((0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in parts if p), student_id)
+
+
+def in_natural_order(outcomes: Iterable[Outcome]) -> list[Outcome]:
+    return sorted(outcomes, key=lambda o: (natural_key(o.student_id), o.bad_row))
 
 
 def read_roster(path: str) -> tuple[list[RosterRow], list[RosterProblem]]:
@@ -290,20 +302,28 @@ def grade_roster(
             list(students.map(grade_one, members))
 
     stop = stop or threading.Event()
-    with (
-        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check") as checks_pool,
-        ThreadPoolExecutor(max_workers=min(8, max(1, len(groups))), thread_name_prefix="account") as accounts,
-    ):
-        futures = [accounts.submit(grade_group, members, checks_pool) for members in groups.values()]
-        try:
-            for future in as_completed(futures):
+    checks_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check")
+    accounts = ThreadPoolExecutor(max_workers=min(8, max(1, len(groups))), thread_name_prefix="account")
+    futures = [accounts.submit(grade_group, members, checks_pool) for members in groups.values()]
+    # Waits are short and repeated: Ctrl-C is taken between them, whatever the main thread's signal mask.
+    try:
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+            for future in done:
                 future.result()
-        except KeyboardInterrupt:  # finish the students under way, start no other
-            stop.set()
-            for future in futures:
-                future.cancel()
-    order = {row.student_id: i for i, row in enumerate(rows)}
-    return sorted(outcomes, key=lambda o: order.get(o.student_id, len(order)))
+    except KeyboardInterrupt:  # the first Ctrl-C: finish the students under way, start no other
+        stop.set()
+        for future in futures:
+            future.cancel()
+        with contextlib.suppress(KeyboardInterrupt):  # the second: stop waiting; what is finished is written
+            while not all(f.done() for f in futures):
+                wait(futures, timeout=0.2)
+    finally:
+        accounts.shutdown(wait=not stop.is_set(), cancel_futures=True)
+        checks_pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
+    with lock:
+        return in_natural_order(outcomes)
 
 
 # -- outputs -------------------------------------------------------------------------
@@ -363,7 +383,7 @@ def write_gradebook(path: str | Path, outcomes: list[Outcome], task_numbers: lis
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(gradebook_header(task_numbers))
-    for outcome in sorted(outcomes, key=lambda o: o.student_id):
+    for outcome in in_natural_order(outcomes):
         writer.writerow(gradebook_row(outcome, task_numbers))
     write_atomically(path, buf.getvalue())
 
@@ -388,6 +408,8 @@ def write_reports(directory: str | Path, outcomes: list[Outcome], assessment: st
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     for outcome in outcomes:
+        if outcome.bad_row:  # not a student the roster names rightly: the gradebook and reports carry it
+            continue
         write_atomically(
             folder / f"{outcome.student_id}.json",
             json.dumps(outcome_json(outcome, assessment), indent=2, ensure_ascii=False) + "\n",
@@ -414,7 +436,7 @@ def outcomes_from_reports(directories: Iterable[str]) -> list[Outcome]:
                 raise RosterError(f"{path}: student {sid} is also in {seen[sid]}")
             seen[sid] = str(path)
             outcomes.append(_outcome_from_json(data))
-    return outcomes
+    return in_natural_order(outcomes)
 
 
 def _outcome_from_json(data: dict[str, Any]) -> Outcome:

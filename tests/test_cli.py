@@ -114,7 +114,21 @@ def test_student_id_from_the_environment_and_no_credentials_exits_3() -> None:
 
 def test_an_unknown_profile_exits_3() -> None:
     done = run("lambda_medium", "--student-id", "s1", "--profile", "nope")
-    assert done.returncode == 3 and "profile 'nope' not found" in done.stderr
+    assert done.returncode == 3 and "profile nope (from --profile) not found" in done.stderr
+
+
+@pytest.mark.parametrize("flags", [["--student-id", "s1"], ["--roster", "ROSTER"]], ids=["student", "class"])
+def test_an_unknown_aws_profile_variable_is_named(
+    flags: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id\nux1\n")
+    monkeypatch.setenv("AWS_PROFILE", "nosuch")
+    code = main(["lambda_medium", "--region", "us-east-1", *[str(roster) if f == "ROSTER" else f for f in flags]])
+    out, err = capsys.readouterr()
+    assert code == 3
+    assert "AWS profile nosuch (from $AWS_PROFILE) not found" in out + err
+    assert "None" not in out + err and "Traceback" not in err
 
 
 def test_no_region_exits_3() -> None:

@@ -275,10 +275,16 @@ def test_the_command_line_grades_a_roster(classroom: None, tmp_path: Path, capsy
     assert code == 2  # the duplicate line; everyone else graded
     assert f"{roster}:5: duplicate student ID s03 (first on line 3); graded once" in err
     data = json.loads(out)
-    assert [s["student_id"] for s in data["students"]] == ["s01", "s03", "s49"]
-    assert [s["score"]["earned"] for s in data["students"]] == [120, 118, 0]
+    # Every roster line is in every output: the duplicate as a row that says why it was not graded.
+    assert [s["student_id"] for s in data["students"]] == ["s01", "s03", "s03", "s49"]
+    assert [s.get("score", {}).get("earned") for s in data["students"]] == [120, 118, None, 0]
+    assert (
+        data["students"][2]["error"]
+        == f"not graded: {roster}:5: duplicate student ID s03 (first on line 3); graded once"
+    )
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["s01.json", "s03.json", "s49.json"]
-    assert (tmp_path / "gb.csv").read_text().count("\n") == 4
+    gradebook = (tmp_path / "gb.csv").read_text().splitlines()
+    assert len(gradebook) == 5 and gradebook[3].startswith("s03,,,") and "duplicate" in gradebook[3]
     code = main(["merge", str(tmp_path / "reports"), "--gradebook", str(tmp_path / "merged.csv")])
     assert code == 0
-    assert (tmp_path / "merged.csv").read_text() == (tmp_path / "gb.csv").read_text()
+    assert (tmp_path / "merged.csv").read_text().splitlines() == gradebook[:3] + gradebook[4:]

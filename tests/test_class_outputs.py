@@ -1,0 +1,111 @@
+"""A class's outputs: every roster line in every one, natural order, regrades from partial evidence, Ctrl-C twice."""
+
+from __future__ import annotations
+
+import _thread
+import json
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checks import roster as roster_module
+from checks.cli import main
+from checks.lambda_medium import reference
+from checks.registry import load_assessment
+from checks.roster import Outcome, RosterRow, grade_roster, natural_key
+from tests.conftest import REGION
+from tests.world import World, WorldAccount
+
+
+def test_natural_order_counts_digits_as_numbers() -> None:
+    ids = ["ux10", "UX3", "ux2", "ux1a", "ux1", "a"]
+    assert sorted(ids, key=natural_key) == ["a", "ux1", "ux1a", "ux2", "UX3", "ux10"]
+
+
+@pytest.fixture
+def two_students(aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """ux2 and ux10 deployed and graded once, their evidence kept in ``tmp_path/ev``."""
+    for sid in ("ux2", "ux10"):
+        reference.deploy(sid, REGION)
+    roster = tmp_path / "two.csv"
+    roster.write_text("student_id\nux10\nux2\n")
+    assert main(["lambda_medium", "--roster", str(roster), "--region", REGION, "--evidence", str(tmp_path / "ev")]) == 0
+    capsys.readouterr()
+    return tmp_path / "ev"
+
+
+def test_every_roster_line_is_in_every_output(
+    two_students: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = tmp_path / "class.csv"
+    roster.write_text("student_id\nux10\nux2\nbad id!\nux2\n")
+    outputs: dict[str, str] = {}
+    for fmt in ("json", "junit", "markdown", "text", "gradescope", "table"):
+        code = main(
+            ["lambda_medium", "--roster", str(roster), "--from-evidence", str(two_students), "--format", fmt]
+            + (["--gradebook", str(tmp_path / "gb.csv")] if fmt == "json" else [])
+        )
+        assert code == 2  # two bad lines; every student is graded
+        outputs[fmt] = capsys.readouterr().out
+    students = json.loads(outputs["json"])["students"]
+    assert [s["student_id"] for s in students] == ["bad id!", "ux2", "ux2", "ux10"]  # natural order
+    assert students[1]["score"]["earned"] == 120 and students[3]["score"]["earned"] == 120
+    assert (
+        students[0]["error"]
+        == f"not graded: {roster}:4: bad student ID 'bad id!': use 1 to 42 letters, digits, '-' or '_'"
+    )
+    assert "duplicate student ID ux2 (first on line 3)" in students[2]["error"]
+    gradebook = (tmp_path / "gb.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in gradebook] == ["student_id", "bad id!", "ux2", "ux2", "ux10"]
+    suites = [s.get("name") for s in ET.fromstring(outputs["junit"].encode()).iter("testsuite")]
+    assert "bad id! / not graded" in suites and "ux2 / not graded" in suites
+    assert ET.fromstring(outputs["junit"].encode()).get("errors") == "2"
+    for fmt in ("markdown", "text", "gradescope", "table"):
+        assert "bad id!" in outputs[fmt] and outputs[fmt].count("duplicate student ID ux2") >= 1, fmt
+
+
+def test_a_regrade_from_evidence_grades_those_it_has_and_says_so_of_the_others(
+    two_students: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = tmp_path / "more.csv"
+    roster.write_text("student_id\nux2\nux3\nux10\n")
+    code = main(["lambda_medium", "--roster", str(roster), "--from-evidence", str(two_students), "--format", "json"])
+    students = {s["student_id"]: s for s in json.loads(capsys.readouterr().out)["students"]}
+    assert code == 3  # a student could not be graded
+    assert students["ux2"]["score"]["earned"] == students["ux10"]["score"]["earned"] == 120
+    assert students["ux3"]["error"] == f"not graded: no evidence for ux3 in {two_students}"
+
+
+def test_a_second_ctrl_c_stops_waiting_and_returns_what_is_finished(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first Ctrl-C lets the students under way finish; a second one does not wait for them."""
+    release = threading.Event()
+    real_grade = roster_module.grade
+
+    def grade(assessment: Any, student: Any, **kwargs: Any) -> Any:
+        if student.id == "slow":
+            ctrl_c()  # the first Ctrl-C, while this student is under way
+            threading.Timer(0.5, ctrl_c).start()  # and a second, while the grader waits for it
+            release.wait(30)
+        return real_grade(assessment, student, **kwargs)
+
+    def ctrl_c() -> None:
+        _thread.interrupt_main()  # as Ctrl-C in a terminal: KeyboardInterrupt in the main thread
+
+    monkeypatch.setattr(roster_module, "grade", grade)
+    monkeypatch.setattr(roster_module, "STUDENTS_AT_ONCE", 1)
+    rows = [RosterRow(2, "done"), RosterRow(3, "slow"), RosterRow(4, "never")]
+    started = time.monotonic()
+    stop = threading.Event()
+    try:
+        outcomes: list[Outcome] = grade_roster(
+            load_assessment("lambda_medium"), rows, opener=lambda _: WorldAccount(World()), stop=stop
+        )
+    finally:
+        release.set()
+    assert time.monotonic() - started < 10
+    assert stop.is_set()
+    assert [o.student_id for o in outcomes] == ["done"]
