@@ -31,6 +31,53 @@ def exports(port: int, region: str = "us-east-1") -> str:
     )
 
 
+def _query_action(environ: dict[str, Any]) -> str:
+    """The ``Action`` of a query-protocol request (IAM, STS, EC2, CloudWatch, SQS of AWS CLI v1), or "".
+
+    Read from the URL or the form body; the body is put back for the application to read.
+    """
+    from urllib.parse import parse_qs
+
+    found = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
+    if found:
+        return found[0]
+    if not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        return ""
+    import io
+
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+
+
+def cli_v1_advice(version: str) -> str | None:
+    """What to add when ``aws --version`` says AWS CLI v1, whose SQS calls (and, before 1.29, all calls)
+    do not follow ``AWS_ENDPOINT_URL``: a shell function that passes the sandbox's endpoint to every call."""
+    found = re.match(r"aws-cli/(\d+)\.(\d+)", version.strip())
+    if not found or found.group(1) != "1":
+        return None
+    return (
+        f"Your AWS CLI is version 1 ({version.split()[0]}): some of its calls (SQS among them) do not follow\n"
+        "AWS_ENDPOINT_URL and would go to AWS. In the same shell, also run:\n\n"
+        'aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }'
+    )
+
+
+def installed_cli_version() -> str:
+    """``aws --version`` of the AWS CLI on PATH, or "" when there is none (or it does not answer)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("aws") is None:
+        return ""
+    try:
+        done = subprocess.run(["aws", "--version"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return (done.stdout or done.stderr).strip()  # v1 printed it on stderr
+
+
 class RequestLog:
     """WSGI middleware: one line per request (time, service, region, method, path, status); never a credential."""
 
@@ -41,7 +88,7 @@ class RequestLog:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
         region, service = scope.groups() if scope else ("-", "-")
-        target = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
+        target = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1] or _query_action(environ)
         path = environ.get("PATH_INFO", "/")
         seen: dict[str, str] = {}
 
@@ -99,6 +146,9 @@ def serve(port: int = DEFAULT_PORT, out: IO[str] | None = None) -> int:
     actual = server.server_address[1]
     print(f"AWS sandbox (moto, in memory) listening on http://{HOST}:{actual}. In another shell:\n")
     print(exports(actual))
+    advice = cli_v1_advice(installed_cli_version())
+    if advice:
+        print("\n" + advice)
     print(
         f"\nthen grade it: python validate_tasks.py lambda_medium --endpoint-url http://{HOST}:{actual}\n"
         "Ctrl-C stops the sandbox (and forgets everything in it).",

@@ -67,3 +67,45 @@ def test_a_port_in_use_is_one_clear_line() -> None:
     assert done.stderr.strip().splitlines() == [
         f"validate-tasks: cannot listen on 127.0.0.1:{port} (Address already in use): pass another --port"
     ]
+
+
+def test_the_request_log_names_query_protocol_actions_such_as_iam() -> None:
+    """IAM, STS and the like send their action in a form body: the log names it (and the body still arrives)."""
+    import io
+
+    from checks.sandbox import RequestLog
+
+    seen: dict[str, bytes] = {}
+
+    def app(environ: dict, start_response: object) -> list[bytes]:
+        seen["body"] = environ["wsgi.input"].read()
+        start_response("200 OK", [])  # type: ignore[operator]
+        return [b""]
+
+    body = b"Action=CreateRole&RoleName=lambda-medium-role-s1&Version=2010-05-08"
+    log = io.StringIO()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=AKIDX/20261129/us-east-1/iam/aws4_request, Signature=abc",
+    }
+    RequestLog(app, log)(environ, lambda *a: None)
+    assert seen["body"] == body
+    line = log.getvalue()
+    assert " iam " in line and "us-east-1" in line and "POST   CreateRole -> 200" in line
+    assert "AKIDX" not in line and "abc" not in line
+
+
+def test_aws_cli_v1_gets_the_wrapper_that_sends_every_call_to_the_sandbox() -> None:
+    from checks.sandbox import cli_v1_advice
+
+    advice = cli_v1_advice("aws-cli/1.32.84 Python/3.11.7 Linux/6.1 botocore/1.34.84")
+    assert advice is not None and "aws-cli/1.32.84" in advice
+    wrapper = advice.splitlines()[-1]
+    assert wrapper == 'aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }'
+    assert subprocess.run(["bash", "-n"], input=wrapper, text=True).returncode == 0
+    assert cli_v1_advice("aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64") is None
+    assert cli_v1_advice("") is None
