@@ -80,6 +80,14 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
     student.add_argument(
         "--demo", action="store_true", help="grade a built-in demo account: no AWS account or network needed"
     )
+    student.add_argument(
+        "--watch",
+        nargs="?",
+        type=float,
+        const=10.0,
+        metavar="SECONDS",
+        help="on a terminal, regrade every SECONDS (default 10) and show what changed; Ctrl-C stops",
+    )
     aws = p.add_argument_group("AWS access")
     aws.add_argument("--region", help="AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's)")
     aws.add_argument("--profile", help="AWS CLI profile to use")
@@ -301,6 +309,8 @@ def _grade_one(args: argparse.Namespace) -> int:
     from checks.aws import Account, CannotGrade, Evidence, Student, session_for
     from checks.runner import grade
 
+    if args.watch is not None:
+        return _watch(args, assessment, student_id, fmt)
     try:
         if replay is not None:
             account = _replayed(replay, student_id)
@@ -333,6 +343,44 @@ def _grade_one(args: argparse.Namespace) -> int:
         report = report.without_hints()
     _emit(report, fmt, args.output, color=False if (args.no_color or os.environ.get("NO_COLOR")) else None)
     return EXIT_PASSED if report.succeeded else EXIT_BELOW
+
+
+def _watch(args: argparse.Namespace, assessment: Any, student_id: str, fmt: str) -> int:
+    """``--watch``: the same grade again and again on the terminal, a new account read each round."""
+    from checks.aws import Account, CannotGrade, Student, session_for
+    from checks.report import render_table
+    from checks.runner import grade
+    from checks.watch import watch
+
+    if args.watch < 2:
+        raise BadInput("--watch SECONDS must be at least 2")
+    for flag in ("output", "evidence", "from_evidence", "demo"):
+        if getattr(args, flag):
+            raise BadInput(f"--watch regrades your account on the terminal: leave out --{flag.replace('_', '-')}")
+    if fmt != "table":
+        raise BadInput("--watch shows the table: leave out --format")
+    if not sys.stdout.isatty():
+        raise BadInput("--watch regrades in place on a terminal; stdout is not one (grade once instead)")
+    session = session_for(args.profile, args.region)
+
+    def once() -> Any:
+        account = Account(session, args.region, args.endpoint_url or None)
+        account.identify()
+        report = grade(
+            assessment,
+            Student(account, student_id, prefixes=assessment.resource_prefixes),
+            tasks=args.task,
+            pass_mark=args.pass_mark,
+            workers=args.workers,
+        )
+        return report.without_hints() if args.no_hints else report
+
+    color = False if (args.no_color or os.environ.get("NO_COLOR")) else None
+    try:
+        last = watch(once, lambda r, out: render_table(r, out, color=color), sys.stdout, args.watch)
+    except CannotGrade as exc:
+        return _fail(EXIT_CANNOT_GRADE, str(exc))
+    return EXIT_PASSED if last is not None and last.succeeded else EXIT_BELOW
 
 
 def _replay(directory: str) -> Any:

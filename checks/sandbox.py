@@ -40,7 +40,7 @@ def _query_action(environ: dict[str, Any]) -> str:
 
     found = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
     if found:
-        return found[0]
+        return str(found[0])
     if not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
         return ""
     import io
@@ -48,7 +48,7 @@ def _query_action(environ: dict[str, Any]) -> str:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(body)
-    return parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+    return str(parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0])
 
 
 def cli_v1_advice(version: str) -> str | None:

@@ -1,0 +1,96 @@
+"""--watch: regrade in place while the student works, saying what changed; Ctrl-C leaves the last report."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import boto3
+import pytest
+
+from checks.cli import main
+from checks.lambda_medium import reference
+from checks.watch import CLEAR, changes, watch
+from tests.conftest import REGION
+from tests.test_formats import sample_report
+
+
+def _fixed(report: Any) -> Any:
+    """The sample report with its failing t1.runtime passing."""
+    from dataclasses import replace
+
+    from checks.model import Status
+
+    t1 = report.tasks[0]
+    check = replace(t1.checks[1], status=Status.PASS, earned=t1.checks[1].points, hint=None)
+    return replace(report, tasks=(replace(t1, checks=(t1.checks[0], check)), *report.tasks[1:]))
+
+
+def test_changes_name_what_moved_passes_first() -> None:
+    before, after = sample_report(), _fixed(sample_report())
+    assert changes(None, after) == []
+    assert changes(before, after) == ["✓ t1.runtime now passes (+4)"]
+    assert changes(after, before) == ["✗ t1.runtime no longer passes (-4): MemorySize 128 (want 256)"]
+    assert changes(before, before) == []
+
+
+def test_each_round_clears_the_screen_and_ctrl_c_keeps_the_last_report() -> None:
+    reports = iter([sample_report(), _fixed(sample_report())])
+    slept: list[float] = []
+
+    def grade_once() -> Any:
+        try:
+            return next(reports)
+        except StopIteration:
+            raise KeyboardInterrupt from None
+
+    out = io.StringIO()
+    last = watch(
+        grade_once, lambda r, o: o.write(f"[report {r.earned}]\n"), out, 5, sleep=slept.append, clock=lambda: "T"
+    )
+    text = out.getvalue()
+    assert last is not None and last.earned == 9
+    assert text.count(CLEAR) == 2 and slept == [5, 5]
+    assert "Since the last grade:\n  ✓ t1.runtime now passes (+4)\n\n[report 9]" in text
+    assert text.endswith("stopped watching; the report above is the last grade\n")
+
+
+def test_the_command_watches_a_fix_land(
+    aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reference.deploy("s1", REGION)
+    lam = boto3.client("lambda", region_name=REGION)
+    lam.update_function_configuration(FunctionName="layer-consumer-s1", MemorySize=128)
+    naps: list[float] = []
+
+    def student_works(seconds: float) -> None:  # between rounds, the student runs the printed fix
+        naps.append(seconds)
+        if len(naps) == 1:
+            lam.update_function_configuration(FunctionName="layer-consumer-s1", MemorySize=256)
+        else:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("checks.watch.pause", student_works)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    code = main(["lambda_medium", "--student-id", "s1", "--region", REGION, "--watch", "3"])
+    out = capsys.readouterr().out
+    assert code == 0 and naps == [3, 3]
+    assert "✓ t2.memory now passes (+2)" in out
+    assert out.rstrip().endswith("stopped watching; the report above is the last grade")
+    assert out.rsplit(CLEAR, 1)[1].count("Score: 120/120") == 1
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--watch"], "--watch regrades in place on a terminal; stdout is not one (grade once instead)"),
+        (["--watch", "1"], "--watch SECONDS must be at least 2"),
+        (["--watch", "5", "--format", "json"], "--watch shows the table: leave out --format"),
+        (["--watch", "5", "--output", "r.txt"], "--watch regrades your account on the terminal: leave out --output"),
+    ],
+)
+def test_watch_is_refused_in_one_line_where_it_cannot_work(
+    flags: list[str], says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["lambda_medium", "--student-id", "s1", *flags]) == 2
+    assert capsys.readouterr().err == f"validate-tasks: {says}\n"
