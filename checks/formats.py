@@ -166,6 +166,8 @@ def gradescope(report: Report) -> dict[str, Any]:
                 test["status"] = "passed" if c.status is Status.PASS else "failed"
             tests.append(test)
     output = f"{report.earned}/{report.possible} ({report.percent:.1f} %)"
+    if report.diagnosis is not None:
+        output += f" — {report.diagnosis.message}"
     if not report.complete:
         output += " — incomplete: some checks could not be read; ask your instructor to regrade"
     return {
