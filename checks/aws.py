@@ -129,8 +129,11 @@ class Missing(Exception):
     did_you_mean: str | None = None
     elsewhere: str | None = None
     prefix: str | None = None  # of a resource the student names <prefix>-<id>
+    after: str | None = None  # the check whose fix makes it, when this fix is the next step after that one
 
     def __str__(self) -> str:
+        if self.after:
+            return f"{self.what} does not exist yet: {self.after}'s fix makes it; this fix runs after that one"
         return f"{self.what} does not exist"
 
 
@@ -607,6 +610,27 @@ class Account:
             return {g["GroupId"]: g for g in answer.get("SecurityGroups", [])}
 
         return self.once(("security_groups", wanted), load) if wanted else {}
+
+    def security_group_named(self, vpc_id: str | None, name: str) -> dict[str, Any] | None:
+        """The security group of that name (in that VPC, when one is given), or None."""
+
+        def load() -> dict[str, Any] | None:
+            filters = [{"Name": "group-name", "Values": [name]}]
+            if vpc_id:
+                filters.insert(0, {"Name": "vpc-id", "Values": [vpc_id]})
+            answer = self.call("ec2", "DescribeSecurityGroups", Filters=filters) or {}
+            return next(iter(answer.get("SecurityGroups") or []), None)
+
+        return self.once(("security_group_named", vpc_id, name), load)
+
+    def vpc_subnets(self, vpc_id: str) -> list[dict[str, Any]]:
+        """Every subnet of a VPC."""
+        return self.once(
+            ("vpc_subnets", vpc_id),
+            lambda: (self.call("ec2", "DescribeSubnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]) or {}).get(
+                "Subnets", []
+            ),
+        )
 
     def route_tables(self, vpc_id: str) -> list[dict[str, Any]]:
         return self.once(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import IO, Any
 
 from checks.model import CheckResult, Report, Status, TaskStatus
@@ -167,13 +168,17 @@ def fix_entries(report: Report) -> list[tuple[int, list[Any], list[str]]]:
         if c.needs:
             pointed.setdefault(c.needs, []).append(c.id)
     entries: list[tuple[int, list[Any], list[str]]] = []
+    by_command: dict[str, tuple[int, list[Any], list[str]]] = {}  # a command is printed once in the report
     for task in tasks:
-        by_command: dict[str, tuple[int, list[Any], list[str]]] = {}
         for c in task.checks:
             if c.status is Status.PASS or c.needs or not c.hint:
                 continue
             if c.fix and c.fix in by_command:
-                by_command[c.fix][1].append(c)
+                first = by_command[c.fix]
+                if first[0] == task.number:
+                    first[1].append(c)
+                else:  # another task's check: said where it belongs, fixed by the command already above
+                    entries.append((task.number, [c], [c.message + f"; the command for {first[1][0].id} fixes it"]))
                 continue
             lines = [line for line in c.hint.splitlines() if not line.startswith("See ")]
             entry = (task.number, [c], lines)
@@ -267,6 +272,9 @@ def _how_to_fix(report: Report, console: Any) -> None:
     console.print()
 
 
+_COMMAND = re.compile(r"(aws |[A-Z_][A-Z0-9_]*=\$\()")  # a fix that runs; any other is advice, a # line
+
+
 def fix_block(report: Report, width: int, entries: list[Any] | None = None) -> list[tuple[str, bool]]:
     """The lines of "How to fix", each with whether it is part of a command (else a ``#`` note)."""
     import textwrap
@@ -282,7 +290,7 @@ def fix_block(report: Report, width: int, entries: list[Any] | None = None) -> l
             lines += note(f"Task {number}: {titles[number]}")
         ids = ", ".join(f"{c.id} ({c.points} pt{'s' if c.points != 1 else ''})" for c in checks)
         for i, line in enumerate(advice):
-            if line.startswith("Fix: "):
+            if line.startswith("Fix: ") and _COMMAND.match(line[len("Fix: ") :]):
                 lines += [(part, True) for part in pasteable(line[len("Fix: ") :], width, indent="")]
             else:
                 lines += note(f"{ids}: {line}" if i == 0 else "  " + line)

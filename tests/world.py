@@ -210,15 +210,32 @@ class World:
     def _cloudwatch_DescribeAlarms(self, AlarmTypes: list[str]) -> dict[str, Any]:
         return {"MetricAlarms": self.alarms}
 
-    def _ec2_DescribeSubnets(self, SubnetIds: list[str]) -> dict[str, Any] | None:
-        if any(i not in self.subnets for i in SubnetIds):
+    def _ec2_DescribeSubnets(
+        self, SubnetIds: list[str] | None = None, Filters: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any] | None:
+        if Filters is not None:
+            vpc = Filters[0]["Values"][0]
+            return {"Subnets": [s for s in self.subnets.values() if s.get("VpcId") == vpc]}
+        if any(i not in self.subnets for i in SubnetIds or []):
             return None
-        return {"Subnets": [self.subnets[i] for i in SubnetIds]}
+        return {"Subnets": [self.subnets[i] for i in SubnetIds or []]}
 
-    def _ec2_DescribeSecurityGroups(self, GroupIds: list[str]) -> dict[str, Any] | None:
-        if any(i not in self.security_groups for i in GroupIds):
+    def _ec2_DescribeSecurityGroups(
+        self, GroupIds: list[str] | None = None, Filters: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any] | None:
+        if Filters is not None:
+            wanted = {f["Name"]: f["Values"][0] for f in Filters}
+            return {
+                "SecurityGroups": [
+                    g
+                    for g in self.security_groups.values()
+                    if g.get("VpcId") == wanted.get("vpc-id", g.get("VpcId"))
+                    and g.get("GroupName") == wanted.get("group-name")
+                ]
+            }
+        if any(i not in self.security_groups for i in GroupIds or []):
             return None
-        return {"SecurityGroups": [self.security_groups[i] for i in GroupIds]}
+        return {"SecurityGroups": [self.security_groups[i] for i in GroupIds or []]}
 
     def _ec2_DescribeRouteTables(self, Filters: list[dict[str, Any]]) -> dict[str, Any]:
         return {"RouteTables": self.route_tables}

@@ -10,8 +10,6 @@ from checks.lambda_medium.common import (
     LAYERS,
     RUNTIME,
     function_setting,
-    publish_layer,
-    update_config,
 )
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
@@ -42,14 +40,10 @@ def uses_layer(s: Student) -> Verdict:
     mine = [a for a in arns if prefix in a and a.split(":")[3] == s.region]
     if mine:
         return passed(f"uses {mine[0]}")
-    latest = (s.account.layers().get(s.name(LAYER)) or {}).get("LatestMatchingVersion") or {}
+    from checks.lambda_medium.task08_insights import consumer_layers_fix  # Task 8 puts a layer on it too
+
     found = ", ".join(arns) if arns else "no layers"
-    if "LayerVersionArn" in latest:
-        fix = update_config(fn["FunctionName"], f"--layers {' '.join([*arns, latest['LayerVersionArn']])}")
-    else:  # publish the layer first, then point at the version it made
-        fix = f"LAYER=$({publish_layer(s)} --query LayerVersionArn --output text) && " + update_config(
-            fn["FunctionName"], " ".join(["--layers", *arns, '"$LAYER"'])
-        )
     return failed(
-        f"{fn['FunctionName']} has {found} (want a version of {s.name(LAYER)} of account {s.account_id})", fix
+        f"{fn['FunctionName']} has {found} (want a version of {s.name(LAYER)} of account {s.account_id})",
+        consumer_layers_fix(s, fn),
     )

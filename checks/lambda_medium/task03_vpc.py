@@ -31,12 +31,50 @@ def _vpc(s: Student) -> tuple[dict[str, Any], dict[str, Any]]:
     fn = s.function(VPC_LAMBDA)
     vpc = fn.get("VpcConfig") or {}
     if not vpc.get("VpcId") or not vpc.get("SubnetIds"):
-        raise Missing(f"VPC configuration of {fn['FunctionName']}", _attach(fn["FunctionName"]))
+        raise Missing(f"VPC configuration of {fn['FunctionName']}", _attach(s, fn))
     return fn, vpc
 
 
-def _attach(function: str) -> str:
-    return update_config(function, "--vpc-config SubnetIds=<subnet-a>,<subnet-b>,SecurityGroupIds=<sg-id>")
+# What a fix that puts the function into the VPC reads to fill in the VPC: lambda-sg-<id> and its VPC's subnets.
+ATTACH = ("ec2:DescribeSecurityGroups", "ec2:DescribeSubnets")
+
+
+def _attach(s: Student, fn: dict[str, Any]) -> str:
+    """Into the VPC of lambda-sg-<id>, on two subnets of different zones, with Task 3's variables set too.
+
+    Placeholders stay only for what the account does not hold yet (no such group, no subnets).
+    """
+    group = s.account.security_group_named(None, s.name(SECURITY_GROUP))
+    if group is None:
+        return _vpc_fix(fn, "<vpc-id>", ["<subnet-a>", "<subnet-b>"], "<sg-id>")
+    vpc_id = str(group.get("VpcId", ""))
+    return _vpc_fix(fn, vpc_id, _two_zones(s.account.vpc_subnets(vpc_id), []), group["GroupId"])
+
+
+def _two_zones(subnets: list[dict[str, Any]], keep: list[str]) -> list[str]:
+    """Subnet IDs in two Availability Zones, the ones in ``keep`` first; a placeholder for what is missing."""
+    chosen: dict[str, str] = {}
+    ordered = sorted(subnets, key=lambda sub: (sub["SubnetId"] not in keep, sub["SubnetId"]))
+    for sub in ordered:
+        chosen.setdefault(sub.get("AvailabilityZone", ""), sub["SubnetId"])
+    picked = list(chosen.values())[:2]
+    if len(picked) == 2:
+        return picked
+    if picked:  # one zone only: the student makes a subnet in another
+        return [picked[0], "<subnet-in-another-az>"]
+    return ["<subnet-a>", "<subnet-b>"]
+
+
+def _vpc_fix(fn: dict[str, Any], vpc_id: str, subnets: list[str], group: str) -> str:
+    """One update: the VPC configuration, and Task 3's three variables describing it (so t3.env_vars holds)."""
+    variables = {"VPC_ID": vpc_id, "SUBNET_IDS": ",".join(subnets), "SECURITY_GROUP_ID": group}
+    document = json.dumps({"Variables": variables})
+    # A shell variable in it ($SG): the document in double quotes, so that bash expands it.
+    environment = '"' + document.replace('"', '\\"') + '"' if "$" in group else f"'{document}'"
+    return update_config(
+        fn["FunctionName"],
+        f"--vpc-config SubnetIds={','.join(subnets)},SecurityGroupIds={group} --environment {environment}",
+    )
 
 
 @check("t3.function_exists", 2, "Function vpc-lambda-<id> exists", reads=FIND)
@@ -49,49 +87,62 @@ def memory(s: Student) -> Verdict:
     return function_setting(s, VPC_LAMBDA, "MemorySize", 512, "--memory-size")
 
 
-@check("t3.in_vpc", 2, "Attached to a VPC with at least one subnet", reads=FIND)
+@check("t3.in_vpc", 2, "Attached to a VPC with at least one subnet", reads=(*FIND, *ATTACH))
 def in_vpc(s: Student) -> Verdict:
     fn = s.function(VPC_LAMBDA)
     vpc = fn.get("VpcConfig") or {}
     if vpc.get("VpcId") and vpc.get("SubnetIds"):
         return passed(f"in {vpc['VpcId']} with {len(vpc['SubnetIds'])} subnet(s)")
-    return failed(f"{fn['FunctionName']} is not in a VPC", _attach(fn["FunctionName"]))
+    env = (fn.get("Environment") or {}).get("Variables") or {}
+    return failed(f"{fn['FunctionName']} is not in a VPC{_others_replaced(env)}", _attach(s, fn))
 
 
-@check("t3.multi_az", 2, "Subnets in at least two Availability Zones", reads=(*FIND, "ec2:DescribeSubnets"))
+@check("t3.multi_az", 2, "Subnets in at least two Availability Zones", reads=(*FIND, *ATTACH))
 def multi_az(s: Student) -> Verdict:
     fn, vpc = _vpc(s)
     subnets = s.account.subnets(vpc["SubnetIds"])
     zones = sorted({sub["AvailabilityZone"] for sub in subnets.values()})
     if len(zones) >= 2:
         return passed(f"subnets in {', '.join(zones)}")
+    groups = vpc.get("SecurityGroupIds") or ["<sg-id>"]
+    chosen = _two_zones(s.account.vpc_subnets(vpc["VpcId"]), list(vpc["SubnetIds"]))
+    env = (fn.get("Environment") or {}).get("Variables") or {}
     return failed(
-        f"subnets span {len(zones)} Availability Zone(s): {shown(zones)} (want at least 2)",
-        update_config(
-            fn["FunctionName"],
-            "--vpc-config SubnetIds=<subnet-in-az-a>,<subnet-in-az-b>,"
-            f"SecurityGroupIds={','.join(vpc.get('SecurityGroupIds') or ['<sg-id>'])}",
-        ),
+        f"subnets span {len(zones)} Availability Zone(s): {shown(zones)} (want at least 2){_others_replaced(env)}",
+        _vpc_fix(fn, vpc["VpcId"], chosen, ",".join(groups)),
     )
 
 
-@check("t3.security_group", 2, "Security group lambda-sg-<id> attached", reads=(*FIND, "ec2:DescribeSecurityGroups"))
+@check("t3.security_group", 2, "Security group lambda-sg-<id> attached", reads=(*FIND, *ATTACH))
 def security_group(s: Student) -> Verdict:
     fn, vpc = _vpc(s)
     groups = s.account.security_groups(vpc.get("SecurityGroupIds") or [])
     names = sorted(g.get("GroupName", "") for g in groups.values())
     if s.name(SECURITY_GROUP) in names:
         return passed(f"security group {s.name(SECURITY_GROUP)} attached")
-    return failed(
-        f"attached groups {shown(names)} (want {s.name(SECURITY_GROUP)})",
-        update_config(
-            fn["FunctionName"],
-            f"--vpc-config SubnetIds={','.join(vpc['SubnetIds'])},SecurityGroupIds=<id of {s.name(SECURITY_GROUP)}>",
-        ),
+    env = (fn.get("Environment") or {}).get("Variables") or {}
+    extra = _others_replaced(env)
+    return failed(f"attached groups {shown(names)} (want {s.name(SECURITY_GROUP)}){extra}", _group_fix(s, fn, vpc))
+
+
+def _group_fix(s: Student, fn: dict[str, Any], vpc: dict[str, Any]) -> str:
+    """Attach lambda-sg-<id>, made first in the function's VPC when it is not there.
+
+    Task 3's SECURITY_GROUP_ID variable follows the group in the same call, so that t3.env_vars,
+    true before, stays true.
+    """
+    name = s.name(SECURITY_GROUP)
+    found = s.account.security_group_named(vpc["VpcId"], name)
+    fix = _vpc_fix(fn, vpc["VpcId"], list(vpc["SubnetIds"]), found["GroupId"] if found else "$SG")
+    if found:
+        return fix
+    return (
+        f'SG=$(aws ec2 create-security-group --group-name {name} --description "Lambda VPC access" '
+        f"--vpc-id {vpc['VpcId']} --query GroupId --output text) && {fix}"
     )
 
 
-@check("t3.env_vars", 1, "VPC_ID, SUBNET_IDS and SECURITY_GROUP_ID describe the VPC config", reads=FIND)
+@check("t3.env_vars", 1, "VPC_ID, SUBNET_IDS and SECURITY_GROUP_ID describe the VPC config", reads=(*FIND, *ATTACH))
 def env_vars(s: Student) -> Verdict:
     fn, vpc = _vpc(s)
     env = (fn.get("Environment") or {}).get("Variables") or {}
@@ -111,15 +162,20 @@ def env_vars(s: Student) -> Verdict:
         "SUBNET_IDS": ",".join(vpc["SubnetIds"]),
         "SECURITY_GROUP_ID": groups[0] if groups else "<sg-id>",
     }
-    # Only these three values: the function's other variables may be secrets, never repeated here.
-    others = " (this replaces every variable: add your others to the JSON)" if set(env) - set(variables) else ""
     return failed(
-        "; ".join(wrong),
-        update_config(fn["FunctionName"], f"--environment '{json.dumps({'Variables': variables})}'") + others,
+        "; ".join(wrong) + _others_replaced(env),
+        update_config(fn["FunctionName"], f"--environment '{json.dumps({'Variables': variables})}'"),
     )
 
 
-@note(reads=(*FIND, "ec2:DescribeRouteTables"))
+def _others_replaced(env: dict[str, Any]) -> str:
+    """Only Task 3's three values go in a fix: the function's other variables may be secrets, never repeated."""
+    if set(env) - {"VPC_ID", "SUBNET_IDS", "SECURITY_GROUP_ID"}:
+        return " (the fix replaces every variable: add your others to its JSON)"
+    return ""
+
+
+@note(reads=(*FIND, *ATTACH, "ec2:DescribeRouteTables"))
 def public_subnets(s: Student) -> str | None:
     """The text asks for private subnets; a default route to an internet gateway makes a subnet public."""
     _, vpc = _vpc(s)
@@ -142,7 +198,7 @@ def public_subnets(s: Student) -> str | None:
     return None
 
 
-@note(reads=ROLE)
+@note(reads=(*ROLE, *ATTACH))
 def eni_permissions(s: Student) -> str | None:
     fn, _ = _vpc(s)
     role = str(fn.get("Role", "")).rsplit("/", 1)[-1]

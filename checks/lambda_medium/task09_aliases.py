@@ -22,11 +22,6 @@ def alias(s: Student, which: str) -> dict[str, Any] | None:
     return s.account.aliases(name).get(which)
 
 
-def prod_alias_fix(s: Student) -> str:
-    """PROD on a published version (Task 10 needs it too)."""
-    return _alias_fix(s, "PROD")
-
-
 def _no_alias(s: Student, which: str) -> str:
     """No alias of that name; one of another case is named, since alias names are case-sensitive."""
     other = next((a for a in s.account.aliases(s.name(LAYER_CONSUMER)) if a.lower() == which.lower()), None)
@@ -50,16 +45,27 @@ def _alias_fix(s: Student, which: str) -> str:
     """Point the alias where the rubric wants it: update it when it exists, create it when not.
 
     PROD needs a published version: the first one, or one published first when there is none.
+    A PROD that does not exist yet is made whole in one command, its 10 % canary on a second
+    version with it, so that t9.prod, t9.canary and Task 10 share one fix.
     """
     name = s.name(LAYER_CONSUMER)
-    verb = "update-alias" if alias(s, which) is not None else "create-alias"
+    exists = alias(s, which) is not None
+    verb = "update-alias" if exists else "create-alias"
     point = f"aws lambda {verb} --function-name {name} --name {which} --function-version"
     if which == "STAGING":
         return f"{point} '$LATEST'"
     versions = published(s)
-    if versions:
-        return f"{point} {versions[0]}"
-    return f'{_publish(s, "V1")} && {point} "$V1"'
+    if exists:
+        return f"{point} {versions[0]}" if versions else f'{_publish(s, "V1")} && {point} "$V1"'
+    steps = []
+    base, canary = (versions[0], versions[-1]) if len(versions) > 1 else (None, None)
+    if not versions:
+        steps.append(_publish(s, "V1"))
+    if len(versions) < 2:
+        steps.append(_publish(s, "V2"))
+        base, canary = (versions[0] if versions else '"$V1"'), "$V2"
+    steps.append(f'{point} {base} --routing-config "AdditionalVersionWeights={{{canary}=0.1}}"')
+    return " && ".join(steps)
 
 
 @check("t9.version", 2, "At least one published version", reads=(*FIND, "lambda:ListVersionsByFunction"))

@@ -10,7 +10,6 @@ from typing import Any
 
 from checks.aws import Missing, Student
 from checks.lambda_medium.common import LAYER_CONSUMER, VERSIONS, differences, shown
-from checks.lambda_medium.task09_aliases import prod_alias_fix
 from checks.model import Verdict, blocked, failed, passed
 from checks.registry import TaskInfo, check
 
@@ -26,11 +25,23 @@ def _resource(s: Student) -> str:
     return f"function:{s.name(LAYER_CONSUMER)}:PROD"
 
 
-def _prod(s: Student) -> str:
+def _prod(s: Student, then: str) -> str:
+    """The function's name, once it has PROD; else a Missing whose fix is ``then``, the step after t9.prod's.
+
+    "How to fix" lists Task 9 before Task 10, so the block makes PROD and then configures it:
+    one round, not two.
+    """
     name = str(s.function(LAYER_CONSUMER)["FunctionName"])
     if "PROD" not in s.account.aliases(name):
-        raise Missing(f"alias PROD of {name}", prod_alias_fix(s))
+        raise Missing(f"alias PROD of {name}", then, after="t9.prod")
     return name
+
+
+def _provision(name: str) -> str:
+    return (
+        f"aws lambda put-provisioned-concurrency-config --function-name {name} --qualifier PROD "
+        "--provisioned-concurrent-executions 2"
+    )
 
 
 def _register(s: Student) -> str:
@@ -40,12 +51,15 @@ def _register(s: Student) -> str:
     )
 
 
-def _target(s: Student) -> dict[str, Any]:
-    _prod(s)  # the function and its alias come first: a target left behind on a deleted one does not count
+def _target(s: Student, then: str | None = None) -> dict[str, Any]:
+    """The scalable target on PROD. Missing: its fix is registering it, followed by ``then`` when given
+    (registering again only updates it, so a block that also runs t10.scalable_target's fix still works)."""
+    fix = _register(s) + (f" && {then}" if then else "")
+    _prod(s, fix)  # the function and its alias come first: a target left behind on a deleted one does not count
     for target in s.account.scalable_targets():
         if target.get("ResourceId") == _resource(s) and target.get("ScalableDimension") == DIMENSION:
             return target
-    raise Missing(f"scalable target {_resource(s)} ({DIMENSION})", _register(s))
+    raise Missing(f"scalable target {_resource(s)} ({DIMENSION})", fix)
 
 
 @check(
@@ -55,12 +69,9 @@ def _target(s: Student) -> dict[str, Any]:
     reads=(*VERSIONS, "lambda:GetProvisionedConcurrencyConfig", "lambda:GetAccountSettings"),
 )
 def provisioned(s: Student) -> Verdict:
-    name = _prod(s)
+    name = _prod(s, _provision(s.name(LAYER_CONSUMER)))
     config = s.account.provisioned_concurrency(name, "PROD")
-    fix = (
-        f"aws lambda put-provisioned-concurrency-config --function-name {name} --qualifier PROD "
-        "--provisioned-concurrent-executions 2"
-    )
+    fix = _provision(name)
     requested = (config or {}).get("RequestedProvisionedConcurrentExecutions")
     status = (config or {}).get("Status")
     if requested == 2 and status in ("READY", "IN_PROGRESS"):
@@ -102,7 +113,7 @@ def scalable_target(s: Student) -> Verdict:
     ),
 )
 def scaling_policy(s: Student) -> Verdict:
-    _target(s)
+    _target(s, then=_put_policy(s))
     ours = [
         p
         for p in s.account.scaling_policies()
@@ -118,13 +129,16 @@ def scaling_policy(s: Student) -> Verdict:
         ):
             return passed(f"policy {policy.get('PolicyName')} tracks {METRIC} at 0.7")
     found = "; ".join(_describe(p) for p in ours) or "no scaling policy"
+    return failed(f"{found} (want TargetTrackingScaling on {METRIC} at 0.7)", _put_policy(s))
+
+
+def _put_policy(s: Student) -> str:
     spec = {"TargetValue": 0.7, "PredefinedMetricSpecification": {"PredefinedMetricType": METRIC}}
-    return failed(
-        f"{found} (want TargetTrackingScaling on {METRIC} at 0.7)",
+    return (
         f"aws application-autoscaling put-scaling-policy --service-namespace lambda "
         f"--resource-id {_resource(s)} --scalable-dimension {DIMENSION} --policy-name target-tracking-policy "
         f"--policy-type TargetTrackingScaling "
-        f"--target-tracking-scaling-policy-configuration '{json.dumps(spec)}'",
+        f"--target-tracking-scaling-policy-configuration '{json.dumps(spec)}'"
     )
 
 

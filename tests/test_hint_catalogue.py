@@ -1,0 +1,213 @@
+"""The catalogue: a mistake for every check id, each fixed by following the report, in two rounds at most.
+
+The mistakes are those of ``tests/test_mutations.py``, one per check id, and the states students
+met that once made the fixes loop (``tests/test_hint_replay.py``'s cases), combined into a few
+deployments: one mistake per task in each, none touching a task another one breaks. Each
+deployment is graded; the "How to fix" block of its table is pasted whole into bash, where the
+real AWS CLI runs it against the sandbox (placeholders filled with what a student would type);
+then it is graded again. The checks that failed must pass, no check that passed may fail, and
+two rounds at most reach 120/120. The grader reads the same stand-in in-process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checks.lambda_medium import reference
+from checks.registry import load_assessment
+from checks.report import render_table
+from tests.conftest import REGION, failing, grade_in_process
+from tests.test_hint_replay import CASES, Clients, student_shell  # noqa: F401  (the fixture)
+from tests.test_mutations import MUTATIONS, SID, Aws
+from tests.test_readme_replay import sandbox  # noqa: F401  (the fixture)
+
+pytestmark = [pytest.mark.slow, pytest.mark.server]
+
+TRUSTED = "111122223333"  # the trusted account a student names in Task 11
+
+
+def _task(check_id: str) -> int:
+    return int(check_id[1:].split(".", 1)[0])
+
+
+# Tasks whose mistakes reach into others' resources: Task 1's layer versions are what Tasks 2 and 8 attach.
+REACHES = {1: {2, 8}}
+
+
+# Every mistake: what it breaks, given the reference's IDs and the sandbox's endpoint, and what then fails.
+Apply = Callable[[dict[str, Any], str], None]
+MISTAKES: dict[str, tuple[Apply, set[str]]] = {
+    **{
+        check_id: ((lambda made, _, mutate=mutate: mutate(Aws(made))), expected)
+        for check_id, (mutate, expected) in MUTATIONS.items()
+    },
+    **{
+        case: ((lambda _, endpoint, breaks=breaks: breaks(Clients(endpoint, SID))), expected)
+        for case, (breaks, expected) in CASES.items()
+    },
+}
+
+
+def deployments() -> list[list[str]]:
+    """The mistakes, first-fit into deployments whose tasks never meet."""
+    groups: list[tuple[set[int], list[str]]] = []
+    for name in sorted(MISTAKES, key=lambda m: (min(_task(c) for c in MISTAKES[m][1]), m)):
+        touched = {_task(c) for c in MISTAKES[name][1]}
+        touched |= {t for task in set(touched) for t in REACHES.get(task, set())}
+        for tasks, members in groups:
+            if not tasks & touched:
+                tasks.update(touched)
+                members.append(name)
+                break
+        else:
+            groups.append((touched, [name]))
+    return [members for _, members in groups]
+
+
+DEPLOYMENTS = deployments()
+
+
+def test_the_catalogue_has_a_mistake_for_every_check_id() -> None:
+    assert sorted(c for group in DEPLOYMENTS for c in group) == sorted(MISTAKES)
+    assert set(MUTATIONS) <= set(MISTAKES)
+
+
+def _how_to_fix(report: Any, fill: dict[str, str], *, filled: bool = True) -> str:
+    out = io.StringIO()
+    render_table(report, out, color=False, width=100)
+    lines = out.getvalue().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("How to fix"))
+    block = "\n".join(lines[start + 1 : lines.index("", start)]) + "\n"
+    for placeholder, value in fill.items():
+        block = block.replace(placeholder, value)
+    if filled:
+        assert not re.search(r"^[^#].*<[a-z-]+>", block, re.M), block  # every placeholder filled
+    return block
+
+
+@pytest.fixture
+def managed_policies(sandbox: tuple[str, io.StringIO]) -> Iterator[None]:  # noqa: F811
+    """AWS's managed IAM policies in the stand-in, as on AWS: Task 8's fix attaches one."""
+    from moto.core.config import default_user_config
+
+    default_user_config["iam"]["load_aws_managed_policies"] = True
+    yield
+
+
+@pytest.mark.parametrize("mistakes", DEPLOYMENTS, ids=lambda group: " + ".join(group))
+def test_following_the_report_reaches_full_marks_in_two_rounds(
+    sandbox: tuple[str, io.StringIO],  # noqa: F811
+    student_shell: Callable[[str], None],  # noqa: F811
+    managed_policies: None,
+    aws: None,
+    mistakes: list[str],
+    tmp_path: Path,
+) -> None:
+    endpoint, _ = sandbox
+    made = reference.deploy(SID, REGION)
+    for name in mistakes:
+        MISTAKES[name][0](made, endpoint)
+    expected = set().union(*(MISTAKES[name][1] for name in mistakes))
+    fill = {
+        "<execution-role-arn>": made["role"],
+        "<subnet-a>": made["subnets"][0],
+        "<subnet-b>": made["subnets"][1],
+        "<subnet-in-another-az>": made["subnets"][1],
+        "<vpc-id>": made["vpc"],
+        "<sg-id>": made["security_group"],
+        "<trusted-account-id>": TRUSTED,
+    }
+    assessment = load_assessment("lambda_medium")
+    report, _ = grade_in_process(assessment, SID)
+    assert failing(report) == expected
+    for _ in range(2):
+        passing = {c.id for c in report.checks() if c.status.value == "pass"}
+        block = _how_to_fix(report, fill)
+        student_shell(block)
+        report, _ = grade_in_process(assessment, SID)
+        broken = {c.id: c.message for c in report.checks() if c.id in passing and c.status.value != "pass"}
+        assert broken == {}, (block, broken)
+        if not failing(report):
+            return
+    left = {c.id: c.message for c in report.checks() if c.status.value != "pass"}
+    pytest.fail(f"not full marks after two rounds: {left}")
+
+
+class Student:
+    """What a student of an empty account types for the placeholders: things README_lambda_medium.md has them make."""
+
+    def __init__(self) -> None:
+        self.made: dict[str, str] = {}
+
+    def fill(self, block: str) -> dict[str, str]:
+        import json
+
+        import boto3
+
+        if "<execution-role-arn>" in block and "role" not in self.made:
+            trust = {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+            role = boto3.client("iam").create_role(
+                RoleName=f"lambda-medium-role-{SID}", AssumeRolePolicyDocument=json.dumps(trust)
+            )
+            self.made["role"] = role["Role"]["Arn"]
+        if "<vpc-id>" in block and "vpc" not in self.made:
+            ec2 = boto3.client("ec2", region_name=REGION)
+            vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+            zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"][:2]]
+            subnets = [
+                ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.30.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+                for i, zone in enumerate(zones, 1)
+            ]
+            group = ec2.create_security_group(GroupName=f"lambda-sg-{SID}", Description="Lambda", VpcId=vpc)["GroupId"]
+            self.made.update(vpc=vpc, subnet_a=subnets[0], subnet_b=subnets[1], group=group)
+        fill = {"<trusted-account-id>": TRUSTED}
+        if "role" in self.made:
+            fill["<execution-role-arn>"] = self.made["role"]
+        if "vpc" in self.made:
+            fill.update(
+                {
+                    "<vpc-id>": self.made["vpc"],
+                    "<subnet-a>": self.made["subnet_a"],
+                    "<subnet-b>": self.made["subnet_b"],
+                    "<sg-id>": self.made["group"],
+                }
+            )
+        return fill
+
+
+def test_an_empty_account_reaches_full_marks_in_two_rounds(
+    sandbox: tuple[str, io.StringIO],  # noqa: F811
+    student_shell: Callable[[str], None],  # noqa: F811
+    managed_policies: None,
+    aws: None,
+) -> None:
+    assessment = load_assessment("lambda_medium")
+    report, _ = grade_in_process(assessment, SID)
+    assert report.earned == 0 and report.diagnosis is not None and report.diagnosis.kind == "nothing_deployed"
+    student = Student()
+    for _ in range(2):
+        passing = {c.id for c in report.checks() if c.status.value == "pass"}
+        # Every fix the report gives: the table of an empty account lists Task 1's alone ("start at
+        # Task 1"); the report's hints (JSON, text, Markdown…) hold them all, and this follows them all.
+        every = dataclasses.replace(report, diagnosis=None)
+        block = _how_to_fix(every, student.fill(_how_to_fix(every, {}, filled=False)))
+        student_shell(block)
+        report, _ = grade_in_process(assessment, SID)
+        broken = {c.id: c.message for c in report.checks() if c.id in passing and c.status.value != "pass"}
+        assert broken == {}, (block, broken)
+        if not failing(report):
+            return
+    left = {c.id: c.message for c in report.checks() if c.status.value != "pass"}
+    pytest.fail(f"not full marks after two rounds: {left}")
