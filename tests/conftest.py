@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,3 +168,18 @@ def statuses(report: Report) -> dict[str, str]:
 
 def failing(report: Report) -> set[str]:
     return {c.id for c in report.checks() if c.status.value != "pass"}
+
+
+@pytest.fixture(scope="session")
+def aws_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The AWS CLI, imported once in a process of its own and forked for each command (tests/aws_cli_server.py)."""
+    path = tmp_path_factory.mktemp("aws-cli") / "socket"
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "aws_cli_server.py"), str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None and server.stdout.readline().strip() == "ready"
+    yield path
+    server.kill()
+    server.wait()

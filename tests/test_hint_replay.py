@@ -13,6 +13,7 @@ import io
 import json
 import re
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -166,12 +167,18 @@ CASES: dict[str, tuple[Callable[[Clients], None], set[str]]] = {
 
 
 @pytest.fixture
-def student_shell(sandbox: tuple[str, io.StringIO], tmp_path: Path) -> Iterator[Callable[[str], None]]:  # noqa: F811
+def student_shell(
+    sandbox: tuple[str, io.StringIO],  # noqa: F811
+    aws_cli: Path,
+    tmp_path: Path,
+) -> Iterator[Callable[[str], None]]:
     """Runs a printed fix as a student would: bash, the AWS CLI, in the folder holding layer.zip and function.zip."""
+    from tests.aws_cli_server import CLIENT
+
     endpoint, _ = sandbox
     tools = tmp_path / "bin"
     tools.mkdir()
-    (tools / "aws").write_text(f'#!/bin/sh\nexec "{BIN / "aws"}" --endpoint-url "$AWS_ENDPOINT_URL" "$@"\n')
+    (tools / "aws").write_text(CLIENT.format(python=sys.executable, path=str(aws_cli)))
     (tools / "aws").chmod(0o755)
     (tmp_path / "layer.zip").write_bytes(reference.LAYER_ZIP)
     (tmp_path / "function.zip").write_bytes(reference.zipped({"lambda_function.py": reference.HANDLER}))

@@ -85,11 +85,15 @@ def test_the_text_has_the_blocks_of_every_task() -> None:
 
 @pytest.mark.slow
 @pytest.mark.server
-def test_every_bash_block_runs_in_order_and_grades_full_marks(sandbox: tuple[str, io.StringIO], tmp_path: Path) -> None:
+def test_every_bash_block_runs_in_order_and_grades_full_marks(
+    sandbox: tuple[str, io.StringIO], aws_cli: Path, tmp_path: Path
+) -> None:
+    from tests.aws_cli_server import CLIENT
+
     endpoint, log = sandbox
     tools = tmp_path / "bin"
     tools.mkdir()
-    (tools / "aws").write_text(f'#!/bin/sh\nexec "{BIN / "aws"}" --endpoint-url "$AWS_ENDPOINT_URL" "$@"\n')
+    (tools / "aws").write_text(CLIENT.format(python=sys.executable, path=str(aws_cli)))
     (tools / "pip3").write_text(PIP_STAND_IN)
     for tool in tools.iterdir():
         tool.chmod(0o755)
