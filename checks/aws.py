@@ -30,6 +30,7 @@ import botocore.exceptions
 import botocore.session
 from botocore import xform_name as _snake
 
+from checks.budgets import THROTTLED, Budget, Budgets
 from checks.model import STUDENT_ID, Diagnosis
 
 T = TypeVar("T")
@@ -69,41 +70,6 @@ PREFLIGHT_CONFIG = botocore.config.Config(
     read_timeout=4,
     user_agent_extra="validate-tasks",
 )
-
-
-# Requests per second sent to one account, per service: below the control-plane quotas
-# (Lambda: 15 per second for its control-plane API, not raisable; CloudWatch DescribeAlarms: 9),
-# leaving room for whatever else runs in the account. Bursts up to one second's worth pass at once.
-DEFAULT_RATE_LIMITS = {
-    "lambda": 10.0,
-    "cloudwatch": 5.0,
-    "application-autoscaling": 5.0,
-    "iam": 10.0,
-    "ec2": 20.0,
-    "sqs": 50.0,
-    "sts": 10.0,
-}
-
-
-class _Bucket:
-    """A token bucket: ``rate`` requests per second, bursts of up to ``rate``."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.capacity = max(1.0, rate)
-        self.tokens = self.capacity
-        self.stamp = time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self) -> None:
-        with self.lock:
-            now = time.monotonic()
-            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
-            self.tokens -= 1
-            wait = -self.tokens / self.rate if self.tokens < 0 else 0.0
-        if wait:
-            time.sleep(wait)
 
 
 class AwsError(Exception):
@@ -243,12 +209,11 @@ class Account:
         region: str | None = None,
         endpoint_url: str | None = None,
         *,
-        rate_limits: dict[str, float] | None = None,
+        budgets: Budgets | None = None,
         timeout: float | None = None,
     ) -> None:
         self.session = session
-        self._rate_limits = dict(rate_limits or {})
-        self._buckets: dict[tuple[str, str], _Bucket] = {}  # (service, region): AWS counts quotas per region
+        self.budgets = budgets  # the pace of requests, under AWS's quotas (None: as fast as answered)
         self._deadline = time.monotonic() + timeout if timeout else None
         self._timeout = timeout
         self._gather_pool: Any = None
@@ -280,12 +245,34 @@ class Account:
                     config=GRADING_CONFIG,  # type: ignore[call-overload]
                 )
                 found.meta.events.register("before-call", self._record)
-                rate = self._rate_limits.get(service)
-                if rate is not None:
-                    bucket = self._buckets.setdefault(key, _Bucket(rate))
-                    found.meta.events.register_first("before-send", lambda **_: bucket.take())
+                if self.budgets is not None:
+                    self._pace(found, service, key[1], self.budgets)
                 self._clients[key] = found
             return found
+
+    def _pace(self, client: Any, service: str, region: str, budgets: Budgets) -> None:
+        """Each attempt (retries too) waits for its quota's budget; a throttled answer slows that budget."""
+
+        def budget(operation: str) -> Budget | None:
+            return budgets.for_request(self._account_id or "", region, service, operation)
+
+        def take(operation_name: str, **_: Any) -> None:
+            found = budget(operation_name)
+            if found is not None:
+                found.take()
+
+        def answered(operation: Any, response: Any = None, **_: Any) -> None:
+            found = budget(operation.name)
+            if found is None or response is None:
+                return
+            code = (response[1].get("Error") or {}).get("Code", "") if isinstance(response[1], dict) else ""
+            if code in THROTTLED or response[0].status_code == 429:
+                found.slow_down()
+            else:
+                found.answered()
+
+        client.meta.events.register_first("request-created", take)
+        client.meta.events.register_first("needs-retry", answered)
 
     def _record(self, model: Any, params: Any = None, **_: Any) -> None:
         action = _action(model.service_model.service_name, model.name)

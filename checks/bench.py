@@ -175,8 +175,11 @@ def measure(
 
     assessment = load_assessment("lambda_medium")
     session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name=region)
+    from checks.budgets import Budgets
+
     account_class = _uncached_account(Account) if plain else Account
-    account = account_class(session, region, endpoint)
+    paced = None if plain or len(students) == 1 else Budgets()  # a class is held under the quotas
+    account = account_class(session, region, endpoint, budgets=paced)
     account.identify()
     for service in ("lambda", "sqs", "cloudwatch", "ec2", "application-autoscaling", "iam"):
         account.client(service)  # start-up, not grading
@@ -192,14 +195,21 @@ def measure(
     elif len(students) == 1:
         earned.append(grade(assessment, Student(account, students[0], prefixes=assessment.resource_prefixes)).earned)
     else:  # the class path: the roster's grading of one shared account
-        from checks.aws import DEFAULT_RATE_LIMITS
         from checks.roster import RosterRow, grade_roster
 
         rows = [RosterRow(i, sid) for i, sid in enumerate(students)]
-        outcomes = grade_roster(assessment, rows, opener=lambda _: account, rate_limits=DEFAULT_RATE_LIMITS)
+        outcomes = grade_roster(assessment, rows, opener=lambda _: account)
         earned = [o.report.earned if o.report else -1 for o in outcomes]
     seconds = time.monotonic() - started
     return Run(label, seconds, len(account.calls) - sent_before, len(students), proxy.chain(), earned)
+
+
+def _quota_names(quotas: Any) -> list[str]:
+    return [
+        f"{q.service} {'/'.join(sorted(q.operations)) if q.operations else 'per action' if q.per_action else 'other'} "
+        f"{q.per_second:g}/s"
+        for q in quotas
+    ]
 
 
 def startup_seconds(repeat: int = 5) -> float:
@@ -232,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    from checks.aws import DEFAULT_RATE_LIMITS
+    from checks.budgets import QUOTAS, USE
     from checks.lambda_medium import reference
 
     # The stand-in runs in its own process, so that its work never shares the grader's interpreter.
@@ -300,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  plain / grader: {slow_class.seconds / fast_class.seconds:.1f} x the time, "
         f"{slow_class.requests / fast_class.requests:.1f} x the requests (plain measured on {len(sample)}, scaled)"
     )
-    print(f"  the grader's rate limits, requests per second: {DEFAULT_RATE_LIMITS}")
+    print(f"  the grader's budgets: {USE:.0%} of each quota, " + ", ".join(_quota_names(QUOTAS)))
     assert fast.earned == slow.earned and fast_class.earned[: len(sample)] == slow_sample.earned, "the ways disagree"
     print(f"  every student graded {sorted(set(fast_class.earned))} by both ways")
 

@@ -413,7 +413,7 @@ def _save_evidence(directory: str, account: Any, reports: list[Any]) -> None:
 def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
     import threading
 
-    from checks.aws import DEFAULT_RATE_LIMITS
+    from checks.budgets import BUDGETS
     from checks.roster import (
         Outcome,
         RosterError,
@@ -439,6 +439,7 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
     if shard:
         rows = [r for r in rows if in_shard(r.student_id, *shard)]
         problems = [p for p in problems if in_shard(p.student_id, *shard)]
+    BUDGETS.share = 1 / shard[1] if shard else 1.0  # N shards at once take 1/N of each quota each
     for problem in problems:
         print(f"{PROG}: {args.roster}:{problem.line}: {problem.reason}", file=sys.stderr)
     if args.report_dir:
@@ -484,7 +485,7 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
             pass_mark=args.pass_mark,
             tasks=args.task,
             workers=args.workers,
-            rate_limits=DEFAULT_RATE_LIMITS,
+            budgets=BUDGETS,
             account_timeout=args.account_timeout,
             on_done=lambda _: advance(),
             stop=stop,

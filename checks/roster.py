@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.aws import Account, CannotGrade, Student, new_session, session_for
+from checks.budgets import Budgets
 from checks.model import STUDENT_ID, Report, Status
 from checks.registry import Assessment
 from checks.runner import grade
@@ -184,7 +185,7 @@ def _open_account(
     region: str | None,
     endpoint_url: str | None,
     base_session: SessionFactory,
-    rate_limits: dict[str, float] | None,
+    budgets: Budgets | None,
     timeout: float | None,
 ) -> Account:
     """The account a row names: its profile, then its role assumed through STS."""
@@ -214,7 +215,7 @@ def _open_account(
             aws_session_token=creds["SessionToken"],
             region_name=chosen_region or session.region_name,
         )
-    account = Account(session, chosen_region, endpoint_url, rate_limits=rate_limits, timeout=timeout)
+    account = Account(session, chosen_region, endpoint_url, budgets=budgets, timeout=timeout)
     account.identify()
     return account
 
@@ -229,7 +230,7 @@ def grade_roster(
     tasks: Iterable[int] = (),
     workers: int = 64,
     base_session: SessionFactory | None = None,
-    rate_limits: dict[str, float] | None = None,
+    budgets: Budgets | None = None,
     account_timeout: float | None = 600.0,
     on_done: Callable[[Outcome], None] | None = None,
     stop: threading.Event | None = None,
@@ -268,7 +269,7 @@ def grade_roster(
                     region=region,
                     endpoint_url=endpoint_url,
                     base_session=factory,
-                    rate_limits=rate_limits,
+                    budgets=budgets,
                     timeout=account_timeout,
                 )
             )

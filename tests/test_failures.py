@@ -13,6 +13,7 @@ from botocore.awsrequest import AWSResponse
 from checks.aws import Account, new_session
 from checks.lambda_medium import reference
 from checks.registry import Assessment
+from checks.runner import grade
 from tests.conftest import REGION, grade_in_process
 
 
@@ -207,8 +208,6 @@ def test_rate_budgets_are_counted_per_region_as_aws_counts_its_quotas(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two requests a second to Lambda: a third in one region waits; another region has its own budget."""
-    import checks.aws
-
     clock = [1000.0]
     slept: list[float] = []
 
@@ -216,9 +215,14 @@ def test_rate_budgets_are_counted_per_region_as_aws_counts_its_quotas(
         slept.append(seconds)
         clock[0] += seconds
 
-    monkeypatch.setattr(checks.aws.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(checks.aws.time, "sleep", sleep)
-    account = Account(new_session(region_name=REGION), REGION, rate_limits={"lambda": 2.0})
+    import checks.budgets
+
+    monkeypatch.setattr(checks.budgets.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(checks.budgets.time, "sleep", sleep)
+    from checks.budgets import Budgets, Quota
+
+    lambda_two_a_second = Budgets((Quota("lambda", None, 2.0),), use=1.0)
+    account = Account(new_session(region_name=REGION), REGION, budgets=lambda_two_a_second)
     for _ in range(2):
         account.client("lambda").list_functions()
     assert slept == []  # a second's burst passes at once
@@ -229,3 +233,70 @@ def test_rate_budgets_are_counted_per_region_as_aws_counts_its_quotas(
     assert slept == [pytest.approx(0.5)]  # the third in one second waits for its token
     account.client("sqs").list_queues()
     assert len(slept) == 1  # a service without a budget never waits
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "key", "per_second"),
+    [
+        ("lambda", "GetFunction", "lambda:GetFunction", 100),
+        ("lambda", "GetPolicy", "lambda:GetPolicy", 15),
+        ("lambda", "ListAliases", "lambda:*", 15),
+        ("lambda", "ListFunctions", "lambda:*", 15),
+        ("cloudwatch", "DescribeAlarms", "cloudwatch:DescribeAlarms", 9),
+        ("ec2", "DescribeSubnets", "ec2:DescribeSubnets", 20),
+        ("ec2", "DescribeSecurityGroups", "ec2:DescribeSecurityGroups", 20),
+    ],
+)
+def test_each_request_is_counted_against_the_quota_aws_publishes(
+    service: str, operation: str, key: str, per_second: float
+) -> None:
+    from checks.budgets import quota_for
+
+    found = quota_for(service, operation)
+    assert found is not None and found[0] == key and found[1].per_second == per_second
+
+
+def test_budgets_are_per_account_and_region_whatever_the_credentials_and_a_shard_takes_its_part() -> None:
+    from checks.budgets import USE, Budgets
+
+    budgets = Budgets()
+    one = budgets.for_request("111111111111", "us-east-1", "lambda", "ListAliases")
+    assert one is budgets.for_request("111111111111", "us-east-1", "lambda", "GetFunctionConcurrency")
+    assert one is not budgets.for_request("111111111111", "eu-west-1", "lambda", "ListAliases")
+    assert one is not budgets.for_request("222222222222", "us-east-1", "lambda", "ListAliases")
+    assert one is not None and one.rate == 15 * USE
+    budgets.share = 1 / 4
+    quarter = budgets.for_request("111111111111", "us-east-1", "lambda", "ListAliases")
+    assert quarter is not None and quarter.rate == 15 * USE / 4
+
+
+def test_a_throttled_answer_slows_its_budget_and_answers_win_the_pace_back(
+    aws: None, lambda_medium: Assessment, instant_backoff: list[float]
+) -> None:
+    from checks.budgets import Budgets, Quota
+    from tests.faults import throttled
+
+    reference.deploy("s1", REGION)
+    session = new_session(region_name=REGION)
+    refused = {"n": 0}
+
+    def refuse_the_first_two(**_: Any) -> AWSResponse | None:
+        if refused["n"] >= 2:
+            return None
+        refused["n"] += 1
+        return throttled("rest-json")
+
+    session.events.register_first("before-send.lambda", refuse_the_first_two)
+    budgets = Budgets((Quota("lambda", None, 1000.0),), use=1.0)  # generous: slowed, it still never waits here
+    account = Account(session, REGION, budgets=budgets)
+    account.identify()
+    from checks.aws import Student
+
+    report = grade(lambda_medium, Student(account, "s1", prefixes=lambda_medium.resource_prefixes))
+    assert report.earned == 120
+    assert budgets.throttled() == 2
+    paced = budgets.for_request(account.account_id, REGION, "lambda", "ListFunctions")
+    assert paced is not None and paced.rate < paced.base  # slowed, and winning the pace back
+    before = paced.rate
+    paced.answered()
+    assert paced.rate > before
