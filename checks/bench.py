@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -36,12 +37,50 @@ T = TypeVar("T")
 SOLO_REGION = "us-west-2"
 
 
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+_FUNCTION = re.compile(r"^/\d{4}-\d{2}-\d{2}/functions/[^/?]+(/policy)?/?(\?.*)?$")
+
+
+def lambda_quota(method: str, path: str) -> tuple[str, float]:
+    """Which of Lambda's published request quotas a request counts against, and its rate per second."""
+    found = _FUNCTION.match(path) if method == "GET" else None
+    if found and found.group(1):
+        return "GetPolicy", 15.0
+    if found:
+        return "GetFunction", 100.0
+    return "control plane", 15.0
+
+
+class QuotaMeter:
+    """Lambda's quotas as AWS enforces them, per account and region: beyond one, the answer is 429."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.buckets: dict[tuple[str, str], list[float]] = {}  # (region, quota) -> [tokens, stamp]
+        self.throttled = 0
+
+    def admit(self, region: str, method: str, path: str) -> bool:
+        quota, rate = lambda_quota(method, path)
+        with self.lock:
+            now = time.monotonic()
+            tokens, stamp = self.buckets.get((region, quota), [rate, now])
+            tokens = min(rate, tokens + (now - stamp) * rate)
+            if tokens < 1:
+                self.buckets[(region, quota)] = [tokens, now]
+                self.throttled += 1
+                return False
+            self.buckets[(region, quota)] = [tokens - 1, now]
+            return True
+
+
 class DelayProxy:
-    """A loopback HTTP proxy that holds each request ``delay`` seconds, and times every one."""
+    """A loopback HTTP proxy that holds each request ``delay`` seconds, times every one, and enforces
+    Lambda's request quotas (``TooManyRequestsException``, counted)."""
 
     def __init__(self, target_port: int, delay: float) -> None:
         self.delay = delay
         self.spans: list[tuple[float, float]] = []
+        self.quotas = QuotaMeter()
         lock = threading.Lock()
         proxy = self
 
@@ -56,6 +95,20 @@ class DelayProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 time.sleep(proxy.delay)
+                scope = _SCOPE.search(self.headers.get("Authorization", ""))
+                if (
+                    scope
+                    and scope.group(2) == "lambda"
+                    and not proxy.quotas.admit(scope.group(1), self.command, self.path)
+                ):
+                    refusal = json.dumps({"Type": "User", "message": "Rate Exceeded."}).encode()
+                    self.send_response(429)
+                    self.send_header("x-amzn-ErrorType", "TooManyRequestsException")
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(refusal)))
+                    self.end_headers()
+                    self.wfile.write(refusal)
+                    return
                 upstream = http.client.HTTPConnection("127.0.0.1", target_port, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
                 upstream.request(self.command, self.path, body=body, headers=headers)
@@ -75,6 +128,13 @@ class DelayProxy:
             def _control(self) -> None:
                 if self.path == "/__bench/reset":
                     proxy.reset()
+                if self.path == "/__bench/throttled":
+                    data = json.dumps(proxy.quotas.throttled).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 if self.path.startswith("/__bench/delay/"):
                     proxy.delay = float(self.path.rsplit("/", 1)[1]) / 1000
                 data = json.dumps(proxy.chain() if self.path == "/__bench/chain" else 0).encode()
@@ -95,6 +155,7 @@ class DelayProxy:
 
     def reset(self) -> None:
         self.spans.clear()
+        self.quotas.throttled = 0
 
     def chain(self) -> int:
         """The most requests that ran one after another, none overlapping (earliest-end first)."""
@@ -121,6 +182,9 @@ class RemoteProxy:
     def chain(self) -> int:
         return self._ask("chain")
 
+    def throttled(self) -> int:
+        return self._ask("throttled")
+
     def set_delay(self, ms: float) -> None:
         self._ask(f"delay/{ms:g}")
 
@@ -146,11 +210,12 @@ class Run:
     students: int
     chain: int
     earned: list[int]
+    throttled: int = 0
 
     def line(self) -> str:
         return (
             f"  {self.label:<34} {self.seconds * 1000:9.0f} ms  {self.requests / self.students:7.1f} requests/student"
-            f"  chain {self.chain:3d}"
+            f"  chain {self.chain:3d}  throttled {self.throttled}"
         )
 
 
@@ -201,7 +266,40 @@ def measure(
         outcomes = grade_roster(assessment, rows, opener=lambda _: account)
         earned = [o.report.earned if o.report else -1 for o in outcomes]
     seconds = time.monotonic() - started
-    return Run(label, seconds, len(account.calls) - sent_before, len(students), proxy.chain(), earned)
+    requests = len(account.calls) - sent_before
+    return Run(label, seconds, requests, len(students), proxy.chain(), earned, proxy.throttled())
+
+
+def measure_shards(proxy: RemoteProxy, endpoint: str, students: list[str], shards: int) -> Run:
+    """``shards`` roster runs at once on one account, as a CI matrix runs them: each its own budgets, 1/N."""
+    import boto3
+
+    from checks.aws import Account
+    from checks.budgets import Budgets
+    from checks.registry import load_assessment
+    from checks.roster import RosterRow, grade_roster, in_shard
+
+    assessment = load_assessment("lambda_medium")
+    accounts = []
+    for _ in range(shards):
+        session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
+        account = Account(session, "us-east-1", endpoint, budgets=Budgets(share=1 / shards))
+        account.identify()
+        accounts.append(account)
+    proxy.reset()
+    started = time.monotonic()
+
+    def run(k: int) -> list[Any]:
+        rows = [RosterRow(i, sid) for i, sid in enumerate(students) if in_shard(sid, k + 1, shards)]
+        return grade_roster(assessment, rows, opener=lambda _: accounts[k])
+
+    with ThreadPoolExecutor(max_workers=shards) as pool:
+        outcomes = [o for part in pool.map(run, range(shards)) for o in part]
+    seconds = time.monotonic() - started
+    order = {sid: i for i, sid in enumerate(students)}
+    earned = [o.report.earned if o.report else -1 for o in sorted(outcomes, key=lambda o: order[o.student_id])]
+    requests = sum(len(a.calls) for a in accounts) - shards  # less each shard's identity call
+    return Run(f"{shards} shards at once", seconds, requests, len(students), proxy.chain(), earned, proxy.throttled())
 
 
 def _quota_names(quotas: Any) -> list[str]:
@@ -291,8 +389,13 @@ def main(argv: list[str] | None = None) -> int:
         f"the time, {slow.requests / fast.requests:.1f} x the requests"
     )
 
-    print(f"\n{len(students)} students in one shared account:")
-    fast_class = measure("grader (roster, rate-limited)", proxy, endpoint, students, plain=False)
+    print(f"\none student among {len(students)} in a shared account:")
+    among = measure("grader (threads, cached)", proxy, endpoint, students[:1], plain=False)
+    print(among.line())
+
+    print(f"\n{len(students)} students in one shared account, Lambda's quotas enforced:")
+    fast_class = measure("grader (roster, budgets)", proxy, endpoint, students, plain=False)
+    shards = measure_shards(proxy, endpoint, students, 4)
     sample = students[: min(len(students), args.plain_sample)]
     slow_sample = measure(f"plain, {len(sample)} students", proxy, endpoint, sample, plain=True)
     scale = len(students) / len(sample)
@@ -304,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         round(slow_sample.chain * scale),
         slow_sample.earned,
     )
-    for run in (fast_class, slow_class):
+    for run in (fast_class, shards, slow_class):
         print(run.line())
     print(
         f"  plain / grader: {slow_class.seconds / fast_class.seconds:.1f} x the time, "
@@ -312,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"  the grader's budgets: {USE:.0%} of each quota, " + ", ".join(_quota_names(QUOTAS)))
     assert fast.earned == slow.earned and fast_class.earned[: len(sample)] == slow_sample.earned, "the ways disagree"
-    print(f"  every student graded {sorted(set(fast_class.earned))} by both ways")
+    assert shards.earned == fast_class.earned, "the shards disagree with the whole class"
+    print(f"  every student graded {sorted(set(fast_class.earned))} by every way")
 
     print(f"\nstart-up: validate_tasks.py --help in {startup_seconds() * 1000:.0f} ms (best of 5)")
     child.stdin.close()

@@ -139,3 +139,16 @@ def test_no_credential_leaves_in_any_output(
     for secret in (*planted_credentials, "Signature=", "X-Amz-Security-Token"):
         assert secret not in everything, secret
     assert json.loads(produced[0])["score"]["earned"] < 120  # the live run graded for real
+
+
+def test_evidence_never_keeps_the_presigned_url_of_a_functions_code() -> None:
+    from checks.aws import sanitize
+
+    answer = {
+        "Configuration": {"FunctionName": "rate-limited-function-s1"},
+        "Code": {"RepositoryType": "S3", "Location": "https://x.s3.amazonaws.com/f?X-Amz-Signature=abc123"},
+        "Concurrency": {"ReservedConcurrentExecutions": 5},
+    }
+    kept = sanitize(answer)
+    assert kept["Code"] == {"RepositoryType": "S3", "Location": "<not kept>"}
+    assert kept["Concurrency"] == {"ReservedConcurrentExecutions": 5}

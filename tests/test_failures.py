@@ -33,7 +33,7 @@ def deny(session: boto3.Session, service: str, operation: str, code: str = "Acce
 @pytest.mark.parametrize(
     ("service", "operation", "action", "expected"),
     [
-        ("lambda", "GetFunctionConcurrency", "lambda:GetFunctionConcurrency", {"t7.reserved"}),
+        ("lambda", "GetFunction", "lambda:GetFunction", {"t7.reserved"}),
         (
             "cloudwatch",
             "DescribeAlarms",

@@ -170,9 +170,12 @@ class World:
     def _lambda_GetFunctionEventInvokeConfig(self, FunctionName: str) -> dict[str, Any] | None:
         return self.invoke_configs.get(FunctionName)
 
-    def _lambda_GetFunctionConcurrency(self, FunctionName: str) -> dict[str, Any]:
+    def _lambda_GetFunction(self, FunctionName: str) -> dict[str, Any] | None:
+        if FunctionName not in self.functions:
+            return None
         found = self.reserved.get(FunctionName)
-        return {} if found is None else {"ReservedConcurrentExecutions": found}
+        concurrency = {} if found is None else {"Concurrency": {"ReservedConcurrentExecutions": found}}
+        return {"Configuration": self.functions[FunctionName], **concurrency}
 
     def _lambda_ListVersionsByFunction(self, FunctionName: str) -> dict[str, Any] | None:
         if FunctionName not in self.functions:

@@ -19,7 +19,7 @@ def function_exists(s: Student) -> Verdict:
     "t7.reserved",
     5,
     "Reserved concurrency 5",
-    reads=(*FIND, "lambda:GetFunctionConcurrency", "lambda:GetAccountSettings"),
+    reads=(*FIND, "lambda:GetFunction", "lambda:GetAccountSettings"),
 )
 def reserved(s: Student) -> Verdict:
     name = s.function(RATE_LIMITED)["FunctionName"]
