@@ -16,10 +16,13 @@ import threading
 import time
 from dataclasses import dataclass
 
-USE = 0.8  # of each quota: the rest is left to the account's other users
+USE = 0.9  # of each quota: the rest is left to the account's other users
 THROTTLED = frozenset(
     {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "SlowDown"}
 )
+
+
+GLOBAL = frozenset({"iam"})  # metered per account, whatever the region
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ class Budgets:
         if found is None:
             return None
         key, quota = found
+        if quota.service in GLOBAL:
+            region = "global"
         with self._lock:
             budget = self._budgets.get((account, region, key, self.share))
             if budget is None:

@@ -265,6 +265,8 @@ def test_budgets_are_per_account_and_region_whatever_the_credentials_and_a_shard
     assert one is not budgets.for_request("111111111111", "eu-west-1", "lambda", "ListAliases")
     assert one is not budgets.for_request("222222222222", "us-east-1", "lambda", "ListAliases")
     assert one is not None and one.rate == 15 * USE
+    iam = budgets.for_request("111111111111", "us-east-1", "iam", "ListRolePolicies")
+    assert iam is budgets.for_request("111111111111", "eu-west-1", "iam", "GetRolePolicy")  # IAM is global
     budgets.share = 1 / 4
     quarter = budgets.for_request("111111111111", "us-east-1", "lambda", "ListAliases")
     assert quarter is not None and quarter.rate == 15 * USE / 4
