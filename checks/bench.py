@@ -244,7 +244,7 @@ def measure(
 
     account_class = _uncached_account(Account) if plain else Account
     paced = None if plain or len(students) == 1 else Budgets()  # a class is held under the quotas
-    account = account_class(session, region, endpoint, budgets=paced)
+    account = account_class(session, region, endpoint, budgets=paced, targeted=not plain and len(students) == 1)
     account.identify()
     for service in ("lambda", "sqs", "cloudwatch", "ec2", "application-autoscaling", "iam"):
         account.client(service)  # start-up, not grading

@@ -320,7 +320,7 @@ def _grade_one(args: argparse.Namespace) -> int:
             account = demo_account(assessment.name, student_id)
         else:
             endpoint = args.endpoint_url or None
-            account = Account(session_for(args.profile, args.region), args.region, endpoint)
+            account = Account(session_for(args.profile, args.region), args.region, endpoint, targeted=True)
         with _progress(f"Grading {assessment.name} for {student_id}"):
             account.identify()
             if args.evidence:
@@ -364,7 +364,7 @@ def _watch(args: argparse.Namespace, assessment: Any, student_id: str, fmt: str)
     session = session_for(args.profile, args.region)
 
     def once() -> Any:
-        account = Account(session, args.region, args.endpoint_url or None)
+        account = Account(session, args.region, args.endpoint_url or None, targeted=True)
         account.identify()
         report = grade(
             assessment,

@@ -1004,11 +1004,11 @@ ROWS = [
 ]
 
 
-def verdict_of(row: Row) -> tuple[str, str, str | None]:
+def verdict_of(row: Row, *, targeted: bool = False) -> tuple[str, str, str | None]:
     world = reference_world()
     row.change(world)
     check = CHECKS[row.check]
-    verdict, missing = judge(check, student_of(world, classmates=("s10",)))
+    verdict, missing = judge(check, student_of(world, classmates=("s10",), targeted=targeted))
     return verdict.status.value, verdict.message, check_hint(ASSESSMENT, TASKS[row.check], check, verdict, missing)
 
 
@@ -1160,3 +1160,10 @@ def test_no_message_shows_a_python_value_or_wants_what_it_has() -> None:
             assert not re.search(r"\bNone\b|\['|\(want '", text), (row, text)
             for found, wanted in re.findall(r" (\S+) \(want ([^)]*)\)", text):
                 assert found.rstrip(",;") != wanted, (row, text)
+
+
+def test_one_student_read_by_name_gets_every_rows_verdict_as_from_the_accounts_lists() -> None:
+    """A student graded alone asks for their own functions and scaling resources by name; a class lists
+    the account once. Every row's status, message and hint are the same both ways."""
+    differ = {row.id: (verdict_of(row, targeted=True), verdict_of(row)) for row in ROWS}
+    assert {k: v for k, v in differ.items() if v[0] != v[1]} == {}

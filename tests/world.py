@@ -204,11 +204,17 @@ class World:
         found = self.queues.get(QueueUrl.rsplit("/", 1)[-1])
         return None if found is None else {"Attributes": found}
 
-    def _application_autoscaling_DescribeScalableTargets(self, ServiceNamespace: str) -> dict[str, Any]:
-        return {"ScalableTargets": self.scalable_targets}
+    def _application_autoscaling_DescribeScalableTargets(
+        self, ServiceNamespace: str, ResourceIds: list[str] | None = None
+    ) -> dict[str, Any]:
+        found = [t for t in self.scalable_targets if ResourceIds is None or t.get("ResourceId") in ResourceIds]
+        return {"ScalableTargets": found}
 
-    def _application_autoscaling_DescribeScalingPolicies(self, ServiceNamespace: str) -> dict[str, Any]:
-        return {"ScalingPolicies": self.scaling_policies}
+    def _application_autoscaling_DescribeScalingPolicies(
+        self, ServiceNamespace: str, ResourceId: str | None = None
+    ) -> dict[str, Any]:
+        found = [p for p in self.scaling_policies if ResourceId is None or p.get("ResourceId") == ResourceId]
+        return {"ScalingPolicies": found}
 
     def _cloudwatch_DescribeAlarms(self, AlarmTypes: list[str]) -> dict[str, Any]:
         return {"MetricAlarms": self.alarms}
@@ -384,8 +390,8 @@ def reference_world(sid: str = SID, world: World | None = None) -> World:
 class WorldAccount(Account):
     """An :class:`Account` whose requests the world answers: the grader's own code above the wire."""
 
-    def __init__(self, world: World) -> None:
-        super().__init__(new_session(aws_access_key_id="x", aws_secret_access_key="x"), world.region)
+    def __init__(self, world: World, *, targeted: bool = False) -> None:
+        super().__init__(new_session(aws_access_key_id="x", aws_secret_access_key="x"), world.region, targeted=targeted)
         self.world = world
 
     def identify(self) -> str:
@@ -417,7 +423,7 @@ class WorldAccount(Account):
         return list(answer.get(key, []))
 
 
-def student_of(world: World, sid: str = SID, classmates: tuple[str, ...] = ()) -> Student:
+def student_of(world: World, sid: str = SID, classmates: tuple[str, ...] = (), *, targeted: bool = False) -> Student:
     from checks.lambda_medium.common import FUNCTIONS
 
-    return Student(WorldAccount(world), sid, classmates, prefixes=FUNCTIONS)
+    return Student(WorldAccount(world, targeted=targeted), sid, classmates, prefixes=FUNCTIONS)

@@ -40,7 +40,7 @@ OWNERS = {
 # The AWS read actions behind each kind of look-up, for the checks' ``reads=``.
 # Finding a resource by name reads the function list (its near misses, and other
 # regions when none of the student's functions is in the graded one).
-FIND = ("lambda:ListFunctions", "ec2:DescribeRegions")
+FIND = ("lambda:ListFunctions", "lambda:GetFunction", "ec2:DescribeRegions")
 LAYERS = (*FIND, "lambda:ListLayers")
 QUEUES = (*FIND, "sqs:ListQueues", "sqs:GetQueueAttributes")
 MAPPINGS = (*QUEUES, "lambda:ListEventSourceMappings")

@@ -84,7 +84,7 @@ def is_insights_layer(arn: str, region: str, graded_account: str) -> bool:
 def insights_functions(s: Student) -> list[dict[str, Any]]:
     found = []
     for prefix in FUNCTIONS:
-        fn = s.account.functions().get(s.name(prefix))
+        fn = s.account.function(s.name(prefix))
         if fn and any(is_insights_layer(str(x.get("Arn", "")), s.region, s.account_id) for x in fn.get("Layers") or []):
             found.append(fn)
     return found
@@ -144,8 +144,7 @@ def layer(s: Student) -> Verdict:
     if found:
         return passed(f"{found[0]['FunctionName']} has the Lambda Insights extension")
     # The text puts it on layer-consumer; any other of the six functions will do when that one is missing.
-    functions = s.account.functions()
-    target = next((functions[s.name(p)] for p in FUNCTIONS if s.name(p) in functions), None)
+    target = next((f for p in FUNCTIONS if (f := s.account.function(s.name(p))) is not None), None)
     return failed(
         f"none of your functions has AWS's LambdaInsightsExtension layer "
         f"(publisher account {publisher(s.region) or 'for ' + s.region})",
@@ -199,8 +198,8 @@ def _role_verdict(s: Student, fn: dict[str, Any], role: str) -> Verdict:
 def role_policy(s: Student) -> Verdict:
     found = insights_functions(s)
     if not found:
-        functions = s.account.functions()  # the one t8.layer's fix puts the layer on
-        target = next((functions[s.name(p)] for p in FUNCTIONS if s.name(p) in functions), None)
+        # the one t8.layer's fix puts the layer on
+        target = next((f for p in FUNCTIONS if (f := s.account.function(s.name(p))) is not None), None)
         if target is not None:
             verdict = _role_verdict(s, target, str(target.get("Role", "")).rsplit("/", 1)[-1])
             if not verdict.passed and (verdict.fix or "").startswith("aws "):  # its role needs it too: next step

@@ -56,7 +56,7 @@ def _target(s: Student, then: str | None = None) -> dict[str, Any]:
     (registering again only updates it, so a block that also runs t10.scalable_target's fix still works)."""
     fix = _register(s) + (f" && {then}" if then else "")
     _prod(s, fix)  # the function and its alias come first: a target left behind on a deleted one does not count
-    for target in s.account.scalable_targets():
+    for target in s.account.scalable_targets(_resource(s)):
         if target.get("ResourceId") == _resource(s) and target.get("ScalableDimension") == DIMENSION:
             return target
     raise Missing(f"scalable target {_resource(s)} ({DIMENSION})", fix)
@@ -116,7 +116,7 @@ def scaling_policy(s: Student) -> Verdict:
     _target(s, then=_put_policy(s))
     ours = [
         p
-        for p in s.account.scaling_policies()
+        for p in s.account.scaling_policies(_resource(s))
         if p.get("ResourceId") == _resource(s) and p.get("ScalableDimension") == DIMENSION
     ]
     for policy in ours:
