@@ -155,8 +155,9 @@ def grade_in_process(
     session: boto3.Session | None = None,
     classmates: tuple[str, ...] = (),
     region: str = REGION,
+    targeted: bool = False,
 ) -> tuple[Report, Account]:
-    account = Account(session or new_session(region_name=region), region)
+    account = Account(session or new_session(region_name=region), region, targeted=targeted)
     account.identify()
     student = Student(account, student_id, classmates, prefixes=assessment.resource_prefixes)
     return grade(assessment, student), account

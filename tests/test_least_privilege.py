@@ -49,6 +49,7 @@ def _managed_policy() -> None:
 
 SCENARIOS: dict[str, Callable[[], None]] = {
     "reference": _reference,
+    "reference, one student read by name": _reference,
     "empty": _empty,
     "unreserved": _unreserved,
     "managed_policy": _managed_policy,
@@ -56,7 +57,7 @@ SCENARIOS: dict[str, Callable[[], None]] = {
 
 
 def _grade(scenario: str, lambda_medium: Assessment, session: boto3.Session | None = None) -> tuple[Report, Account]:
-    return grade_in_process(lambda_medium, "s1", session=session)
+    return grade_in_process(lambda_medium, "s1", session=session, targeted="by name" in scenario)
 
 
 def _declared(lambda_medium: Assessment) -> dict[str, set[str]]:
@@ -126,6 +127,10 @@ def _scenario_for(action: str) -> str:
         "ec2:DescribeRegions": "empty",
         "iam:GetPolicy": "managed_policy",
         "iam:GetPolicyVersion": "managed_policy",
+        # read only when one student's role is asked for by name; a class reads every role at once
+        "iam:ListAttachedRolePolicies": "reference, one student read by name",
+        "iam:ListRolePolicies": "reference, one student read by name",
+        "iam:GetRolePolicy": "reference, one student read by name",
     }.get(action, "reference")
 
 

@@ -262,6 +262,21 @@ class World:
         found = self.role_inline.get(RoleName, {}).get(PolicyName)
         return None if found is None else {"PolicyDocument": found}
 
+    def _iam_GetAccountAuthorizationDetails(self, Filter: list[str]) -> dict[str, Any]:
+        roles = sorted(set(self.role_attached) | set(self.role_inline))
+        return {
+            "RoleDetailList": [
+                {
+                    "RoleName": r,
+                    "AttachedManagedPolicies": self.role_attached.get(r, []),
+                    "RolePolicyList": [
+                        {"PolicyName": n, "PolicyDocument": d} for n, d in self.role_inline.get(r, {}).items()
+                    ],
+                }
+                for r in roles
+            ]
+        }
+
     def _iam_GetPolicy(self, PolicyArn: str) -> dict[str, Any] | None:
         return {"Policy": {"Arn": PolicyArn, "DefaultVersionId": "v1"}} if PolicyArn in self.managed else None
 

@@ -51,6 +51,7 @@ ROLE = (
     "iam:GetRolePolicy",
     "iam:GetPolicy",
     "iam:GetPolicyVersion",
+    "iam:GetAccountAuthorizationDetails",  # a class: every role's policies in one read
 )
 ALIASES = (*FIND, "lambda:ListAliases")
 VERSIONS = (*ALIASES, "lambda:ListVersionsByFunction")  # aliases and the versions they may point to
