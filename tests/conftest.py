@@ -28,6 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_FIXTURE_MODULES = ("tests/test_roster.py", "tests/test_least_privilege.py", "tests/test_moto_gaps.py")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The long modules run whole on one worker: started first, the other worker's many short tests
+    fill the time beside them, instead of one worker finishing alone at the end."""
+    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in SHARED_FIXTURE_MODULES)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     from xdist.scheduler import LoadScopeScheduling
@@ -87,7 +93,27 @@ def one_model_loader() -> Iterator[None]:
         return list(regions[service_name])
 
     AccountSpecificBackend._generate_regions = once_per_service  # type: ignore[method-assign]
+    # Each mock also patches the `requests` library with a callback per URL pattern of every service
+    # (about 1,300, some 30 ms a mock); nothing here sends through `requests`, botocore alone is stubbed.
+    from moto.core import models as moto_models
+
+    enable, disable = moto_models.MockAWS._enable_patching, moto_models.MockAWS._disable_patching
+
+    def stub_botocore_only(self: moto_models.MockAWS, reset: bool = True) -> None:
+        moto_models.botocore_stubber.enabled = True
+        if reset:
+            moto_models.BackendDict.reset()
+
+    def unstub_botocore_only(self: moto_models.MockAWS, remove_data: bool) -> None:
+        moto_models.botocore_stubber.enabled = False
+        if remove_data:
+            moto_models.BackendDict.reset()
+            moto_models.reset_model_data()
+
+    moto_models.MockAWS._enable_patching = stub_botocore_only  # type: ignore[method-assign]
+    moto_models.MockAWS._disable_patching = unstub_botocore_only  # type: ignore[method-assign]
     yield
+    moto_models.MockAWS._enable_patching, moto_models.MockAWS._disable_patching = enable, disable  # type: ignore[method-assign]
     AccountSpecificBackend._generate_regions = listed  # type: ignore[method-assign]
     boto3.setup_default_session = real  # type: ignore[assignment]
 
