@@ -306,8 +306,7 @@ def _grade_one(args: argparse.Namespace) -> int:
         args.student_id = found[0]
     student_id = "demo" if args.demo and args.student_id is None else resolve_student_id(args.student_id)
 
-    from checks.aws import Account, CannotGrade, Evidence, Student, session_for
-    from checks.runner import grade
+    from checks.aws import Account, CannotGrade, Evidence, session_for
 
     if args.watch is not None:
         return _watch(args, assessment, student_id, fmt)
@@ -325,14 +324,7 @@ def _grade_one(args: argparse.Namespace) -> int:
             account.identify()
             if args.evidence:
                 account.evidence = Evidence(account.account_id, account.region)
-            report = grade(
-                assessment,
-                Student(account, student_id, prefixes=assessment.resource_prefixes),
-                tasks=args.task,
-                pass_mark=args.pass_mark,
-                workers=args.workers,
-                demo=args.demo,
-            )
+            report = _grade_student(args, assessment, account, student_id)
     except CannotGrade as exc:
         return _fail(EXIT_CANNOT_GRADE, str(exc))
     if replay is not None:
@@ -347,9 +339,8 @@ def _grade_one(args: argparse.Namespace) -> int:
 
 def _watch(args: argparse.Namespace, assessment: Any, student_id: str, fmt: str) -> int:
     """``--watch``: the same grade again and again on the terminal, a new account read each round."""
-    from checks.aws import Account, CannotGrade, Student, session_for
+    from checks.aws import Account, CannotGrade, session_for
     from checks.report import render_table
-    from checks.runner import grade
     from checks.watch import watch
 
     if args.watch < 2:
@@ -366,13 +357,7 @@ def _watch(args: argparse.Namespace, assessment: Any, student_id: str, fmt: str)
     def once() -> Any:
         account = Account(session, args.region, args.endpoint_url or None, targeted=True)
         account.identify()
-        report = grade(
-            assessment,
-            Student(account, student_id, prefixes=assessment.resource_prefixes),
-            tasks=args.task,
-            pass_mark=args.pass_mark,
-            workers=args.workers,
-        )
+        report = _grade_student(args, assessment, account, student_id)
         return report.without_hints() if args.no_hints else report
 
     color = False if (args.no_color or os.environ.get("NO_COLOR")) else None
@@ -381,6 +366,20 @@ def _watch(args: argparse.Namespace, assessment: Any, student_id: str, fmt: str)
     except CannotGrade as exc:
         return _fail(EXIT_CANNOT_GRADE, str(exc))
     return EXIT_PASSED if last is not None and last.succeeded else EXIT_BELOW
+
+
+def _grade_student(args: argparse.Namespace, assessment: Any, account: Any, student_id: str) -> Any:
+    from checks.aws import Student
+    from checks.runner import grade
+
+    return grade(
+        assessment,
+        Student(account, student_id, prefixes=assessment.resource_prefixes),
+        tasks=args.task,
+        pass_mark=args.pass_mark,
+        workers=args.workers,
+        demo=args.demo,
+    )
 
 
 def _replay(directory: str) -> Any:
