@@ -61,7 +61,7 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
             f"  (`{name} COMMAND --help` for each)"
         ),
         epilog=(
-            "exit codes: 0 passed (with --task: every graded task done), 1 not, 2 bad input, 3 could not grade\n\n"
+            "exit codes: 0 passed (with --task: the graded tasks' score), 1 not, 2 bad input, 3 could not grade\n\n"
             "examples:\n"
             f"  {name} lambda_medium --demo\n"
             f"  {name} lambda_medium --student-id s1 --region us-east-1\n"
@@ -334,7 +334,7 @@ def _grade_one(args: argparse.Namespace) -> int:
     if args.no_hints:
         report = report.without_hints()
     _emit(report, fmt, args.output, color=False if (args.no_color or os.environ.get("NO_COLOR")) else None)
-    return EXIT_PASSED if report.succeeded else EXIT_BELOW
+    return EXIT_PASSED if report.passed else EXIT_BELOW
 
 
 def _watch(args: argparse.Namespace, assessment: Any, student_id: str, fmt: str) -> int:
@@ -365,7 +365,7 @@ def _watch(args: argparse.Namespace, assessment: Any, student_id: str, fmt: str)
         last = watch(once, lambda r, out: render_table(r, out, color=color), sys.stdout, args.watch)
     except CannotGrade as exc:
         return _fail(EXIT_CANNOT_GRADE, str(exc))
-    return EXIT_PASSED if last is not None and last.succeeded else EXIT_BELOW
+    return EXIT_PASSED if last is not None and last.passed else EXIT_BELOW
 
 
 def _grade_student(args: argparse.Namespace, assessment: Any, account: Any, student_id: str) -> Any:

@@ -176,11 +176,6 @@ class Report:
         """Every graded task passes in full: what a grade of some tasks (``--task``) is judged by."""
         return all(t.status is TaskStatus.PASS for t in self.tasks)
 
-    @property
-    def succeeded(self) -> bool:
-        """The exit code's question: the pass mark reached, or with ``--task`` every graded task done."""
-        return self.done if self.partial else self.passed
-
     def next_step(self) -> tuple[TaskResult, CheckResult | None] | None:
         """The first unfinished task and the first of its checks with a fix, or None when all is done."""
         for task in self.tasks:
@@ -238,11 +233,12 @@ class Report:
             "duration_s": self.duration_s,
             "score": {"earned": self.earned, "possible": self.possible, "percent": self.percent},
             "pass_mark": pass_mark,
-            "passed": self.succeeded,
+            "passed": self.passed,
             "complete": self.complete,
             "demo": self.demo,
             "missing_actions": list(self.missing_actions),
             "diagnosis": self.diagnosis.to_dict() if self.diagnosis else None,
             "tasks_graded": [t.number for t in self.tasks] if self.partial else None,
+            "tasks_done": self.done if self.partial else None,
             "tasks": [t.to_dict() for t in self.tasks],
         }
