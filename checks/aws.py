@@ -215,6 +215,7 @@ class Account:
     ) -> None:
         self.session = session
         self._targeted = targeted  # one student: ask for their own resources by name, list only for near misses
+        self._replay_by_name: bool | None = None
         self.budgets = budgets  # the pace of requests, under AWS's quotas (None: as fast as answered)
         self._deadline = time.monotonic() + timeout if timeout else None
         self._timeout = timeout
@@ -468,7 +469,9 @@ class Account:
         A regrade from evidence reads the way the grade did: by name when no list was kept.
         """
         if self.replay is not None:
-            return not any(k.startswith('["lambda", "ListFunctions"') for k in self.replay.answers)
+            if self._replay_by_name is None:  # asked at every function read: the answers are looked at once
+                self._replay_by_name = not any(k.startswith('["lambda", "ListFunctions"') for k in self.replay.answers)
+            return self._replay_by_name
         return self._targeted
 
     def function(self, name: str) -> dict[str, Any] | None:
@@ -578,49 +581,25 @@ class Account:
 
     def scalable_targets(self, resource: str | None = None) -> list[dict[str, Any]]:
         """Lambda's scalable targets: the account's, or (one student's grade) only ``resource``'s."""
-        if resource is not None and self.targeted:
-            return self.once(
-                ("scalable_targets", resource),
-                lambda: self.paginate(
-                    "application-autoscaling",
-                    "DescribeScalableTargets",
-                    "ScalableTargets",
-                    ServiceNamespace="lambda",
-                    ResourceIds=[resource],
-                ),
-            )
-        return self.once(
-            ("scalable_targets",),
-            lambda: self.paginate(
-                "application-autoscaling",
-                "DescribeScalableTargets",
-                "ScalableTargets",
-                page_size=50,
-                ServiceNamespace="lambda",
-            ),
-        )
+        only = {"ResourceIds": [resource]} if resource is not None and self.targeted else {}
+        return self._auto_scaling("DescribeScalableTargets", "ScalableTargets", 50, only)
 
     def scaling_policies(self, resource: str | None = None) -> list[dict[str, Any]]:
         """Lambda's scaling policies: the account's, or (one student's grade) only ``resource``'s."""
-        if resource is not None and self.targeted:
-            return self.once(
-                ("scaling_policies", resource),
-                lambda: self.paginate(
-                    "application-autoscaling",
-                    "DescribeScalingPolicies",
-                    "ScalingPolicies",
-                    ServiceNamespace="lambda",
-                    ResourceId=resource,
-                ),
-            )
+        only = {"ResourceId": resource} if resource is not None and self.targeted else {}
+        return self._auto_scaling("DescribeScalingPolicies", "ScalingPolicies", 10, only)
+
+    def _auto_scaling(self, operation: str, key: str, page_size: int, only: dict[str, Any]) -> list[dict[str, Any]]:
+        """A list of Application Auto Scaling's for Lambda; ``only`` filters it to one resource (one page)."""
         return self.once(
-            ("scaling_policies",),
+            (operation, json.dumps(only)),
             lambda: self.paginate(
                 "application-autoscaling",
-                "DescribeScalingPolicies",
-                "ScalingPolicies",
-                page_size=10,
+                operation,
+                key,
+                page_size=None if only else page_size,
                 ServiceNamespace="lambda",
+                **only,
             ),
         )
 
@@ -695,8 +674,8 @@ class Account:
 
     def _role_detail(self, role: str) -> dict[str, Any]:
         found = self._role_details().get(role)
-        if found is None:  # as a read of that role would answer
-            return self._of_role(role, lambda: _raise(AwsError("iam:GetAccountAuthorizationDetails", "NoSuchEntity")))
+        if found is None:
+            raise self._no_role(role)
         return found
 
     def attached_role_policies(self, role: str) -> list[dict[str, Any]]:
@@ -717,11 +696,15 @@ class Account:
         except AwsError as exc:
             if exc.code != "NoSuchEntity":
                 raise
-            trust = json.dumps(LAMBDA_TRUST, separators=(",", ":"))
-            raise Missing(
-                f"execution role {role}",
-                f"aws iam create-role --role-name {role} --assume-role-policy-document '{trust}'",
-            ) from exc
+            raise Account._no_role(role) from exc
+
+    @staticmethod
+    def _no_role(role: str) -> Missing:
+        trust = json.dumps(LAMBDA_TRUST, separators=(",", ":"))
+        return Missing(
+            f"execution role {role}",
+            f"aws iam create-role --role-name {role} --assume-role-policy-document '{trust}'",
+        )
 
     def role_policy_documents(self, role: str) -> list[dict[str, Any]]:
         """Every policy document of a role: its inline ones and its attached managed ones."""
@@ -882,10 +865,6 @@ class Evidence:
 
 def dict_or_none(answer: Any) -> dict[str, Any] | None:
     return dict(answer) if answer is not None else None
-
-
-def _raise(exc: Exception) -> Any:
-    raise exc
 
 
 def _document(raw: Any) -> dict[str, Any]:

@@ -333,7 +333,7 @@ def _grade_one(args: argparse.Namespace) -> int:
         _save_evidence(args.evidence, account, [report])
     if args.no_hints:
         report = report.without_hints()
-    _emit(report, fmt, args.output, color=False if (args.no_color or os.environ.get("NO_COLOR")) else None)
+    _emit(report, fmt, args.output, color=_color(args))
     return EXIT_PASSED if report.passed else EXIT_BELOW
 
 
@@ -360,12 +360,17 @@ def _watch(args: argparse.Namespace, assessment: Any, student_id: str, fmt: str)
         report = _grade_student(args, assessment, account, student_id)
         return report.without_hints() if args.no_hints else report
 
-    color = False if (args.no_color or os.environ.get("NO_COLOR")) else None
+    color = _color(args)
     try:
         last = watch(once, lambda r, out: render_table(r, out, color=color), sys.stdout, args.watch)
     except CannotGrade as exc:
         return _fail(EXIT_CANNOT_GRADE, str(exc))
     return EXIT_PASSED if last is not None and last.passed else EXIT_BELOW
+
+
+def _color(args: argparse.Namespace) -> bool | None:
+    """No colour when asked (--no-color, $NO_COLOR); else rich decides from the terminal."""
+    return False if (args.no_color or os.environ.get("NO_COLOR")) else None
 
 
 def _grade_student(args: argparse.Namespace, assessment: Any, account: Any, student_id: str) -> Any:
@@ -524,7 +529,7 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
         summarize(outcomes),
         fmt,
         args.output,
-        color=False if (args.no_color or os.environ.get("NO_COLOR")) else None,
+        color=_color(args),
     )
     if stop.is_set():
         return _fail(130, f"interrupted: {len(outcomes)} of {len(rows)} students graded and written")

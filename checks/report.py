@@ -192,7 +192,7 @@ def fix_entries(report: Report) -> list[tuple[int, list[Any], list[str]]]:
     return entries
 
 
-def pasteable(command: str, width: int, indent: str = "  ") -> list[str]:
+def pasteable(command: str, width: int, indent: str = "") -> list[str]:
     """``command`` as lines of at most ``width`` where it can be broken, each but the last ending `` \\``.
 
     Breaks only between shell words outside quotes and ``$( )``: before an option (``--x``, kept
@@ -262,12 +262,12 @@ def _how_to_fix(report: Report, console: Any) -> None:
     """Every fix, full width, as a block that runs in bash as it is: commands, and ``#`` lines around them."""
     from rich.text import Text
 
-    entries = fix_entries(report)
-    if not entries:
+    block = fix_block(report, console.width)
+    if not block:
         return
     console.print()
     console.print(Text("How to fix", style="bold") + Text("  (this block runs as it is in bash)", style="dim"))
-    for line, is_command in fix_block(report, console.width, entries):
+    for line, is_command in block:
         console.print(Text(line, style="" if is_command else "dim"), soft_wrap=True)
     console.print()
 
@@ -275,14 +275,14 @@ def _how_to_fix(report: Report, console: Any) -> None:
 _COMMAND = re.compile(r"(aws |[A-Z_][A-Z0-9_]*=\$\()")  # a fix that runs; any other is advice, a # line
 
 
-def fix_block(report: Report, width: int, entries: list[Any] | None = None) -> list[tuple[str, bool]]:
+def fix_block(report: Report, width: int) -> list[tuple[str, bool]]:
     """The lines of "How to fix", each with whether it is part of a command (else a ``#`` note)."""
     import textwrap
 
     def note(text: str) -> list[tuple[str, bool]]:
         return [(part, False) for part in textwrap.wrap(text, width - 1, initial_indent="# ", subsequent_indent="#   ")]
 
-    entries = fix_entries(report) if entries is None else entries
+    entries = fix_entries(report)
     titles = {t.number: t.title for t in report.tasks}
     lines: list[tuple[str, bool]] = []
     for k, (number, checks, advice) in enumerate(entries):
