@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import boto3
@@ -30,8 +31,11 @@ import botocore.exceptions
 import botocore.session
 from botocore import xform_name as _snake
 
+from checks import threads
 from checks.budgets import THROTTLED, Budget, Budgets
 from checks.model import STUDENT_ID, Diagnosis
+
+GATHER_THREADS = 64  # look-ups a check runs at once, over every grade of the process
 
 T = TypeVar("T")
 
@@ -219,7 +223,6 @@ class Account:
         self.budgets = budgets  # the pace of requests, under AWS's quotas (None: as fast as answered)
         self._deadline = time.monotonic() + timeout if timeout else None
         self._timeout = timeout
-        self._gather_pool: Any = None
         self.evidence: Evidence | None = None  # set to collect the answers the grade rests on
         self.replay: Evidence | None = None  # set to grade from collected answers, offline
         self.region = region or session.region_name or ""
@@ -393,14 +396,7 @@ class Account:
             with asking(asker):
                 return ask()
 
-        with self._client_lock:
-            if self._gather_pool is None:
-                from concurrent.futures import ThreadPoolExecutor
-
-                self._gather_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="gather")
-            pool = self._gather_pool
-        futures = [pool.submit(run, ask) for ask in asks]
-        return [f.result() for f in futures]
+        return threads.run_all(threads.shared("gather", GATHER_THREADS), [partial(run, a) for a in asks])
 
     def _in_time(self, service: str, operation: str) -> None:
         if self._deadline is not None and time.monotonic() > self._deadline:
@@ -754,8 +750,6 @@ class Account:
         names = {p + suffix for p in prefixes}
 
         def scan() -> list[str]:
-            from concurrent.futures import ThreadPoolExecutor
-
             enabled = self.once(
                 ("regions",),
                 lambda: [r["RegionName"] for r in (self.call("ec2", "DescribeRegions") or {}).get("Regions", [])],
@@ -780,8 +774,8 @@ class Account:
                 return any(name in names for name in found)
 
             others = [r for r in enabled if r != self.region]
-            with ThreadPoolExecutor(max_workers=8) as pool:
-                return [r for r, yes in zip(others, pool.map(holds, others), strict=True) if yes]
+            found = threads.run_all(threads.shared("gather", GATHER_THREADS), [partial(holds, r) for r in others])
+            return [r for r, yes in zip(others, found, strict=True) if yes]
 
         return self.once(("regions_holding", suffix), scan)
 

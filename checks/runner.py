@@ -12,7 +12,9 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from functools import partial
 
+from checks import threads
 from checks.aws import NOT_FOUND, AwsError, Missing, Student, asking
 from checks.model import CheckResult, Diagnosis, Report, Status, TaskResult, Verdict
 from checks.registry import Assessment, Check, Note, Task
@@ -98,33 +100,28 @@ def grade(
     graded_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     wanted = set(tasks)
     chosen = [t for t in assessment.tasks if not wanted or t.number in wanted]
-    own_pool = pool is None
-    executor = pool or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check")
-    try:
-        verdicts = {c.id: executor.submit(judge, c, student) for t in chosen for c in t.checks}
-        notes = {t.number: [executor.submit(run_note, n, student) for n in t.notes] for t in chosen}
-        results = []
-        for task in chosen:
-            rows = []
-            for c in task.checks:
-                verdict, missing = verdicts[c.id].result()
-                earned = c.points if verdict.status is Status.PASS else 0
-                rows.append(
-                    CheckResult(
-                        c.id,
-                        c.title,
-                        c.points,
-                        earned,
-                        verdict.status,
-                        verdict.message,
-                        check_hint(assessment, task, c, verdict, missing),
-                    )
+    executor = pool or threads.shared("check", workers)
+    verdicts = {c.id: executor.submit(judge, c, student) for t in chosen for c in t.checks}
+    notes = {t.number: [(n, executor.submit(run_note, n, student)) for n in t.notes] for t in chosen}
+    results = []
+    for task in chosen:
+        rows = []
+        for c in task.checks:
+            verdict, missing = threads.result(verdicts[c.id], partial(judge, c, student))
+            earned = c.points if verdict.status is Status.PASS else 0
+            rows.append(
+                CheckResult(
+                    c.id,
+                    c.title,
+                    c.points,
+                    earned,
+                    verdict.status,
+                    verdict.message,
+                    check_hint(assessment, task, c, verdict, missing),
                 )
-            shown = tuple(text for f in notes[task.number] if (text := f.result()))
-            results.append(TaskResult(task.number, task.title, task.section, tuple(rows), shown))
-    finally:
-        if own_pool:
-            executor.shutdown(wait=True)
+            )
+        shown = tuple(text for n, f in notes[task.number] if (text := threads.result(f, partial(run_note, n, student))))
+        results.append(TaskResult(task.number, task.title, task.section, tuple(rows), shown))
     return Report(
         assessment=assessment.name,
         student_id=student.id,
