@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -32,6 +35,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """The long modules run whole on one worker: started first, the other worker's many short tests
     fill the time beside them, instead of one worker finishing alone at the end."""
     items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in SHARED_FIXTURE_MODULES)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What is loaded by now (boto3, moto, the grader) lives as long as the run: the collector stops
+    walking it, so that its full passes, which every test's mocked accounts set off, stay short."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -112,7 +122,31 @@ def one_model_loader() -> Iterator[None]:
 
     moto_models.MockAWS._enable_patching = stub_botocore_only  # type: ignore[method-assign]
     moto_models.MockAWS._disable_patching = unstub_botocore_only  # type: ignore[method-assign]
+    # To find the method of each request's action, the stand-in lists every member of its response
+    # class (inspect.getmembers) anew: a third of its own time here. A class's methods do not change.
+    from moto.core import responses as moto_responses
+
+    members = moto_responses.method_names_from_class
+    moto_responses.method_names_from_class = functools.lru_cache(maxsize=None)(  # type: ignore[assignment]
+        lambda clazz: frozenset(members(clazz))
+    )
+    # botocore builds a client's class anew for every client (a method per operation: EC2 has some
+    # 700), and the tests make thousands of clients; a service's class is the same each time.
+    from botocore.client import ClientCreator
+
+    build = ClientCreator._create_client_class
+    classes: dict[tuple[str, str], type] = {}
+
+    def once_per_model(self: ClientCreator, service_name: str, service_model: Any) -> type:
+        key = (service_name, service_model.api_version)
+        if key not in classes:
+            classes[key] = build(self, service_name, service_model)
+        return classes[key]
+
+    ClientCreator._create_client_class = once_per_model  # type: ignore[method-assign]
     yield
+    ClientCreator._create_client_class = build  # type: ignore[method-assign]
+    moto_responses.method_names_from_class = members
     moto_models.MockAWS._enable_patching, moto_models.MockAWS._disable_patching = enable, disable  # type: ignore[method-assign]
     AccountSpecificBackend._generate_regions = listed  # type: ignore[method-assign]
     boto3.setup_default_session = real  # type: ignore[assignment]
