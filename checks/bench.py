@@ -234,13 +234,14 @@ def measure(
 ) -> Run:
     import boto3
 
-    from checks.aws import Account, Student
+    from checks.aws import Account
     from checks.registry import load_assessment
     from checks.runner import grade
+    from checks.student import Student
 
     assessment = load_assessment("lambda_medium")
     session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name=region)
-    from checks.budgets import Budgets
+    from checks.aws.budgets import Budgets
 
     account_class = _uncached_account(Account) if plain else Account
     paced = None if plain or len(students) == 1 else Budgets()  # a class is held under the quotas
@@ -275,7 +276,7 @@ def measure_shards(proxy: RemoteProxy, endpoint: str, students: list[str], shard
     import boto3
 
     from checks.aws import Account
-    from checks.budgets import Budgets
+    from checks.aws.budgets import Budgets
     from checks.registry import load_assessment
     from checks.roster import RosterRow, grade_roster, in_shard
 
@@ -340,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-    from checks.budgets import QUOTAS, USE
+    from checks.aws.budgets import QUOTAS, USE
     from checks.lambda_medium import reference
 
     # The stand-in runs in its own process, so that its work never shares the grader's interpreter.

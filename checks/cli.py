@@ -306,7 +306,8 @@ def _grade_one(args: argparse.Namespace) -> int:
         args.student_id = found[0]
     student_id = "demo" if args.demo and args.student_id is None else resolve_student_id(args.student_id)
 
-    from checks.aws import Account, CannotGrade, Evidence, session_for
+    from checks.aws import Account, CannotGrade, session_for
+    from checks.evidence import Evidence
 
     if args.watch is not None:
         return _watch(args, assessment, student_id, fmt)
@@ -374,8 +375,8 @@ def _color(args: argparse.Namespace) -> bool | None:
 
 
 def _grade_student(args: argparse.Namespace, assessment: Any, account: Any, student_id: str) -> Any:
-    from checks.aws import Student
     from checks.runner import grade
+    from checks.student import Student
 
     return grade(
         assessment,
@@ -417,7 +418,7 @@ def _save_evidence(directory: str, account: Any, reports: list[Any]) -> None:
 def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
     import threading
 
-    from checks.budgets import BUDGETS
+    from checks.aws.budgets import BUDGETS
     from checks.roster import (
         Outcome,
         RosterError,
@@ -473,7 +474,7 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
         for row in rows:
             _replayed(replay, row.student_id)  # the evidence it has is readable, before any grading
     elif args.evidence:
-        from checks.aws import Evidence
+        from checks.evidence import Evidence
 
         def collect(account: Any) -> None:
             account.evidence = Evidence(account.account_id, account.region)

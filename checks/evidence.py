@@ -2,9 +2,11 @@
 
 Layout of DIR::
 
-    accounts/<account>-<region>-<n>.json   one account's answers (checks.aws.Evidence)
+    accounts/<account>-<region>-<n>.json   one account's answers (:class:`Evidence`)
     students/<student_id>.json             which answers a student was graded on, and when
 
+Recording and replay are both here: the transport (:mod:`checks.aws.transport`) hands each
+request to the account's :class:`Evidence`, which keeps its answer or gives the kept one back.
 Nothing secret is kept: no credentials, no request signature, no environment
 variable value the checks do not read. Regrading reads only DIR, never AWS, and
 gives the same report as the grade that collected it, as long as the rubric is unchanged.
@@ -14,14 +16,113 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from checks.aws import Account, Evidence, new_session
+from checks.aws import Account, AwsError, new_session
 from checks.model import Report
 
 _counter = itertools.count(1)
+
+# Environment variables the checks read; any other value is never kept (it may be a secret).
+KEPT_VARIABLES = frozenset({"VPC_ID", "SUBNET_IDS", "SECURITY_GROUP_ID"})
+
+
+def evidence_key(service: str, operation: str, region: str, params: dict[str, Any]) -> str:
+    return json.dumps([service, operation, region, params], sort_keys=True, default=str)
+
+
+def sanitize(answer: Any) -> Any:
+    """A JSON-able copy of an answer, with no variable value the checks do not read."""
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, dict):
+            # GetFunction's Code.Location is a presigned URL to the code: never kept.
+            out: dict[str, Any] = {
+                k: ("<not kept>" if k == "Location" else scrub(v)) for k, v in value.items() if k != "ResponseMetadata"
+            }
+            environment = out.get("Environment")
+            variables = environment.get("Variables") if isinstance(environment, dict) else None
+            if isinstance(variables, dict):
+                out["Environment"]["Variables"] = {
+                    k: (v if k in KEPT_VARIABLES else "<not kept>") for k, v in variables.items()
+                }
+            return out
+        if isinstance(value, list | tuple):
+            return [scrub(v) for v in value]
+        return value
+
+    return json.loads(json.dumps(scrub(answer), default=str))
+
+
+class Evidence:
+    """The answers of one account: collected while grading, saved, and replayed to regrade offline."""
+
+    def __init__(self, account_id: str = "", region: str = "", answers: dict[str, Any] | None = None) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.answers: dict[str, Any] = dict(answers or {})
+        self._lock = threading.Lock()
+
+    def keep(self, key: str, *, result: Any = None, error: AwsError | None = None) -> None:
+        entry = (
+            {"error": {"action": error.action, "code": error.code, "detail": error.detail}}
+            if error
+            else {"result": result}
+        )
+        with self._lock:
+            self.answers[key] = entry
+
+    def recorded(
+        self, service: str, operation: str, region: str, params: dict[str, Any], ask: Callable[[], Any]
+    ) -> Any:
+        """``ask()``'s answer, kept (sanitized) under the request it answers; an error is kept too."""
+        key = evidence_key(service, operation, region, params)
+        try:
+            answer = sanitize(ask())
+        except AwsError as exc:
+            self.keep(key, error=exc)
+            raise
+        self.keep(key, result=answer)
+        return answer
+
+    def replayed(self, service: str, operation: str, region: str, params: dict[str, Any], denied: set[str]) -> Any:
+        """The kept answer to a request, instead of asking AWS."""
+        return self.answer(evidence_key(service, operation, region, params), f"{service}:{operation}", denied)
+
+    def asked(self, service: str, operation: str) -> bool:
+        """Was this operation asked at all while the evidence was collected?"""
+        start = json.dumps([service, operation])[:-1]
+        return any(k.startswith(start) for k in self.answers)
+
+    def answer(self, key: str, action: str, denied: set[str]) -> Any:
+        entry = self.answers.get(key)
+        if entry is None:
+            raise AwsError(action, "NotInEvidence", "the saved evidence has no answer to this request")
+        if "error" in entry:
+            err = entry["error"]
+            if "AccessDenied" in err["code"] or err["code"] in ("UnauthorizedOperation", "AuthorizationError"):
+                denied.add(err["action"])
+            raise AwsError(err["action"], err["code"], err["detail"])
+        return json.loads(json.dumps(entry["result"]))  # a fresh copy for every asker
+
+    def to_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "schema_version": 1,
+                "account_id": self.account_id,
+                "region": self.region,
+                "answers": dict(sorted(self.answers.items())),
+            }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Evidence:
+        if data.get("schema_version") != 1 or not isinstance(data.get("answers"), dict):
+            raise ValueError("not a validate-tasks evidence file (schema_version 1)")
+        return cls(str(data["account_id"]), str(data["region"]), data["answers"])
 
 
 class EvidenceError(Exception):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 from checks.model import Verdict
 
 if TYPE_CHECKING:
-    from checks.aws import Student
+    from checks.student import Student
 
 CheckFunc = Callable[["Student"], Verdict]
 NoteFunc = Callable[["Student"], "str | None"]
@@ -176,11 +176,15 @@ def assessment(
     return Assessment(name, title, readme, tasks, tuple(resource_prefixes), tuple((owners or {}).items()))
 
 
+# Sub-packages of ``checks`` that are the grader's own parts, not assessments.
+GRADER_PACKAGES = frozenset({"aws"})
+
+
 def known_assessments() -> list[str]:
-    """Every sub-package of ``checks`` is an assessment; found without importing it."""
+    """Every other sub-package of ``checks`` is an assessment; found without importing it."""
     import checks
 
-    return sorted(m.name for m in pkgutil.iter_modules(checks.__path__) if m.ispkg)
+    return sorted(m.name for m in pkgutil.iter_modules(checks.__path__) if m.ispkg and m.name not in GRADER_PACKAGES)
 
 
 def load_assessment(name: str) -> Assessment:

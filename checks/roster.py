@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checks.aws import Account, CannotGrade, Student, new_session, session_for
-from checks.budgets import Budgets
+from checks.aws import Account, CannotGrade, new_session, session_for
+from checks.aws.budgets import Budgets
 from checks.model import STUDENT_ID, Report, Status
 from checks.registry import Assessment
 from checks.runner import grade
+from checks.student import Student
 
 STUDENTS_AT_ONCE = 16  # per account: the budgets, not this, hold the pace under the quotas
 COLUMNS = ("student_id", "profile", "role_arn", "external_id", "region")

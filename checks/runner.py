@@ -1,7 +1,7 @@
 """The runner: runs an assessment's checks concurrently and scores them.
 
 It owns concurrency and failure. Every check runs in a thread pool; a
-:class:`~checks.aws.Missing` prerequisite becomes a ``fail``, an AWS error an
+:class:`~checks.student.Missing` prerequisite becomes a ``fail``, an AWS error an
 ``error`` naming the action and code, anything unexpected an ``error`` too:
 no check ever stops another.
 """
@@ -15,9 +15,10 @@ from datetime import datetime, timezone
 from functools import partial
 
 from checks import threads
-from checks.aws import NOT_FOUND, AwsError, Missing, Student, asking
+from checks.aws import NOT_FOUND, AwsError, asking
 from checks.model import CheckResult, Diagnosis, Report, Status, TaskResult, Verdict
 from checks.registry import Assessment, Check, Note, Task
+from checks.student import Missing, Student
 
 DEFAULT_WORKERS = 64  # checks wait on AWS round trips, not on the processor
 

@@ -15,10 +15,11 @@ import boto3
 import pytest
 
 from checks import moto_gaps
-from checks.aws import Account, Student, new_session
+from checks.aws import Account, new_session
 from checks.model import Report
 from checks.registry import Assessment, load_assessment
 from checks.runner import grade
+from checks.student import Student
 
 REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parent.parent

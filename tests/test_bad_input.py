@@ -142,7 +142,7 @@ def test_no_credential_leaves_in_any_output(
 
 
 def test_evidence_never_keeps_the_presigned_url_of_a_functions_code() -> None:
-    from checks.aws import sanitize
+    from checks.evidence import sanitize
 
     answer = {
         "Configuration": {"FunctionName": "rate-limited-function-s1"},

@@ -190,7 +190,7 @@ def test_an_endpoint_that_never_answers_exits_3_in_one_line(
     """The quick loop's version: the first call's timeouts shortened, the verdict the same."""
     import botocore.config
 
-    from checks import aws
+    from checks.aws import transport as aws
 
     short = aws.PREFLIGHT_CONFIG.merge(botocore.config.Config(connect_timeout=0.3, read_timeout=0.3))
     monkeypatch.setattr(aws, "PREFLIGHT_CONFIG", short)

@@ -215,11 +215,11 @@ def test_rate_budgets_are_counted_per_region_as_aws_counts_its_quotas(
         slept.append(seconds)
         clock[0] += seconds
 
-    import checks.budgets
+    import checks.aws.budgets
 
-    monkeypatch.setattr(checks.budgets.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(checks.budgets.time, "sleep", sleep)
-    from checks.budgets import Budgets, Quota
+    monkeypatch.setattr(checks.aws.budgets.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(checks.aws.budgets.time, "sleep", sleep)
+    from checks.aws.budgets import Budgets, Quota
 
     lambda_two_a_second = Budgets((Quota("lambda", None, 2.0),), use=1.0)
     account = Account(new_session(region_name=REGION), REGION, budgets=lambda_two_a_second)
@@ -250,14 +250,14 @@ def test_rate_budgets_are_counted_per_region_as_aws_counts_its_quotas(
 def test_each_request_is_counted_against_the_quota_aws_publishes(
     service: str, operation: str, key: str, per_second: float
 ) -> None:
-    from checks.budgets import quota_for
+    from checks.aws.budgets import quota_for
 
     found = quota_for(service, operation)
     assert found is not None and found[0] == key and found[1].per_second == per_second
 
 
 def test_budgets_are_per_account_and_region_whatever_the_credentials_and_a_shard_takes_its_part() -> None:
-    from checks.budgets import USE, Budgets
+    from checks.aws.budgets import USE, Budgets
 
     budgets = Budgets()
     one = budgets.for_request("111111111111", "us-east-1", "lambda", "ListAliases")
@@ -275,7 +275,7 @@ def test_budgets_are_per_account_and_region_whatever_the_credentials_and_a_shard
 def test_a_throttled_answer_slows_its_budget_and_answers_win_the_pace_back(
     aws: None, lambda_medium: Assessment, instant_backoff: list[float]
 ) -> None:
-    from checks.budgets import Budgets, Quota
+    from checks.aws.budgets import Budgets, Quota
     from tests.faults import throttled
 
     reference.deploy("s1", REGION)
@@ -292,7 +292,7 @@ def test_a_throttled_answer_slows_its_budget_and_answers_win_the_pace_back(
     budgets = Budgets((Quota("lambda", None, 1000.0),), use=1.0)  # generous: slowed, it still never waits here
     account = Account(session, REGION, budgets=budgets)
     account.identify()
-    from checks.aws import Student
+    from checks.student import Student
 
     report = grade(lambda_medium, Student(account, "s1", prefixes=lambda_medium.resource_prefixes))
     assert report.earned == 120

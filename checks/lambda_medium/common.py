@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from checks.aws import Student
 from checks.model import Verdict, failed, passed
+from checks.student import Student
 
 LAYER = "common-utils-layer"
 LAYER_CONSUMER = "layer-consumer"

@@ -19,8 +19,9 @@ from urllib.parse import urlparse
 
 import boto3
 
-from checks.aws import LAMBDA_TRUST, new_session
+from checks.aws import new_session
 from checks.lambda_medium.task08_insights import DEFAULT_PUBLISHER, insights_arn_for
+from checks.student import LAMBDA_TRUST
 
 TRUSTED_ACCOUNT = "999988887777"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from checks.aws import Student
 from checks.lambda_medium.common import (
     FIND,
     LAYER,
@@ -13,6 +12,7 @@ from checks.lambda_medium.common import (
 )
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
+from checks.student import Student
 
 TASK = TaskInfo(2, "Function using the layer", "Task 2: Create Lambda Function Using Layer")
 

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from checks import iam
-from checks.aws import Missing, Student
 from checks.lambda_medium.common import (
     FIND,
     ROLE,
@@ -19,6 +18,7 @@ from checks.lambda_medium.common import (
 )
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check, note
+from checks.student import Missing, Student
 
 TASK = TaskInfo(3, "VPC access", "Task 3: Configure VPC Access for Lambda")
 
@@ -202,9 +202,7 @@ def public_subnets(s: Student) -> str | None:
 def eni_permissions(s: Student) -> str | None:
     fn, _ = _vpc(s)
     role = str(fn.get("Role", "")).rsplit("/", 1)[-1]
-    attached, documents = s.account.gather(
-        lambda: s.account.attached_role_policies(role), lambda: s.account.role_policy_documents(role)
-    )
+    attached, documents = s.account.gather(lambda: s.role_attachments(role), lambda: s.role_documents(role))
     if VPC_ACCESS_POLICY_ARN in [p.get("PolicyArn") for p in attached]:
         return None
     lacking = [a for a in ENI_ACTIONS if not iam.allows(documents, a)]

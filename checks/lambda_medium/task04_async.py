@@ -9,7 +9,6 @@ import json
 from typing import Any
 
 from checks import iam
-from checks.aws import Student
 from checks.lambda_medium.common import (
     ASYNC_PROCESSOR,
     DLQ,
@@ -23,6 +22,7 @@ from checks.lambda_medium.common import (
 )
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check, note
+from checks.student import Student
 
 TASK = TaskInfo(4, "Async invocation with destinations", "Task 4: Implement Async Invocation with Destinations")
 
@@ -126,7 +126,7 @@ def send_permission(s: Student) -> str | None:
     """Destinations and the DLQ only receive messages the function's role may send."""
     fn = s.function(ASYNC_PROCESSOR)
     role = str(fn.get("Role", "")).rsplit("/", 1)[-1]
-    documents = s.account.role_policy_documents(role)
+    documents = s.role_documents(role)
     lacking = []
     for prefix in (SUCCESS_QUEUE, FAILURE_QUEUE, DLQ):
         url = s.account.queues().get(s.name(prefix))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from checks.aws import Student
 from checks.lambda_medium.common import (
     FIND,
     MAPPINGS,
@@ -17,6 +16,7 @@ from checks.lambda_medium.common import (
 )
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
+from checks.student import Student
 
 TASK = TaskInfo(5, "SQS trigger", "Task 5: Create SQS Trigger for Lambda")
 
@@ -35,7 +35,7 @@ def _queue(s: Student) -> tuple[str, dict[str, str]]:
 def _mapping(s: Student) -> dict[str, object]:
     verdict, live = sqs_trigger(s, TASK_QUEUE, SQS_CONSUMER, MAPPING_SETTINGS)
     if not live:
-        from checks.aws import Missing
+        from checks.student import Missing
 
         raise Missing(f"enabled mapping from {s.name(TASK_QUEUE)} to {s.name(SQS_CONSUMER)}", verdict.fix)
     return live[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from checks.aws import Student
 from checks.lambda_medium.common import (
     ASYNC_PROCESSOR,
     DLQ,
@@ -17,6 +16,7 @@ from checks.lambda_medium.common import (
 )
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
+from checks.student import Student
 
 TASK = TaskInfo(6, "Dead-letter queue", "Task 6: Implement Error Handling with Dead Letter Queue")
 

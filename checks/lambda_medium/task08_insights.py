@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from checks import iam
-from checks.aws import Missing, Student
 from checks.lambda_medium.common import FIND, FUNCTIONS, LAYER_CONSUMER, ROLE, update_config
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
+from checks.student import Missing, Student
 
 TASK = TaskInfo(8, "Lambda Insights", "Task 8: Configure Lambda Insights for Enhanced Monitoring")
 
@@ -159,9 +159,7 @@ LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 def _role_verdict(s: Student, fn: dict[str, Any], role: str) -> Verdict:
     """May the function's role write its logs, as IAM would decide for the function writing them?"""
     # Both at once: one round trip fewer than asking for the documents after the names.
-    attached, documents = s.account.gather(
-        lambda: s.account.attached_role_policies(role), lambda: s.account.role_policy_documents(role)
-    )
+    attached, documents = s.account.gather(lambda: s.role_attachments(role), lambda: s.role_documents(role))
     stream = f"arn:aws:logs:{s.region}:{s.account_id}:log-group:/aws/lambda/{fn['FunctionName']}:log-stream:x"
     context = {"aws:SecureTransport": "true", "aws:RequestedRegion": s.region, "aws:PrincipalAccount": s.account_id}
     decisions = [iam.evaluate(documents, a, stream, context) for a in LOG_ACTIONS]

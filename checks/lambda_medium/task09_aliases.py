@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.aws import Missing, Student
 from checks.lambda_medium.common import ALIASES, FIND, LAYER_CONSUMER, VERSIONS
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
+from checks.student import Missing, Student
 
 TASK = TaskInfo(9, "Versions and aliases", "Task 9: Implement Function Aliases and Versions")
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from checks.aws import Missing, Student
 from checks.lambda_medium.common import LAYER_CONSUMER, VERSIONS, differences, shown
 from checks.model import Verdict, blocked, failed, passed
 from checks.registry import TaskInfo, check
+from checks.student import Missing, Student
 
 TASK = TaskInfo(
     10, "Provisioned concurrency and auto scaling", "Task 10: Configure Auto Scaling with Provisioned Concurrency"

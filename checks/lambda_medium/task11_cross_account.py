@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from checks import iam
-from checks.aws import Missing, Student
 from checks.lambda_medium.common import ALIASES, LAYER_CONSUMER, shown
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
+from checks.student import Missing, Student
 
 TASK = TaskInfo(11, "Cross-account invocation", "Task 11: Implement Cross-Account Lambda Invocation")
 

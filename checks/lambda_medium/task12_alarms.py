@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.aws import Student
 from checks.lambda_medium.common import FUNCTIONS, LAYER_CONSUMER
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check, note
+from checks.student import Student
 
 TASK = TaskInfo(12, "CloudWatch alarms", "Task 12: Create CloudWatch Alarms for Lambda")
 

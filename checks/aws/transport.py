@@ -1,0 +1,460 @@
+"""The transport: how the grader talks to AWS, and nothing of what it reads or whose it is.
+
+One :class:`Transport` per (credentials, region): one boto3 session, clients made once and
+shared between threads, botocore's retry mode for throttling, the request rate held under
+AWS's quotas (:mod:`checks.aws.budgets`), a paginator on every list, and every answer cached
+with single flight, so that two checks (or two students in one account) never pay twice for
+the same call and concurrent askers of one answer wait for the one request in flight.
+
+An answer may instead come from saved evidence, or be kept as evidence
+(:mod:`checks.evidence`): the transport only hands each request to it.
+
+Only read operations (List, Get, Describe) are ever sent.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Protocol, TypeVar
+
+import boto3
+import botocore.config
+import botocore.exceptions
+import botocore.session
+from botocore import xform_name as _snake
+
+from checks import threads
+from checks.aws.budgets import THROTTLED, Budget, Budgets
+
+GATHER_THREADS = 64  # look-ups a check runs at once, over every grade of the process
+
+T = TypeVar("T")
+
+
+NOT_FOUND = (
+    "ResourceNotFoundException",
+    "ProvisionedConcurrencyConfigNotFoundException",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+    "NoSuchEntity",
+    "InvalidSubnetID.NotFound",
+    "InvalidGroup.NotFound",
+    "InvalidGroupId.Malformed",
+    "InvalidSubnetID.Malformed",
+    "ObjectNotFoundException",
+)
+
+# Who may assume a Lambda execution role (the fix for a deleted role recreates it with this).
+
+
+GRADING_CONFIG = botocore.config.Config(
+    retries={"mode": "standard", "max_attempts": 8},
+    connect_timeout=5,
+    read_timeout=20,
+    max_pool_connections=32,
+    user_agent_extra="validate-tasks",
+)
+
+# The first call: fail fast when the endpoint is unreachable or silent.
+PREFLIGHT_CONFIG = botocore.config.Config(
+    retries={"mode": "standard", "max_attempts": 2},
+    connect_timeout=3,
+    read_timeout=4,
+    user_agent_extra="validate-tasks",
+)
+
+
+class AwsError(Exception):
+    """An AWS answer the grader could not use. Names the IAM action and the error code."""
+
+    def __init__(self, action: str, code: str, detail: str = "") -> None:
+        self.action = action
+        self.code = code
+        self.detail = detail
+        super().__init__(f"{action}: {code}" + (f" ({detail})" if detail else ""))
+
+
+class CannotGrade(Exception):
+    """The account cannot be graded at all: no credentials, refused, unreachable."""
+
+
+_asker = threading.local()
+
+
+class asking:
+    """While a check runs, the requests it sends are put down to it (``Account.calls_by_asker``)."""
+
+    def __init__(self, who: str | None) -> None:
+        self.who = who
+
+    def __enter__(self) -> None:
+        self.before = getattr(_asker, "who", None)
+        _asker.who = self.who
+
+    def __exit__(self, *exc: object) -> None:
+        _asker.who = self.before
+
+
+def current_asker() -> str | None:
+    return getattr(_asker, "who", None)
+
+
+class _Entry:
+    __slots__ = ("done", "error", "value")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
+def _action(service: str, operation: str) -> str:
+    return f"{service}:{operation}"  # boto3's service names are the IAM prefixes of every service read here
+
+
+_loader_lock = threading.Lock()
+_shared_loader: Any = None
+
+
+def shared_loader() -> Any:
+    """The process's one botocore model loader (call with ``_loader_lock`` held, or before threads).
+
+    Made without reading any AWS configuration, so that a profile that does not exist is reported
+    where the profile is used, not here.
+    """
+    global _shared_loader
+    if _shared_loader is None:
+        import botocore.loaders
+
+        _shared_loader = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
+    return _shared_loader
+
+
+def known_regions() -> frozenset[str]:
+    """Every region that has Lambda, in each partition, from botocore's endpoint data (no configuration read)."""
+    global _known_regions
+    if _known_regions is None:
+        core = botocore.session.Session()
+        with _loader_lock:
+            core.register_component("data_loader", shared_loader())
+        _known_regions = frozenset(
+            r for partition in ("aws", "aws-cn", "aws-us-gov") for r in core.get_available_regions("lambda", partition)
+        )
+    return _known_regions
+
+
+_known_regions: frozenset[str] | None = None
+
+
+def new_session(**settings: Any) -> boto3.Session:
+    """A boto3 session (``boto3.Session``'s keywords) whose service models come from one loader per process.
+
+    Each botocore session otherwise reads and parses every service model it uses again
+    (EC2's alone is megabytes of JSON): a class graded through many roles or profiles
+    would pay that once per session.
+    """
+    core = botocore.session.Session()
+    with _loader_lock:
+        core.register_component("data_loader", shared_loader())
+        session = boto3.Session(botocore_session=core, **settings)
+        paths = _shared_loader.search_paths  # boto3 appends its own folder once per session
+        paths[:] = list(dict.fromkeys(paths))
+    return session
+
+
+def session_for(profile: str | None = None, region: str | None = None) -> boto3.Session:
+    try:
+        session = new_session(profile_name=profile, region_name=region)
+        session._session.get_scoped_config()  # an unknown profile is refused now, not at the first request
+    except botocore.exceptions.ProfileNotFound as exc:
+        name = exc.kwargs.get("profile") or profile
+        source = "--profile" if profile else "$AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "the configuration"
+        raise CannotGrade(
+            f"AWS profile {name} (from {source}) not found: check ~/.aws/config, or name another with --profile"
+        ) from exc
+    return session
+
+
+class Answers(Protocol):
+    """Evidence (:class:`checks.evidence.Evidence`): answers kept while grading, or replayed instead of AWS."""
+
+    def recorded(
+        self, service: str, operation: str, region: str, params: dict[str, Any], ask: Callable[[], Any]
+    ) -> Any: ...
+
+    def replayed(self, service: str, operation: str, region: str, params: dict[str, Any], denied: set[str]) -> Any: ...
+
+    def asked(self, service: str, operation: str) -> bool: ...
+
+    @property
+    def account_id(self) -> str: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class Transport:
+    """One AWS account in one region, asked once per question and remembered."""
+
+    def __init__(
+        self,
+        session: boto3.Session,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        *,
+        budgets: Budgets | None = None,
+        timeout: float | None = None,
+        targeted: bool = False,
+    ) -> None:
+        self.session = session
+        self._targeted = targeted  # one student: ask for their own resources by name, list only for near misses
+        self._replay_by_name: bool | None = None
+        self.budgets = budgets  # the pace of requests, under AWS's quotas (None: as fast as answered)
+        self._deadline = time.monotonic() + timeout if timeout else None
+        self._timeout = timeout
+        self.evidence: Answers | None = None  # set to collect the answers the grade rests on
+        self.replay: Answers | None = None  # set to grade from collected answers, offline
+        self.region = region or session.region_name or ""
+        self.endpoint_url = endpoint_url
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._client_lock = threading.Lock()
+        self._cache: dict[tuple[Any, ...], _Entry] = {}
+        self._cache_lock = threading.Lock()
+        self._calls_lock = threading.Lock()
+        self.calls: list[str] = []  # every API request sent, as "service:Operation"
+        self.requests: list[tuple[str, str]] = []  # the same, with the parameters (for tests)
+        self.calls_by_asker: list[tuple[str | None, str]] = []  # (check id, action): who sent what
+        self.denied: set[str] = set()  # actions refused with AccessDenied
+        self._account_id: str | None = None
+
+    # -- plumbing ---------------------------------------------------------
+    def client(self, service: str, region: str | None = None) -> Any:
+        key = (service, region or self.region)
+        with self._client_lock:
+            found = self._clients.get(key)
+            if found is None:
+                found = self.session.client(
+                    service,
+                    region_name=key[1],
+                    endpoint_url=self.endpoint_url,
+                    config=GRADING_CONFIG,  # type: ignore[call-overload]
+                )
+                found.meta.events.register("before-call", self._record)
+                if self.budgets is not None:
+                    self._pace(found, service, key[1], self.budgets)
+                self._clients[key] = found
+            return found
+
+    def _pace(self, client: Any, service: str, region: str, budgets: Budgets) -> None:
+        """Each attempt (retries too) waits for its quota's budget; a throttled answer slows that budget."""
+
+        def budget(operation: str) -> Budget | None:
+            return budgets.for_request(self._account_id or "", region, service, operation)
+
+        def take(operation_name: str, **_: Any) -> None:
+            found = budget(operation_name)
+            if found is not None:
+                found.take()
+
+        def answered(operation: Any, response: Any = None, **_: Any) -> None:
+            found = budget(operation.name)
+            if found is None or response is None:
+                return
+            code = (response[1].get("Error") or {}).get("Code", "") if isinstance(response[1], dict) else ""
+            if code in THROTTLED or response[0].status_code == 429:
+                found.slow_down()
+            else:
+                found.answered()
+
+        client.meta.events.register_first("request-created", take)
+        client.meta.events.register_first("needs-retry", answered)
+
+    def _record(self, model: Any, params: Any = None, **_: Any) -> None:
+        action = _action(model.service_model.service_name, model.name)
+        body = params.get("body") if isinstance(params, dict) else None
+        shown = repr(sorted(body.items())) if isinstance(body, dict) else repr(body)
+        where = f"{params.get('url', '')} {params.get('query_string', '')}" if isinstance(params, dict) else ""
+        with self._calls_lock:
+            self.calls.append(action)
+            self.requests.append((action, f"{where} {shown}"))
+            self.calls_by_asker.append((current_asker(), action))
+
+    def once(self, key: tuple[Any, ...], load: Callable[[], T]) -> T:
+        """Return ``load()``, computed once per key even when many threads ask at once."""
+        with self._cache_lock:
+            entry = self._cache.get(key)
+            owner = entry is None
+            if entry is None:
+                entry = self._cache[key] = _Entry()
+        if owner:
+            try:
+                entry.value = load()
+            except BaseException as exc:  # remembered: a failing call is not repeated
+                entry.error = exc
+            finally:
+                entry.done.set()
+        else:
+            entry.done.wait()
+        if entry.error is not None:
+            raise entry.error
+        return entry.value  # type: ignore[no-any-return]
+
+    def _wrap(self, service: str, operation: str, exc: Exception) -> AwsError:
+        if isinstance(exc, botocore.exceptions.ClientError):
+            err = exc.response.get("Error", {})
+            code = str(err.get("Code", "Unknown"))
+            if "AccessDenied" in code or code in ("UnauthorizedOperation", "AuthorizationError"):
+                self.denied.add(_action(service, operation))
+            return AwsError(_action(service, operation), code, str(err.get("Message", ""))[:200])
+        return AwsError(_action(service, operation), type(exc).__name__, str(exc)[:200])
+
+    def call(
+        self, service: str, operation: str, *, absent: bool = False, region: str | None = None, **params: Any
+    ) -> Any:
+        """One API call. With ``absent``, a not-found answer is ``None``."""
+        return self._answer(
+            service, operation, region, params, lambda: self._send(service, operation, absent, region, params)
+        )
+
+    def _send(self, service: str, operation: str, absent: bool, region: str | None, params: dict[str, Any]) -> Any:
+        self._in_time(service, operation)
+        method = getattr(self.client(service, region), _snake(operation))
+        try:
+            answer = method(**params)
+        except botocore.exceptions.ClientError as exc:
+            if absent and exc.response.get("Error", {}).get("Code") in NOT_FOUND:
+                return None
+            raise self._wrap(service, operation, exc) from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            raise self._wrap(service, operation, exc) from exc
+        if isinstance(answer, dict):
+            answer.pop("ResponseMetadata", None)
+        return answer
+
+    def _answer(
+        self, service: str, operation: str, region: str | None, params: dict[str, Any], ask: Callable[[], Any]
+    ) -> Any:
+        """Ask AWS, or the evidence being replayed; record the answer when collecting evidence."""
+        region = region or self.region
+        if self.replay is not None:
+            return self.replay.replayed(service, operation, region, params, self.denied)
+        if self.evidence is None:
+            return ask()
+        return self.evidence.recorded(service, operation, region, params, ask)
+
+    def paginate(
+        self,
+        service: str,
+        operation: str,
+        key: str,
+        *,
+        page_size: int | None = None,
+        region: str | None = None,
+        **params: Any,
+    ) -> list[Any]:
+        """Every item of a paginated list."""
+
+        def ask() -> list[Any]:
+            self._in_time(service, operation)
+            paginator = self.client(service, region).get_paginator(_snake(operation))
+            config = {"PageSize": page_size} if page_size else {}
+            items: list[Any] = []
+            try:
+                for page in paginator.paginate(PaginationConfig=config, **params):
+                    items.extend(page.get(key, []))
+            except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+                raise self._wrap(service, operation, exc) from exc
+            return items
+
+        answer: list[Any] = self._answer(service, operation, region, {**params, "_all": key}, ask)
+        return answer
+
+    def gather(self, *asks: Callable[[], Any]) -> list[Any]:
+        """Run independent look-ups at once (they overlap their round trips); their answers in order."""
+        if len(asks) < 2:
+            return [ask() for ask in asks]
+        asker = current_asker()
+
+        def run(ask: Callable[[], Any]) -> Any:
+            with asking(asker):
+                return ask()
+
+        return threads.run_all(threads.shared("gather", GATHER_THREADS), [partial(run, a) for a in asks])
+
+    def _in_time(self, service: str, operation: str) -> None:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise AwsError(
+                _action(service, operation),
+                "GradingTimeout",
+                f"this account took longer than {self._timeout:g} s to grade",
+            )
+
+    # -- identity ----------------------------------------------------------
+    def identify(self) -> str:
+        """Check credentials and reachability with one call; the account ID."""
+        if self._account_id is None and self.replay is not None:
+            self._account_id = self.replay.account_id
+        if self._account_id is None:
+            if not self.region:
+                raise CannotGrade("no AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)")
+            sts = self.session.client(
+                "sts", region_name=self.region, endpoint_url=self.endpoint_url, config=PREFLIGHT_CONFIG
+            )
+            sts.meta.events.register("before-call", self._record)
+            try:
+                self._account_id = str(sts.get_caller_identity()["Account"])
+            except botocore.exceptions.NoCredentialsError as exc:
+                raise CannotGrade(
+                    "no AWS credentials: run `aws configure`, set AWS_PROFILE, or pass --profile"
+                ) from exc
+            except botocore.exceptions.ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "Unknown")
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                if status >= 500 or "Throttl" in code:
+                    raise CannotGrade(
+                        f"AWS is not answering properly ({code}) in {self.region}: try again in a minute"
+                    ) from exc
+                if "Expired" in code:
+                    why = "they have expired: get new ones (`aws sso login`, or a new session token)"
+                elif code == "SignatureDoesNotMatch":
+                    why = "the secret access key does not match the key ID: check `aws configure`"
+                else:
+                    why = (
+                        f"refresh them (`aws sso login`, `aws configure`) or check that region {self.region} "
+                        "is enabled (opt-in regions must be enabled in the account first)"
+                    )
+                raise CannotGrade(f"AWS refused the credentials ({code}): {why}") from exc
+            except (
+                botocore.exceptions.EndpointConnectionError,
+                botocore.exceptions.ConnectTimeoutError,
+                botocore.exceptions.ReadTimeoutError,
+                botocore.exceptions.ConnectionClosedError,
+            ) as exc:
+                where = self.endpoint_url or f"AWS in {self.region}"
+                raise CannotGrade(f"cannot reach {where}: check the network, --region or --endpoint-url") from exc
+            except botocore.exceptions.BotoCoreError as exc:
+                raise CannotGrade(f"cannot use the AWS configuration: {exc}") from exc
+        return self._account_id
+
+    @property
+    def account_id(self) -> str:
+        return self.identify()
+
+    @property
+    def targeted(self) -> bool:
+        """Read one student's functions by name (a class reads the account's list once instead).
+
+        A regrade from evidence reads the way the grade did: by name when no list was kept.
+        """
+        if self.replay is not None:
+            if self._replay_by_name is None:  # asked at every function read: the answers are looked at once
+                self._replay_by_name = not self.replay.asked("lambda", "ListFunctions")
+            return self._replay_by_name
+        return self._targeted
+
+
+def dict_or_none(answer: Any) -> dict[str, Any] | None:
+    return dict(answer) if answer is not None else None
