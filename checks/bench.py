@@ -261,7 +261,8 @@ def measure(
     elif len(students) == 1:
         earned.append(grade(assessment, Student(account, students[0], prefixes=assessment.resource_prefixes)).earned)
     else:  # the class path: the roster's grading of one shared account
-        from checks.roster import RosterRow, grade_roster
+        from checks.pipeline import grade_roster
+        from checks.roster import RosterRow
 
         rows = [RosterRow(i, sid) for i, sid in enumerate(students)]
         outcomes = grade_roster(assessment, rows, opener=lambda _: account)
@@ -277,8 +278,9 @@ def measure_shards(proxy: RemoteProxy, endpoint: str, students: list[str], shard
 
     from checks.aws import Account
     from checks.aws.budgets import Budgets
+    from checks.pipeline import grade_roster
     from checks.registry import load_assessment
-    from checks.roster import RosterRow, grade_roster, in_shard
+    from checks.roster import RosterRow, in_shard
 
     assessment = load_assessment("lambda_medium")
     accounts = []

@@ -14,15 +14,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import IO, Any, NoReturn
 
-from checks import __version__
+from checks import PROG, __version__
+from checks.errors import BadInput
 from checks.model import STUDENT_ID
 
 EXIT_PASSED, EXIT_BELOW, EXIT_BAD_INPUT, EXIT_CANNOT_GRADE = 0, 1, 2, 3
-PROG = "validate-tasks"
-
-
-class BadInput(Exception):
-    """The user's input is wrong: exit 2 with this one line."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -203,7 +199,9 @@ def merge_command(argv: Sequence[str]) -> int:
         write_gradebook(args.gradebook, outcomes, numbers)
         print(f"{PROG}: gradebook of {len(outcomes)} students written to {args.gradebook}", file=sys.stderr)
     assessment = next((o.report.assessment for o in outcomes if o.report), "")
-    _emit_class(assessment, outcomes, summarize(outcomes), fmt, None, color=None)
+    from checks.sinks import write_class_report
+
+    write_class_report(assessment, outcomes, summarize(outcomes), fmt, None, color=None)
     return EXIT_PASSED if all(o.report is not None for o in outcomes) else EXIT_CANNOT_GRADE
 
 
@@ -289,58 +287,72 @@ def _grade_one(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.task) - {t.number for t in assessment.tasks})
     if unknown:
         raise BadInput(f"no task {unknown[0]} in {assessment.name}: tasks are 1 to {len(assessment.tasks)}")
+    if args.evidence and args.from_evidence:
+        raise BadInput("--evidence and --from-evidence do not go together")
     if args.roster:
         return _grade_class(args, assessment, fmt)
     for flag in ("gradebook", "report_dir", "shard"):
         if getattr(args, flag):
             raise BadInput(f"--{flag.replace('_', '-')} goes with --roster")
-    if args.evidence and args.from_evidence:
-        raise BadInput("--evidence and --from-evidence do not go together")
-    replay = _replay(args.from_evidence) if args.from_evidence else None
-    if replay is not None and args.student_id is None and "STUDENT_ID" not in os.environ:
-        from checks.evidence import students
+    return _grade_student(args, assessment, fmt)
 
-        found = students(args.from_evidence)
-        if len(found) != 1:
-            raise BadInput(f"{args.from_evidence} holds {len(found)} students: pass --student-id")
-        args.student_id = found[0]
+
+def _grade_student(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
+    """One student: a source, the grader (a roster of one), the report and the evidence folder."""
+    from checks import pipeline, sinks
+    from checks.aws import CannotGrade
+
+    source: Any
+    if args.from_evidence:
+        source = pipeline.Replayed(args.from_evidence)
+        if args.student_id is None and "STUDENT_ID" not in os.environ:
+            found = source.students()
+            if len(found) != 1:
+                raise BadInput(f"{args.from_evidence} holds {len(found)} students: pass --student-id")
+            args.student_id = found[0]
     student_id = "demo" if args.demo and args.student_id is None else resolve_student_id(args.student_id)
-
-    from checks.aws import Account, CannotGrade, session_for
-    from checks.evidence import Evidence
-
     if args.watch is not None:
         return _watch(args, assessment, student_id, fmt)
+    if not args.from_evidence:
+        source = pipeline.Demo(assessment.name) if args.demo else _live(args, targeted=True)
+    evidence = sinks.EvidenceFolder(args.evidence) if args.evidence else None
     try:
-        if replay is not None:
-            account = _replayed(replay, student_id)
-        elif args.demo:
-            from checks.demo import demo_account
-
-            account = demo_account(assessment.name, student_id)
-        else:
-            endpoint = args.endpoint_url or None
-            account = Account(session_for(args.profile, args.region), args.region, endpoint, targeted=True)
         with _progress(f"Grading {assessment.name} for {student_id}"):
-            account.identify()
-            if args.evidence:
-                account.evidence = Evidence(account.account_id, account.region)
-            report = _grade_student(args, assessment, account, student_id)
+            report, account = pipeline.grade_student(
+                assessment,
+                student_id,
+                source,
+                tasks=args.task,
+                pass_mark=args.pass_mark,
+                workers=args.workers,
+                prepare=evidence.prepare if evidence else None,
+                demo=args.demo,
+            )
     except CannotGrade as exc:
         return _fail(EXIT_CANNOT_GRADE, str(exc))
-    if replay is not None:
-        report = replay.as_collected(report)
-    if args.evidence:
-        _save_evidence(args.evidence, account, [report])
+    if evidence:
+        evidence.save(account, [report])
     if args.no_hints:
         report = report.without_hints()
-    _emit(report, fmt, args.output, color=_color(args))
+    sinks.write_report(report, fmt, args.output, color=_color(args))
     return EXIT_PASSED if report.passed else EXIT_BELOW
+
+
+def _live(args: argparse.Namespace, **settings: Any) -> Any:
+    """AWS itself, as the options name it: --profile (else each roster row's), --region, --endpoint-url."""
+    from checks import pipeline
+    from checks.aws import session_for
+
+    def sessions(profile: str | None, region: str | None) -> Any:
+        return session_for(profile or args.profile, region)
+
+    return pipeline.Live(region=args.region, endpoint_url=args.endpoint_url or None, sessions=sessions, **settings)
 
 
 def _watch(args: argparse.Namespace, assessment: Any, student_id: str, fmt: str) -> int:
     """``--watch``: the same grade again and again on the terminal, a new account read each round."""
-    from checks.aws import Account, CannotGrade, session_for
+    from checks import pipeline
+    from checks.aws import CannotGrade
     from checks.report import render_table
     from checks.watch import watch
 
@@ -353,12 +365,12 @@ def _watch(args: argparse.Namespace, assessment: Any, student_id: str, fmt: str)
         raise BadInput("--watch shows the table: leave out --format")
     if not sys.stdout.isatty():
         raise BadInput("--watch regrades in place on a terminal; stdout is not one (grade once instead)")
-    session = session_for(args.profile, args.region)
+    source = _live(args, targeted=True)
 
     def once() -> Any:
-        account = Account(session, args.region, args.endpoint_url or None, targeted=True)
-        account.identify()
-        report = _grade_student(args, assessment, account, student_id)
+        report, _ = pipeline.grade_student(
+            assessment, student_id, source, tasks=args.task, pass_mark=args.pass_mark, workers=args.workers
+        )
         return report.without_hints() if args.no_hints else report
 
     color = _color(args)
@@ -374,62 +386,20 @@ def _color(args: argparse.Namespace) -> bool | None:
     return False if (args.no_color or os.environ.get("NO_COLOR")) else None
 
 
-def _grade_student(args: argparse.Namespace, assessment: Any, account: Any, student_id: str) -> Any:
-    from checks.runner import grade
-    from checks.student import Student
-
-    return grade(
-        assessment,
-        Student(account, student_id, prefixes=assessment.resource_prefixes),
-        tasks=args.task,
-        pass_mark=args.pass_mark,
-        workers=args.workers,
-        demo=args.demo,
-    )
-
-
-def _replay(directory: str) -> Any:
-    from checks.evidence import EvidenceError, Replay
-
-    try:
-        return Replay(directory)
-    except EvidenceError as exc:
-        raise BadInput(str(exc)) from exc
-
-
-def _replayed(replay: Any, student_id: str) -> Any:
-    from checks.evidence import EvidenceError
-
-    try:
-        return replay.account_for(student_id)
-    except EvidenceError as exc:
-        raise BadInput(str(exc)) from exc
-
-
-def _save_evidence(directory: str, account: Any, reports: list[Any]) -> None:
-    from checks.evidence import save
-
-    try:
-        save(directory, account, reports)
-    except OSError as exc:
-        raise BadInput(f"cannot write evidence to {directory}: {exc.strerror}") from exc
-
-
 def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
+    """A roster: a source, the grader, then the evidence folder, the gradebook, the report folder and the report."""
     import threading
 
+    from checks import pipeline, sinks
     from checks.aws.budgets import BUDGETS
     from checks.roster import (
         Outcome,
         RosterError,
-        grade_roster,
         in_natural_order,
         in_shard,
         parse_shard,
         read_roster,
         summarize,
-        write_gradebook,
-        write_reports,
     )
 
     if args.demo or args.student_id:
@@ -448,23 +418,12 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
     for problem in problems:
         print(f"{PROG}: {args.roster}:{problem.line}: {problem.reason}", file=sys.stderr)
     if args.report_dir:
-        try:
-            os.makedirs(args.report_dir, exist_ok=True)
-        except OSError as exc:
-            raise BadInput(f"cannot create {args.report_dir}: {exc.strerror}") from exc
-    if args.evidence and args.from_evidence:
-        raise BadInput("--evidence and --from-evidence do not go together")
-    replay = _replay(args.from_evidence) if args.from_evidence else None
-    extra: dict[str, Any] = {}
+        sinks.make_folder(args.report_dir)
+    source: Any
     unevidenced: list[Any] = []
-    if replay is not None:
-        extra = {
-            "opener": lambda row: _replayed(replay, row.student_id),
-            "group_key": lambda row: replay.pointer(row.student_id).get("account"),
-        }
-        from checks.evidence import students
-
-        kept = set(students(args.from_evidence))
+    if args.from_evidence:
+        source = pipeline.Replayed(args.from_evidence)
+        kept = set(source.students())
         unevidenced = [
             Outcome(r.student_id, error=f"not graded: no evidence for {r.student_id} in {args.from_evidence}")
             for r in rows
@@ -472,33 +431,24 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
         ]
         rows = [r for r in rows if r.student_id in kept]
         for row in rows:
-            _replayed(replay, row.student_id)  # the evidence it has is readable, before any grading
-    elif args.evidence:
-        from checks.evidence import Evidence
-
-        def collect(account: Any) -> None:
-            account.evidence = Evidence(account.account_id, account.region)
-
-        extra = {"prepare": collect}
+            source.open(row)  # the evidence it has is readable, before any grading
+    else:
+        source = _live(args, budgets=BUDGETS, timeout=args.account_timeout)
+    evidence = sinks.EvidenceFolder(args.evidence) if args.evidence else None
     stop = threading.Event()
     with _class_progress(len(rows)) as advance:
-        outcomes = grade_roster(
+        outcomes = pipeline.grade_roster(
             assessment,
             rows,
+            source=source,
             region=args.region,
-            endpoint_url=args.endpoint_url or None,
             pass_mark=args.pass_mark,
             tasks=args.task,
             workers=args.workers,
-            budgets=BUDGETS,
-            account_timeout=args.account_timeout,
             on_done=lambda _: advance(),
             stop=stop,
-            base_session=_base_session(args.profile),
-            **extra,
+            prepare=evidence.prepare if evidence else None,
         )
-    if replay is not None:
-        outcomes = [replace(o, report=replay.as_collected(o.report)) if o.report else o for o in outcomes]
     # Every line of the roster is in every output: the lines not graded say why.
     outcomes = in_natural_order(
         [
@@ -510,59 +460,18 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
             ),
         ]
     )
-    if args.evidence:
-        by_account: dict[int, list[Any]] = {}
-        for o in outcomes:
-            if o.report is not None and o.account is not None:
-                by_account.setdefault(id(o.account), []).append(o)
-        for group in by_account.values():
-            _save_evidence(args.evidence, group[0].account, [o.report for o in group])
+    if evidence:
+        evidence.save_outcomes(outcomes)
     if args.no_hints:
         outcomes = [replace(o, report=o.report.without_hints()) if o.report else o for o in outcomes]
     numbers = [t.number for t in assessment.tasks if not args.task or t.number in args.task]
-    if args.gradebook:
-        write_gradebook(args.gradebook, outcomes, numbers)
-    if args.report_dir:
-        write_reports(args.report_dir, outcomes, assessment.name)
-    _emit_class(
-        assessment.name,
-        outcomes,
-        summarize(outcomes),
-        fmt,
-        args.output,
-        color=_color(args),
-    )
+    sinks.write_class_files(outcomes, numbers, assessment.name, gradebook=args.gradebook, report_dir=args.report_dir)
+    sinks.write_class_report(assessment.name, outcomes, summarize(outcomes), fmt, args.output, color=_color(args))
     if stop.is_set():
         return _fail(130, f"interrupted: {len(outcomes)} of {len(rows)} students graded and written")
     if problems:
         return EXIT_BAD_INPUT
     return EXIT_CANNOT_GRADE if any(o.report is None for o in outcomes) else EXIT_PASSED
-
-
-def _base_session(default_profile: str | None) -> Any:
-    from checks.aws import session_for
-
-    def make(profile: str | None, region: str | None) -> Any:
-        return session_for(profile or default_profile, region)
-
-    return make
-
-
-def _emit_class(
-    assessment: str, outcomes: list[Any], summary: list[Any], fmt: str, output: str | None, *, color: bool | None
-) -> None:
-    import io
-
-    from checks import report as reporters
-
-    if output is None:
-        reporters.write_class(assessment, outcomes, summary, fmt, sys.stdout, color=color)
-        return
-    from checks.roster import write_atomically
-
-    buf = io.StringIO()
-    reporters.write_class(assessment, outcomes, summary, fmt, buf, color=False)
-    write_atomically(output, buf.getvalue())
 
 
 class _class_progress:
@@ -592,28 +501,6 @@ class _class_progress:
     def __exit__(self, *exc: object) -> None:
         if self.progress is not None:
             self.progress.__exit__(*exc)
-
-
-def _emit(report: object, fmt: str, output: str | None, *, color: bool | None) -> None:
-    from checks import report as reporters
-    from checks.model import Report
-
-    assert isinstance(report, Report)
-    if output is None:
-        reporters.write(report, fmt, sys.stdout, color=color)
-        return
-    import io
-
-    buf = io.StringIO()
-    reporters.write(report, fmt, buf, color=False if fmt == "table" else color)
-    try:
-        tmp = f"{output}.tmp{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(buf.getvalue())
-        os.replace(tmp, output)
-    except OSError as exc:
-        raise BadInput(f"cannot write {output}: {exc.strerror}") from exc
-    print(f"{PROG}: report written to {output}", file=sys.stderr)
 
 
 class _progress:

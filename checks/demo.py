@@ -11,6 +11,7 @@ import importlib
 import os
 
 from checks.aws import Account, new_session
+from checks.errors import BadInput
 
 DEMO_REGION = "us-east-1"
 _started: list[object] = []
@@ -43,8 +44,6 @@ def stop_stand_in() -> None:
 
 
 def demo_account(assessment: str, student_id: str) -> Account:
-    from checks.cli import BadInput
-
     try:
         reference = importlib.import_module(f"checks.{assessment}.reference")
     except ModuleNotFoundError as exc:

@@ -1,36 +1,30 @@
-"""Grading a whole class: rosters, shared and per-student accounts, gradebooks, shards.
+"""A class: rosters in (rows, shards, the order students are counted in), gradebooks and report folders out.
 
 A roster is a CSV file with a ``student_id`` column and, per row, optionally
 ``profile``, ``role_arn`` (+ ``external_id``) and ``region``. Students whose rows
-name the same credentials and region share one :class:`~checks.aws.Account`, so
-the account-wide lists are fetched once for all of them.
+name the same credentials and region share one account (:mod:`checks.pipeline`
+grades them), so the account-wide lists are fetched once for all of them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import hashlib
 import io
 import json
 import os
 import re
-import threading
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from checks.aws import Account, CannotGrade, new_session, session_for
-from checks.aws.budgets import Budgets
 from checks.model import STUDENT_ID, Report, Status
-from checks.registry import Assessment
-from checks.runner import grade
-from checks.student import Student
 
-STUDENTS_AT_ONCE = 16  # per account: the budgets, not this, hold the pace under the quotas
+if TYPE_CHECKING:
+    from checks.aws import Account
+
 COLUMNS = ("student_id", "profile", "role_arn", "external_id", "region")
 MAX_LINE = 64 * 1024  # a roster line longer than this is not a roster line
 MAX_FILE = 32 * 1024 * 1024
@@ -175,157 +169,6 @@ def in_shard(student_id: str, k: int, n: int) -> bool:
     """A stable split: the same student is always in the same shard, on any machine."""
     digest = hashlib.sha256(student_id.encode()).digest()
     return int.from_bytes(digest[:8], "big") % n == k - 1
-
-
-SessionFactory = Callable[[str | None, str | None], Any]
-
-
-def _open_account(
-    row: RosterRow,
-    *,
-    region: str | None,
-    endpoint_url: str | None,
-    base_session: SessionFactory,
-    budgets: Budgets | None,
-    timeout: float | None,
-) -> Account:
-    """The account a row names: its profile, then its role assumed through STS."""
-    chosen_region = row.region or region
-    session = base_session(row.profile, chosen_region)
-    if row.role_arn:
-        from checks.aws import PREFLIGHT_CONFIG
-
-        sts = session.client(
-            "sts", region_name=chosen_region or session.region_name, endpoint_url=endpoint_url, config=PREFLIGHT_CONFIG
-        )
-        params: dict[str, Any] = {
-            "RoleArn": row.role_arn,
-            "RoleSessionName": f"validate-tasks-{row.student_id}",
-            "DurationSeconds": 3600,
-        }
-        if row.external_id:
-            params["ExternalId"] = row.external_id
-        try:
-            creds = sts.assume_role(**params)["Credentials"]
-        except Exception as exc:
-            code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
-            raise CannotGrade(f"cannot assume {row.role_arn}: {code}") from exc
-        session = new_session(
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            region_name=chosen_region or session.region_name,
-        )
-    account = Account(session, chosen_region, endpoint_url, budgets=budgets, timeout=timeout)
-    account.identify()
-    return account
-
-
-def grade_roster(
-    assessment: Assessment,
-    rows: list[RosterRow],
-    *,
-    region: str | None = None,
-    endpoint_url: str | None = None,
-    pass_mark: float = 70.0,
-    tasks: Iterable[int] = (),
-    workers: int = 64,
-    base_session: SessionFactory | None = None,
-    budgets: Budgets | None = None,
-    account_timeout: float | None = 600.0,
-    on_done: Callable[[Outcome], None] | None = None,
-    stop: threading.Event | None = None,
-    accounts_seen: list[Account] | None = None,
-    opener: Callable[[RosterRow], Account] | None = None,
-    group_key: Callable[[RosterRow], Hashable] | None = None,
-    prepare: Callable[[Account], None] | None = None,
-) -> list[Outcome]:
-    """Grade every row. One Account per distinct (profile, role, external ID, region).
-
-    ``opener`` and ``group_key`` replace how a row's account is opened and shared (a regrade
-    from evidence opens saved answers); ``prepare`` sees each account before its students.
-    """
-    factory = base_session or session_for
-    groups: dict[Hashable, list[RosterRow]] = {}
-    for row in rows:
-        groups.setdefault(group_key(row) if group_key else row.account_key, []).append(row)
-    chosen = tuple(tasks)
-    outcomes: list[Outcome] = []
-    lock = threading.Lock()
-
-    def record(outcome: Outcome) -> None:
-        with lock:
-            outcomes.append(outcome)
-        if on_done:
-            on_done(outcome)
-
-    def grade_group(members: list[RosterRow], checks_pool: ThreadPoolExecutor) -> None:
-        first = members[0]
-        try:
-            account = (
-                opener(first)
-                if opener
-                else _open_account(
-                    first,
-                    region=region,
-                    endpoint_url=endpoint_url,
-                    base_session=factory,
-                    budgets=budgets,
-                    timeout=account_timeout,
-                )
-            )
-            account.identify()
-        except CannotGrade as exc:
-            for row in members:
-                record(Outcome(row.student_id, error=str(exc), region=first.region or region or ""))
-            return
-        if prepare is not None:
-            prepare(account)
-        if accounts_seen is not None:
-            with lock:
-                accounts_seen.append(account)
-        classmates = [r.student_id for r in members]
-
-        def grade_one(row: RosterRow) -> None:
-            if stop is not None and stop.is_set():
-                return
-            student = Student(account, row.student_id, classmates, prefixes=assessment.resource_prefixes)
-            try:
-                report = grade(assessment, student, tasks=chosen, pass_mark=pass_mark, pool=checks_pool)
-            except CannotGrade as exc:
-                record(Outcome(row.student_id, error=str(exc), region=account.region, account_id=account.account_id))
-                return
-            record(
-                Outcome(row.student_id, report, region=account.region, account_id=account.account_id, account=account)
-            )
-
-        # A few students of one account at once: their requests overlap, the rate limits still hold.
-        with ThreadPoolExecutor(max_workers=STUDENTS_AT_ONCE, thread_name_prefix="student") as students:
-            list(students.map(grade_one, members))
-
-    stop = stop or threading.Event()
-    checks_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="check")
-    accounts = ThreadPoolExecutor(max_workers=min(8, max(1, len(groups))), thread_name_prefix="account")
-    futures = [accounts.submit(grade_group, members, checks_pool) for members in groups.values()]
-    # Waits are short and repeated: Ctrl-C is taken between them, whatever the main thread's signal mask.
-    try:
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
-            for future in done:
-                future.result()
-    except KeyboardInterrupt:  # the first Ctrl-C: finish the students under way, start no other
-        stop.set()
-        for future in futures:
-            future.cancel()
-        with contextlib.suppress(KeyboardInterrupt):  # the second: stop waiting; what is finished is written
-            while not all(f.done() for f in futures):
-                wait(futures, timeout=0.2)
-    finally:
-        accounts.shutdown(wait=not stop.is_set(), cancel_futures=True)
-        checks_pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
-    with lock:
-        return in_natural_order(outcomes)
 
 
 # -- outputs -------------------------------------------------------------------------

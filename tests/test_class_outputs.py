@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
-from checks import roster as roster_module
+from checks import pipeline as roster_module
 from checks.cli import main
 from checks.lambda_medium import reference
+from checks.pipeline import grade_roster
 from checks.registry import load_assessment
-from checks.roster import Outcome, RosterRow, grade_roster, natural_key
+from checks.roster import Outcome, RosterRow, natural_key
 from tests.conftest import REGION
 from tests.world import World, WorldAccount
 

@@ -17,11 +17,11 @@ from botocore.awsrequest import AWSResponse
 from checks.aws import Account, CannotGrade, new_session
 from checks.cli import main
 from checks.lambda_medium import reference
+from checks.pipeline import grade_roster
 from checks.registry import Assessment, load_assessment
 from checks.roster import (
     Outcome,
     RosterRow,
-    grade_roster,
     in_shard,
     outcomes_from_reports,
     read_roster,

@@ -1,0 +1,5 @@
+"""The errors every part may raise to the command line, beside those of AWS access (:mod:`checks.aws`)."""
+
+
+class BadInput(Exception):
+    """The user's input is wrong: exit 2 with this one line."""

@@ -1,0 +1,321 @@
+"""One way through a grade: a source gives accounts, the grader turns a roster into outcomes.
+
+- **Sources** open the account a roster row names and say which rows share one:
+  :class:`Live` (a profile, a role assumed through STS, an endpoint), :class:`Demo` (the
+  built-in practice account) and :class:`Replayed` (answers kept with ``--evidence``).
+- **The grader**, :func:`grade_roster`: every row's student graded on its account, the
+  students of one account together so that its lists are read once for all of them.
+  One student is a roster of one (:func:`grade_student`).
+- **Sinks** take the outcomes (:mod:`checks.sinks`): the report on stdout or in a file, the
+  gradebook, the report folder, the evidence folder.
+
+The command line (:mod:`checks.cli`) only parses arguments and wires a source to the grader
+and the sinks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Hashable, Iterable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from checks import threads
+from checks.aws import Account, CannotGrade, new_session, session_for, transport
+from checks.aws.budgets import Budgets
+from checks.errors import BadInput
+from checks.model import Report
+from checks.registry import Assessment
+from checks.roster import Outcome, RosterRow, in_natural_order
+from checks.runner import grade
+from checks.student import Student
+
+STUDENTS_AT_ONCE = 16  # per account: the budgets, not this, hold the pace under the quotas
+
+SessionFactory = Callable[[str | None, str | None], Any]
+
+
+class Source(Protocol):
+    """Where the accounts come from."""
+
+    def open(self, row: RosterRow) -> Account:
+        """The account a row's student is graded on (raises CannotGrade when it cannot be reached)."""
+        ...
+
+    def group(self, row: RosterRow) -> Hashable:
+        """Rows with one group share one account."""
+        ...
+
+    def finish(self, report: Report) -> Report:
+        """A report as this source gives it out."""
+        ...
+
+
+@dataclass
+class Live:
+    """AWS itself: the row's profile (else ``profile``), then its role assumed through STS."""
+
+    region: str | None = None
+    endpoint_url: str | None = None
+    sessions: SessionFactory = session_for
+    budgets: Budgets | None = None
+    timeout: float | None = None
+    targeted: bool = False  # one student: their own resources asked for by name
+
+    def open(self, row: RosterRow) -> Account:
+        """The account a row names: its profile, then its role assumed through STS."""
+        chosen_region = row.region or self.region
+        session = self.sessions(row.profile, chosen_region)
+        if row.role_arn:
+            sts = session.client(
+                "sts",
+                region_name=chosen_region or session.region_name,
+                endpoint_url=self.endpoint_url,
+                config=transport.PREFLIGHT_CONFIG,
+            )
+            params: dict[str, Any] = {
+                "RoleArn": row.role_arn,
+                "RoleSessionName": f"validate-tasks-{row.student_id}",
+                "DurationSeconds": 3600,
+            }
+            if row.external_id:
+                params["ExternalId"] = row.external_id
+            try:
+                creds = sts.assume_role(**params)["Credentials"]
+            except Exception as exc:
+                code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
+                raise CannotGrade(f"cannot assume {row.role_arn}: {code}") from exc
+            session = new_session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+                region_name=chosen_region or session.region_name,
+            )
+        account = Account(
+            session,
+            chosen_region,
+            self.endpoint_url,
+            budgets=self.budgets,
+            timeout=self.timeout,
+            targeted=self.targeted,
+        )
+        account.identify()
+        return account
+
+    def group(self, row: RosterRow) -> Hashable:
+        return row.account_key
+
+    def finish(self, report: Report) -> Report:
+        return report
+
+
+@dataclass
+class Opened:
+    """Every row's account opened by one function (tests, the benchmark)."""
+
+    opener: Callable[[RosterRow], Account]
+
+    def open(self, row: RosterRow) -> Account:
+        return self.opener(row)
+
+    def group(self, row: RosterRow) -> Hashable:
+        return row.account_key
+
+    def finish(self, report: Report) -> Report:
+        return report
+
+
+@dataclass
+class Demo:
+    """The built-in practice account: the assessment's reference solution, with typical mistakes, in moto."""
+
+    assessment: str
+
+    def open(self, row: RosterRow) -> Account:
+        from checks.demo import demo_account
+
+        return demo_account(self.assessment, row.student_id)
+
+    def group(self, row: RosterRow) -> Hashable:
+        return "demo"
+
+    def finish(self, report: Report) -> Report:
+        return report
+
+
+class Replayed:
+    """The answers kept with ``--evidence``: no AWS call; each report carries the time of its grade."""
+
+    def __init__(self, directory: str | Path) -> None:
+        from checks.evidence import EvidenceError, Replay
+
+        self.directory = directory
+        try:
+            self.replay = Replay(directory)
+        except EvidenceError as exc:
+            raise BadInput(str(exc)) from exc
+
+    def students(self) -> list[str]:
+        from checks.evidence import students
+
+        return students(self.directory)
+
+    def open(self, row: RosterRow) -> Account:
+        from checks.evidence import EvidenceError
+
+        try:
+            return self.replay.account_for(row.student_id)
+        except EvidenceError as exc:
+            raise BadInput(str(exc)) from exc
+
+    def group(self, row: RosterRow) -> Hashable:
+        return self.replay.pointer(row.student_id).get("account")
+
+    def finish(self, report: Report) -> Report:
+        return self.replay.as_collected(report)
+
+
+def grade_student(
+    assessment: Assessment,
+    student_id: str,
+    source: Source,
+    *,
+    tasks: Iterable[int] = (),
+    pass_mark: float = 70.0,
+    workers: int = 64,
+    prepare: Callable[[Account], None] | None = None,
+    demo: bool = False,
+) -> tuple[Report, Account]:
+    """One student: a roster of one. Raises CannotGrade when the account cannot be graded."""
+    outcomes = grade_roster(
+        assessment,
+        [RosterRow(0, student_id)],
+        source=source,
+        tasks=tasks,
+        pass_mark=pass_mark,
+        workers=workers,
+        prepare=prepare,
+        finish_under_way=False,
+        demo=demo,
+    )
+    outcome = outcomes[0]
+    if outcome.report is None or outcome.account is None:
+        raise CannotGrade(outcome.error or "not graded")
+    return outcome.report, outcome.account
+
+
+def grade_roster(
+    assessment: Assessment,
+    rows: list[RosterRow],
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    pass_mark: float = 70.0,
+    tasks: Iterable[int] = (),
+    workers: int = 64,
+    base_session: SessionFactory | None = None,
+    budgets: Budgets | None = None,
+    account_timeout: float | None = 600.0,
+    on_done: Callable[[Outcome], None] | None = None,
+    stop: threading.Event | None = None,
+    accounts_seen: list[Account] | None = None,
+    source: Source | None = None,
+    opener: Callable[[RosterRow], Account] | None = None,
+    prepare: Callable[[Account], None] | None = None,
+    finish_under_way: bool = True,
+    demo: bool = False,
+) -> list[Outcome]:
+    """Grade every row of a roster: the grader. One account per group of rows the source shares.
+
+    ``source`` opens each row's account (default: :class:`Live` from ``region``, ``endpoint_url``,
+    ``base_session``, ``budgets`` and ``account_timeout``); ``opener`` is a source of one function.
+    ``prepare`` sees each account before its students (evidence starts being kept there). On
+    Ctrl-C the students under way are finished (``finish_under_way``) and the others not started;
+    one student alone stops at once instead.
+    """
+    if source is None:
+        source = (
+            Opened(opener)
+            if opener
+            else Live(
+                region=region,
+                endpoint_url=endpoint_url,
+                sessions=base_session or session_for,
+                budgets=budgets,
+                timeout=account_timeout,
+            )
+        )
+    groups: dict[Hashable, list[RosterRow]] = {}
+    for row in rows:
+        groups.setdefault(source.group(row), []).append(row)
+    chosen = tuple(tasks)
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+
+    def record(outcome: Outcome) -> None:
+        with lock:
+            outcomes.append(outcome)
+        if on_done:
+            on_done(outcome)
+
+    def grade_group(members: list[RosterRow], checks_pool: ThreadPoolExecutor) -> None:
+        first = members[0]
+        try:
+            account = source.open(first)
+            account.identify()
+        except CannotGrade as exc:
+            for row in members:
+                record(Outcome(row.student_id, error=str(exc), region=first.region or region or ""))
+            return
+        if prepare is not None:
+            prepare(account)
+        if accounts_seen is not None:
+            with lock:
+                accounts_seen.append(account)
+        classmates = [r.student_id for r in members]
+
+        def grade_one(row: RosterRow) -> None:
+            if stop is not None and stop.is_set():
+                return
+            student = Student(account, row.student_id, classmates, prefixes=assessment.resource_prefixes)
+            try:
+                report = grade(assessment, student, tasks=chosen, pass_mark=pass_mark, pool=checks_pool, demo=demo)
+            except CannotGrade as exc:
+                record(Outcome(row.student_id, error=str(exc), region=account.region, account_id=account.account_id))
+                return
+            report = source.finish(report)
+            record(
+                Outcome(row.student_id, report, region=account.region, account_id=account.account_id, account=account)
+            )
+
+        # A few students of one account at once: their requests overlap, the rate limits still hold.
+        with ThreadPoolExecutor(max_workers=STUDENTS_AT_ONCE, thread_name_prefix="student") as students:
+            list(students.map(grade_one, members))
+
+    stop = stop or threading.Event()
+    checks_pool = threads.shared("check", workers)  # a grade waits on its own checks: it never starves
+    accounts = ThreadPoolExecutor(max_workers=min(8, max(1, len(groups))), thread_name_prefix="account")
+    futures = [accounts.submit(grade_group, members, checks_pool) for members in groups.values()]
+    # Waits are short and repeated: Ctrl-C is taken between them, whatever the main thread's signal mask.
+    try:
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+            for future in done:
+                future.result()
+    except KeyboardInterrupt:  # the first Ctrl-C: finish the students under way, start no other
+        stop.set()
+        for future in futures:
+            future.cancel()
+        if not finish_under_way:
+            raise
+        with contextlib.suppress(KeyboardInterrupt):  # the second: stop waiting; what is finished is written
+            while not all(f.done() for f in futures):
+                wait(futures, timeout=0.2)
+    finally:
+        accounts.shutdown(wait=not stop.is_set(), cancel_futures=True)
+    with lock:
+        return in_natural_order(outcomes)

@@ -1,0 +1,102 @@
+"""Sinks: where the grader's outcomes go. The report on stdout or in a file, a class's report,
+the gradebook, the report folder, and the evidence folder.
+
+Each write is whole or not at all (a temporary file renamed into place); a place that cannot
+be written is the user's input to fix (:class:`~checks.errors.BadInput`, exit 2).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from pathlib import Path
+
+from checks import PROG
+from checks import report as reporters
+from checks.aws import Account
+from checks.errors import BadInput
+from checks.evidence import Evidence, save
+from checks.model import Report
+from checks.roster import Outcome, TaskSummary, write_atomically, write_gradebook, write_reports
+
+
+def write_report(report: Report, fmt: str, output: str | None, *, color: bool | None) -> None:
+    """One student's report: on stdout, or in ``output``."""
+    if output is None:
+        reporters.write(report, fmt, sys.stdout, color=color)
+        return
+    buf = io.StringIO()
+    reporters.write(report, fmt, buf, color=False if fmt == "table" else color)
+    try:
+        tmp = f"{output}.tmp{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(buf.getvalue())
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise BadInput(f"cannot write {output}: {exc.strerror}") from exc
+    print(f"{PROG}: report written to {output}", file=sys.stderr)
+
+
+def write_class_report(
+    assessment: str,
+    outcomes: list[Outcome],
+    summary: list[TaskSummary],
+    fmt: str,
+    output: str | None,
+    *,
+    color: bool | None,
+) -> None:
+    """A class's report: on stdout, or in ``output``."""
+    if output is None:
+        reporters.write_class(assessment, outcomes, summary, fmt, sys.stdout, color=color)
+        return
+    buf = io.StringIO()
+    reporters.write_class(assessment, outcomes, summary, fmt, buf, color=False)
+    write_atomically(output, buf.getvalue())
+
+
+def write_class_files(
+    outcomes: list[Outcome], task_numbers: list[int], assessment: str, *, gradebook: str | None, report_dir: str | None
+) -> None:
+    """The gradebook (one CSV row per student) and the report folder (one JSON report per student)."""
+    if gradebook:
+        write_gradebook(gradebook, outcomes, task_numbers)
+    if report_dir:
+        write_reports(report_dir, outcomes, assessment)
+
+
+def make_folder(directory: str) -> None:
+    """A folder to write into, made before any grading so that a bad path costs nothing."""
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        raise BadInput(f"cannot create {directory}: {exc.strerror}") from exc
+
+
+class EvidenceFolder:
+    """``--evidence DIR``: each account keeps the answers its students' grades rest on, then they are saved."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = directory
+
+    def prepare(self, account: Account) -> None:
+        """Keep this account's answers from now on (before its students are graded)."""
+        account.evidence = Evidence(account.account_id, account.region)
+
+    def save(self, account: Account, reports: list[Report]) -> None:
+        try:
+            save(self.directory, account, reports)
+        except OSError as exc:
+            raise BadInput(f"cannot write evidence to {self.directory}: {exc.strerror}") from exc
+
+    def save_outcomes(self, outcomes: list[Outcome]) -> None:
+        """Every account's answers once, with a pointer for each student graded on them."""
+        by_account: dict[int, list[Outcome]] = {}
+        for o in outcomes:
+            if o.report is not None and o.account is not None:
+                by_account.setdefault(id(o.account), []).append(o)
+        for group in by_account.values():
+            account = group[0].account
+            assert account is not None
+            self.save(account, [o.report for o in group if o.report is not None])
