@@ -33,9 +33,15 @@ SHARED_FIXTURE_MODULES = ("tests/test_roster.py", "tests/test_least_privilege.py
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The long modules run whole on one worker: started first, the other worker's many short tests
-    fill the time beside them, instead of one worker finishing alone at the end."""
-    items.sort(key=lambda item: item.nodeid.split("::", 1)[0] not in SHARED_FIXTURE_MODULES)
+    """The long modules run whole on one worker, and the slow end-to-end tests, started first: the
+    other worker's many short tests fill the time beside them, instead of one worker finishing alone
+    at the end."""
+    items.sort(
+        key=lambda item: (
+            item.nodeid.split("::", 1)[0] not in SHARED_FIXTURE_MODULES,
+            item.get_closest_marker("slow") is None,  # the long end-to-end runs next, not last
+        )
+    )
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
