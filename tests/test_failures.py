@@ -145,7 +145,7 @@ def test_throttling_and_5xx_are_retried_and_graded_the_same(
 
     session.events.register_first("before-send.lambda", refuse_every_third)
     report, _ = grade_in_process(lambda_medium, "s1", session=session)
-    assert sent["refused"] >= 5
+    assert sent["refused"] >= 4
     assert len(instant_backoff) >= sent["refused"]  # each refusal was retried after a backoff
     assert report.earned == 120 and report.complete
 

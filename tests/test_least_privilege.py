@@ -23,6 +23,13 @@ def _reference() -> None:
     reference.deploy("s1", REGION)
 
 
+def _no_aliases() -> None:
+    reference.deploy("s1", REGION)
+    lam = boto3.client("lambda", region_name=REGION)
+    for name in ("PROD", "STAGING"):
+        lam.delete_alias(FunctionName="layer-consumer-s1", Name=name)
+
+
 def _empty() -> None:
     boto3.client("sqs", region_name=REGION).create_queue(QueueName="unrelated")
 
@@ -50,6 +57,7 @@ def _managed_policy() -> None:
 SCENARIOS: dict[str, Callable[[], None]] = {
     "reference": _reference,
     "reference, one student read by name": _reference,
+    "versions, no aliases": _no_aliases,
     "empty": _empty,
     "unreserved": _unreserved,
     "managed_policy": _managed_policy,
@@ -127,6 +135,8 @@ def _scenario_for(action: str) -> str:
         "ec2:DescribeRegions": "empty",
         "iam:GetPolicy": "managed_policy",
         "iam:GetPolicyVersion": "managed_policy",
+        # the versions are listed only when no alias names one: whatever an alias names is published
+        "lambda:ListVersionsByFunction": "versions, no aliases",
         # read only when one student's role is asked for by name; a class reads every role at once
         "iam:ListAttachedRolePolicies": "reference, one student read by name",
         "iam:ListRolePolicies": "reference, one student read by name",

@@ -111,3 +111,21 @@ def test_update_event_invoke_config_changes_only_what_it_names(aws: None) -> Non
     config = lam.get_function_event_invoke_config(FunctionName="async-processor-s1")
     assert config["MaximumRetryAttempts"] == 1 and config["MaximumEventAgeInSeconds"] == 21600
     assert "OnSuccess" in config["DestinationConfig"]
+
+
+def test_an_alias_names_only_published_versions_as_the_api_reference_describes(aws: None) -> None:
+    reference.deploy("s1", REGION)  # PROD on version 1, 0.1 to version 2; STAGING on $LATEST
+    lam = boto3.client("lambda", region_name=REGION)
+    name = "layer-consumer-s1"
+    with pytest.raises(ClientError) as weights:
+        lam.update_alias(FunctionName=name, Name="PROD", RoutingConfig={"AdditionalVersionWeights": {"7": 0.1}})
+    assert weights.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as named:
+        lam.delete_function(FunctionName=name, Qualifier="2")
+    assert named.value.response["Error"]["Code"] == "ResourceConflictException"
+    assert "PROD" in named.value.response["Error"]["Message"]
+    lam.update_alias(
+        FunctionName=name, Name="PROD", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {}}
+    )
+    lam.delete_function(FunctionName=name, Qualifier="2")  # no alias names it any more
+    assert [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]] == ["$LATEST", "1"]

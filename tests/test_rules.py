@@ -146,6 +146,12 @@ def weights(w: World, **by_version: float) -> None:
     w.alias("PROD")["RoutingConfig"] = {"AdditionalVersionWeights": {k.lstrip("v"): v for k, v in by_version.items()}}
 
 
+def _only_latest(w: World) -> None:
+    w.versions.clear()
+    for name, found in w.aliases[CONSUMER].items():
+        w.aliases[CONSUMER][name] = {**found, "FunctionVersion": "$LATEST", "RoutingConfig": None}
+
+
 def provisioned(w: World, **fields: Any) -> None:
     w.provisioned[(CONSUMER, "PROD")].update(fields)
 
@@ -764,10 +770,12 @@ ROWS = [
     ),
     # Task 9 — versions and aliases of layer-consumer-{id}
     Row("t9.version", "versions 1 and 2", unchanged, "pass"),
-    Row("t9.version", "only $LATEST", lambda w: w.versions.clear(), "fail"),
+    Row("t9.version", "only $LATEST (no version, so no alias names one)", _only_latest, "fail"),
+    Row("t9.version", "versions, no alias yet", lambda w: w.aliases[CONSUMER].clear(), "pass"),
     Row("t9.prod", "version 1", unchanged, "pass"),
     Row("t9.prod", "$LATEST", lambda w: alias(w, "PROD", FunctionVersion="$LATEST"), "fail"),
-    Row("t9.prod", "a version that is not published", lambda w: alias(w, "PROD", FunctionVersion="7"), "fail"),
+    # An alias naming a version that is not published is no state of AWS's: it refuses to make one
+    # (tests/test_moto_gaps.py), so PROD on any version but $LATEST is on a published one.
     Row(
         "t9.prod",
         "no PROD, only prod",
@@ -780,7 +788,6 @@ ROWS = [
     Row("t9.canary", "0.1 to version 2", unchanged, "pass"),
     Row("t9.canary", "0.2 to version 2", lambda w: weights(w, v2=0.2), "fail"),
     Row("t9.canary", "0.09 to version 2", lambda w: weights(w, v2=0.09), "fail"),
-    Row("t9.canary", "0.1 to a version not published", lambda w: weights(w, v3=0.1), "fail"),
     Row("t9.canary", "0.1 to PROD's own version", lambda w: weights(w, v1=0.1), "fail"),
     Row("t9.canary", "no weights", lambda w: weights(w), "fail"),
     Row("t9.canary", "no PROD", lambda w: w.aliases[CONSUMER].pop("PROD"), "fail"),
