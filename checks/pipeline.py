@@ -21,7 +21,7 @@ from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from checks import threads
 from checks.aws import Account, CannotGrade, new_session, session_for, transport
@@ -38,24 +38,24 @@ STUDENTS_AT_ONCE = 16  # per account: the budgets, not this, hold the pace under
 SessionFactory = Callable[[str | None, str | None], Any]
 
 
-class Source(Protocol):
-    """Where the accounts come from."""
+class Source:
+    """Where the accounts come from: one per distinct (profile, role, external ID, region) unless told otherwise."""
 
     def open(self, row: RosterRow) -> Account:
         """The account a row's student is graded on (raises CannotGrade when it cannot be reached)."""
-        ...
+        raise NotImplementedError
 
     def group(self, row: RosterRow) -> Hashable:
         """Rows with one group share one account."""
-        ...
+        return row.account_key
 
     def finish(self, report: Report) -> Report:
         """A report as this source gives it out."""
-        ...
+        return report
 
 
 @dataclass
-class Live:
+class Live(Source):
     """AWS itself: the row's profile (else ``profile``), then its role assumed through STS."""
 
     region: str | None = None
@@ -105,15 +105,9 @@ class Live:
         account.identify()
         return account
 
-    def group(self, row: RosterRow) -> Hashable:
-        return row.account_key
-
-    def finish(self, report: Report) -> Report:
-        return report
-
 
 @dataclass
-class Opened:
+class Opened(Source):
     """Every row's account opened by one function (tests, the benchmark)."""
 
     opener: Callable[[RosterRow], Account]
@@ -121,15 +115,9 @@ class Opened:
     def open(self, row: RosterRow) -> Account:
         return self.opener(row)
 
-    def group(self, row: RosterRow) -> Hashable:
-        return row.account_key
-
-    def finish(self, report: Report) -> Report:
-        return report
-
 
 @dataclass
-class Demo:
+class Demo(Source):
     """The built-in practice account: the assessment's reference solution, with typical mistakes, in moto."""
 
     assessment: str
@@ -142,11 +130,8 @@ class Demo:
     def group(self, row: RosterRow) -> Hashable:
         return "demo"
 
-    def finish(self, report: Report) -> Report:
-        return report
 
-
-class Replayed:
+class Replayed(Source):
     """The answers kept with ``--evidence``: no AWS call; each report carries the time of its grade."""
 
     def __init__(self, directory: str | Path) -> None:

@@ -191,22 +191,23 @@ class Ec2Reader(Transport):
     """EC2: the subnets, security groups and route tables of a function's VPC."""
 
     def subnets(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        wanted = tuple(sorted(set(ids)))
-
-        def load() -> dict[str, dict[str, Any]]:
-            answer = self.call("ec2", "DescribeSubnets", absent=True, SubnetIds=list(wanted)) or {}
-            return {s["SubnetId"]: s for s in answer.get("Subnets", [])}
-
-        return self.once(("subnets", wanted), load) if wanted else {}
+        return self._by_id("subnets", "DescribeSubnets", "SubnetIds", "Subnets", "SubnetId", ids)
 
     def security_groups(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return self._by_id("security_groups", "DescribeSecurityGroups", "GroupIds", "SecurityGroups", "GroupId", ids)
+
+    def _by_id(
+        self, kind: str, operation: str, ids_param: str, key: str, id_key: str, ids: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """Those of ``ids`` that exist, by ID, in one request (none for no ID)."""
         wanted = tuple(sorted(set(ids)))
 
         def load() -> dict[str, dict[str, Any]]:
-            answer = self.call("ec2", "DescribeSecurityGroups", absent=True, GroupIds=list(wanted)) or {}
-            return {g["GroupId"]: g for g in answer.get("SecurityGroups", [])}
+            params: dict[str, Any] = {ids_param: list(wanted)}
+            answer = self.call("ec2", operation, absent=True, **params) or {}
+            return {found[id_key]: found for found in answer.get(key, [])}
 
-        return self.once(("security_groups", wanted), load) if wanted else {}
+        return self.once((kind, wanted), load) if wanted else {}
 
     def security_group_named(self, vpc_id: str | None, name: str) -> dict[str, Any] | None:
         """The security group of that name (in that VPC, when one is given), or None."""
