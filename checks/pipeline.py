@@ -21,7 +21,7 @@ from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from checks import threads
 from checks.aws import Account, CannotGrade, new_session, session_for, transport
@@ -34,6 +34,8 @@ from checks.runner import grade
 from checks.student import Student
 
 STUDENTS_AT_ONCE = 16  # per account: the budgets, not this, hold the pace under the quotas
+
+T = TypeVar("T")
 
 SessionFactory = Callable[[str | None, str | None], Any]
 
@@ -135,13 +137,10 @@ class Replayed(Source):
     """The answers kept with ``--evidence``: no AWS call; each report carries the time of its grade."""
 
     def __init__(self, directory: str | Path) -> None:
-        from checks.evidence import EvidenceError, Replay
+        from checks.evidence import Replay
 
         self.directory = directory
-        try:
-            self.replay = Replay(directory)
-        except EvidenceError as exc:
-            raise BadInput(str(exc)) from exc
+        self.replay = self._read(lambda: Replay(directory))
 
     def students(self) -> list[str]:
         from checks.evidence import students
@@ -149,15 +148,20 @@ class Replayed(Source):
         return students(self.directory)
 
     def open(self, row: RosterRow) -> Account:
+        return self._read(lambda: self.replay.account_for(row.student_id))
+
+    def group(self, row: RosterRow) -> Hashable:
+        return self._read(lambda: self.replay.pointer(row.student_id).get("account"))
+
+    @staticmethod
+    def _read(read: Callable[[], T]) -> T:
+        """What the folder holds; what it lacks (a student, an account file) is the user's input to fix."""
         from checks.evidence import EvidenceError
 
         try:
-            return self.replay.account_for(row.student_id)
+            return read()
         except EvidenceError as exc:
             raise BadInput(str(exc)) from exc
-
-    def group(self, row: RosterRow) -> Hashable:
-        return self.replay.pointer(row.student_id).get("account")
 
     def finish(self, report: Report) -> Report:
         return self.replay.as_collected(report)

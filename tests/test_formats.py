@@ -263,6 +263,23 @@ def test_missing_evidence_is_a_clear_error(tmp_path: Path, capsys: pytest.Captur
     assert f"{tmp_path}: no evidence here" in capsys.readouterr().err
 
 
+def test_evidence_that_lacks_the_student_or_their_answers_is_one_line_and_exit_2(
+    aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reference.deploy("s1", REGION)
+    evidence = tmp_path / "ev"
+    assert main(["lambda_medium", "--student-id", "s1", "--region", REGION, "--evidence", str(evidence)]) == 0
+    capsys.readouterr()
+    assert main(["lambda_medium", "--from-evidence", str(evidence), "--student-id", "s9"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{evidence}: no evidence for student s9" in err
+    for kept in (evidence / "accounts").glob("*.json"):
+        kept.unlink()
+    assert main(["lambda_medium", "--from-evidence", str(evidence), "--student-id", "s1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot read it" in err
+
+
 def long_fix_report() -> Report:
     """The sample report, one of whose fixes is a chain with a long quoted document no space can break."""
     document = '{"OnSuccess":{"Destination":"arn:aws:sqs:us-east-1:123456789012:lambda-success-queue-s1"}}'
