@@ -365,7 +365,14 @@ def _watch(args: argparse.Namespace, assessment: Any, student_id: str, fmt: str)
         raise BadInput("--watch shows the table: leave out --format")
     if not sys.stdout.isatty():
         raise BadInput("--watch regrades in place on a terminal; stdout is not one (grade once instead)")
+    from checks.aws import session_for
+
+    try:  # one session for every round: its credentials (an SSO login, an MFA code) are found once
+        session = session_for(args.profile, args.region)
+    except CannotGrade as exc:
+        return _fail(EXIT_CANNOT_GRADE, str(exc))
     source = _live(args, targeted=True)
+    source.sessions = lambda profile, region: session
 
     def once() -> Any:
         report, _ = pipeline.grade_student(

@@ -94,3 +94,34 @@ def test_watch_is_refused_in_one_line_where_it_cannot_work(
 ) -> None:
     assert main(["lambda_medium", "--student-id", "s1", *flags]) == 2
     assert capsys.readouterr().err == f"validate-tasks: {says}\n"
+
+
+def test_watch_finds_credentials_once_and_says_in_one_line_when_there_are_none(
+    aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from checks.aws import transport
+
+    made: list[object] = []
+    real = transport.session_for
+
+    def counted(*args: object, **kwargs: object) -> object:
+        made.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transport, "session_for", counted)
+    monkeypatch.setattr("checks.aws.session_for", counted)
+    rounds: list[float] = []
+
+    def two_rounds(seconds: float) -> None:
+        rounds.append(seconds)
+        if len(rounds) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("checks.watch.pause", two_rounds)
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    assert main(["lambda_medium", "--student-id", "s1", "--region", REGION, "--watch", "3"]) == 1
+    assert len(rounds) == 2 and len(made) == 1  # two grades, one session (an SSO or MFA prompt once)
+    capsys.readouterr()
+    assert main(["lambda_medium", "--student-id", "s1", "--profile", "nope", "--watch", "3"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("validate-tasks: AWS profile nope (from --profile) not found")
