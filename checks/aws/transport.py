@@ -86,7 +86,7 @@ _asker = threading.local()
 
 
 class asking:
-    """While a check runs, the requests it sends are put down to it (``Account.calls_by_asker``)."""
+    """While a check runs, the requests it sends are put down to it (``Transport.calls_by_asker``)."""
 
     def __init__(self, who: str | None) -> None:
         self.who = who
