@@ -110,3 +110,24 @@ def test_a_second_ctrl_c_stops_waiting_and_returns_what_is_finished(monkeypatch:
     assert time.monotonic() - started < 10
     assert stop.is_set()
     assert [o.student_id for o in outcomes] == ["done"]
+
+
+def test_one_students_grade_stops_at_the_first_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A roster of one has nobody else to finish: Ctrl-C ends the grade at once."""
+    from checks.pipeline import Opened, grade_student
+
+    release = threading.Event()
+
+    def grade(assessment: Any, student: Any, **kwargs: Any) -> Any:
+        _thread.interrupt_main()  # as Ctrl-C in a terminal, while the student is under way
+        release.wait(30)
+        raise AssertionError("not reached in time")
+
+    monkeypatch.setattr(roster_module, "grade", grade)
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            grade_student(load_assessment("lambda_medium"), "s1", Opened(lambda _: WorldAccount(World())))
+    finally:
+        release.set()
+    assert time.monotonic() - started < 10
