@@ -139,13 +139,12 @@ class Replayed(Source):
     def __init__(self, directory: str | Path) -> None:
         from checks.evidence import Replay
 
-        self.directory = directory
         self.replay = self._read(lambda: Replay(directory))
 
     def students(self) -> list[str]:
         from checks.evidence import students
 
-        return students(self.directory)
+        return students(self.replay.folder)
 
     def open(self, row: RosterRow) -> Account:
         return self._read(lambda: self.replay.account_for(row.student_id))
