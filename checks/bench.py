@@ -258,8 +258,10 @@ def measure(
             for sid in students:
                 student = Student(account, sid, students, prefixes=assessment.resource_prefixes)
                 earned.append(grade(assessment, student, pool=pool).earned)
-    elif len(students) == 1:
-        earned.append(grade(assessment, Student(account, students[0], prefixes=assessment.resource_prefixes)).earned)
+    elif len(students) == 1:  # the command line's path for one student: a roster of one
+        from checks.pipeline import Opened, grade_student
+
+        earned.append(grade_student(assessment, students[0], Opened(lambda _: account))[0].earned)
     else:  # the class path: the roster's grading of one shared account
         from checks.pipeline import grade_roster
         from checks.roster import RosterRow
