@@ -12,10 +12,13 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from checks import PROG, __version__
 from checks.errors import BadInput
+
+if TYPE_CHECKING:  # the pipeline is imported when a grade needs it: --help stays fast
+    from checks.pipeline import Live, Source
 from checks.model import STUDENT_ID
 
 EXIT_PASSED, EXIT_BELOW, EXIT_BAD_INPUT, EXIT_CANNOT_GRADE = 0, 1, 2, 3
@@ -302,7 +305,7 @@ def _grade_student(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
     from checks import pipeline, sinks
     from checks.aws import CannotGrade
 
-    source: Any
+    source: Source
     if args.from_evidence:
         source = pipeline.Replayed(args.from_evidence)
         if args.student_id is None and "STUDENT_ID" not in os.environ:
@@ -338,7 +341,7 @@ def _grade_student(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
     return EXIT_PASSED if report.passed else EXIT_BELOW
 
 
-def _live(args: argparse.Namespace, **settings: Any) -> Any:
+def _live(args: argparse.Namespace, **settings: Any) -> Live:
     """AWS itself, as the options name it: --profile (else each roster row's), --region, --endpoint-url."""
     from checks import pipeline
     from checks.aws import session_for
@@ -426,7 +429,7 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
         print(f"{PROG}: {args.roster}:{problem.line}: {problem.reason}", file=sys.stderr)
     if args.report_dir:
         sinks.make_folder(args.report_dir)
-    source: Any
+    source: Source
     unevidenced: list[Any] = []
     if args.from_evidence:
         source = pipeline.Replayed(args.from_evidence)

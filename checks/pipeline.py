@@ -44,7 +44,7 @@ class Source:
     """Where the accounts come from: one per distinct (profile, role, external ID, region) unless told otherwise."""
 
     def open(self, row: RosterRow) -> Account:
-        """The account a row's student is graded on (raises CannotGrade when it cannot be reached)."""
+        """The account a row's student is graded on (the grader identifies it; CannotGrade when it cannot)."""
         raise NotImplementedError
 
     def group(self, row: RosterRow) -> Hashable:
@@ -96,7 +96,7 @@ class Live(Source):
                 aws_session_token=creds["SessionToken"],
                 region_name=chosen_region or session.region_name,
             )
-        account = Account(
+        return Account(
             session,
             chosen_region,
             self.endpoint_url,
@@ -104,8 +104,6 @@ class Live(Source):
             timeout=self.timeout,
             targeted=self.targeted,
         )
-        account.identify()
-        return account
 
 
 @dataclass

@@ -42,6 +42,8 @@ def result(future: Future[T], work: Callable[[], T]) -> T:
 
 def run_all(pool: ThreadPoolExecutor, works: list[Callable[[], Any]]) -> list[Any]:
     """Run ``works`` at once, the first in this thread; their results in order (the first error raised)."""
+    if not works:
+        return []
     futures = [pool.submit(w) for w in works[1:]]
-    first = works[0]() if works else None
-    return [first, *(result(f, w) for f, w in zip(futures, works[1:], strict=True))][: len(works)]
+    first = works[0]()
+    return [first, *(result(f, w) for f, w in zip(futures, works[1:], strict=True))]
