@@ -2,7 +2,7 @@
 
 Layout of DIR::
 
-    accounts/<account>-<region>-<n>.json   one account's answers (:class:`Evidence`)
+    accounts/<account>-<region>-<token>.json   one account's answers (a name of its own per run) (:class:`Evidence`)
     students/<student_id>.json             which answers a student was graded on, and when
 
 Recording and replay are both here: the transport (:mod:`checks.aws.transport`) hands each
@@ -14,8 +14,9 @@ gives the same report as the grade that collected it, as long as the rubric is u
 
 from __future__ import annotations
 
-import itertools
 import json
+import re
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -24,8 +25,6 @@ from typing import Any
 
 from checks.aws import Account, AwsError, new_session
 from checks.model import Report
-
-_counter = itertools.count(1)
 
 # Environment variables the checks read; any other value is never kept (it may be a secret).
 KEPT_VARIABLES = frozenset({"VPC_ID", "SUBNET_IDS", "SECURITY_GROUP_ID"})
@@ -120,9 +119,28 @@ class Evidence:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Evidence:
+        """Evidence as saved; anything else (wrong types, missing fields) is a ValueError naming what is wrong."""
         if data.get("schema_version") != 1 or not isinstance(data.get("answers"), dict):
             raise ValueError("not a validate-tasks evidence file (schema_version 1)")
-        return cls(str(data["account_id"]), str(data["region"]), data["answers"])
+        account_id, region = data.get("account_id"), data.get("region")
+        if not (isinstance(account_id, str) and re.fullmatch(r"\d{12}", account_id)):
+            raise ValueError("account_id is not a 12-digit account ID")
+        if not (isinstance(region, str) and re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", region)):
+            raise ValueError("region is not an AWS region")
+        for key, entry in data["answers"].items():
+            error = entry.get("error") if isinstance(entry, dict) else None
+            good = isinstance(entry, dict) and (
+                "result" in entry
+                or (
+                    isinstance(error, dict) and all(isinstance(error.get(k), str) for k in ("action", "code", "detail"))
+                )
+            )
+            if not good:
+                raise ValueError(f"answer {str(key)[:60]!r} is neither a result nor an error")
+        return cls(account_id, region, data["answers"])
+
+
+ERROR_FIELDS = ("action", "code", "detail")
 
 
 class EvidenceError(Exception):
@@ -138,7 +156,8 @@ def save(directory: str | Path, account: Account, reports: list[Report]) -> None
     folder = Path(directory)
     (folder / "accounts").mkdir(parents=True, exist_ok=True)
     (folder / "students").mkdir(parents=True, exist_ok=True)
-    name = f"{account.account_id}-{account.region}-{next(_counter)}.json"
+    # A name no other run's file has: two runs into one folder keep both accounts' answers.
+    name = f"{account.account_id}-{account.region}-{secrets.token_hex(8)}.json"
     write_atomically(folder / "accounts" / name, json.dumps(account.evidence.to_dict(), indent=1) + "\n")
     for report in reports:
         pointer = {
@@ -161,8 +180,8 @@ def _read(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise EvidenceError(f"{path}: cannot read it ({exc.strerror})") from exc
-    except ValueError as exc:
-        raise EvidenceError(f"{path}: not JSON ({exc})") from exc
+    except (ValueError, RecursionError) as exc:
+        raise EvidenceError(f"{path}: not JSON ({str(exc)[:80]})") from exc
     if not isinstance(data, dict):
         raise EvidenceError(f"{path}: not an evidence file")
     return data
@@ -181,7 +200,12 @@ class Replay:
         path = self.folder / "students" / f"{student_id}.json"
         if not path.exists():
             raise EvidenceError(f"{self.folder}: no evidence for student {student_id}")
-        return _read(path)
+        data = _read(path)
+        kinds: dict[str, type | tuple[type, ...]] = {"account": str, "graded_at": str, "duration_s": (int, float)}
+        wrong = [k for k, kind in kinds.items() if not isinstance(data.get(k), kind) or isinstance(data.get(k), bool)]
+        if wrong:
+            raise EvidenceError(f"{path}: not a student's evidence pointer ({wrong[0]} missing or of the wrong type)")
+        return data
 
     def account_for(self, student_id: str) -> Account:
         name = str(self.pointer(student_id).get("account", ""))

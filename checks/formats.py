@@ -7,6 +7,7 @@ class of :class:`~checks.roster.Outcome`) to a string; none talks to AWS.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -17,6 +18,19 @@ MARKDOWN_LIMIT = 1024 * 1024 - 4096  # GitHub's step summary takes at most 1 MiB
 
 
 # -- JUnit XML ----------------------------------------------------------------------------
+# What XML 1.0 cannot carry at all, even escaped: replaced, so that every report parses.
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(element: ET.Element) -> None:
+    """Every attribute and text of ``element`` and below, with characters XML cannot carry replaced."""
+    for node in element.iter():
+        for key, value in node.attrib.items():
+            node.set(key, _NOT_XML.sub("\ufffd", value))
+        if node.text:
+            node.text = _NOT_XML.sub("\ufffd", node.text)
+
+
 def _suite(parent: ET.Element, report: Report, task: TaskResult) -> None:
     counts = {s: sum(c.status is s for c in task.checks) for s in Status}
     suite = ET.SubElement(
@@ -37,7 +51,7 @@ def _suite(parent: ET.Element, report: Report, task: TaskResult) -> None:
             "testcase",
             {
                 "classname": f"{report.assessment}.{report.student_id}.task{task.number:02d}",
-                "name": f"{c.id}: {c.title} ({c.earned}/{c.points})",
+                "name": f"{c.id}: {c.title}",  # stable from run to run: CI history follows a check
                 "time": "0",
             },
         )
@@ -69,6 +83,7 @@ def junit(reports: Sequence[Report], name: str, not_graded: Sequence[tuple[str, 
     for key in ("tests", "failures", "errors", "skipped"):
         root.set(key, str(sum(int(s.get(key, "0")) for s in suites)))
     root.set("time", f"{sum(r.duration_s for r in reports):.2f}")
+    _xml_text(root)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -77,8 +92,19 @@ def junit(reports: Sequence[Report], name: str, not_graded: Sequence[tuple[str, 
 _ICON = {"pass": "✅", "partial": "🟡", "fail": "❌", "error": "⚠️", "blocked": "⏸️"}
 
 
+_MARKDOWN_ACTIVE = re.compile(r"([\\`\[\]|<>&])")
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", "<br>")
+    """Account text as Markdown data: no table break, no HTML, no link, no emphasis; one line."""
+    from checks.fix import printable
+
+    return (
+        _MARKDOWN_ACTIVE.sub(r"\\\1", printable(text))
+        .replace("\\<", "&lt;")
+        .replace("\\>", "&gt;")
+        .replace("\\&", "&amp;")
+    )
 
 
 def _verdict_words(report: Report) -> str:
@@ -92,11 +118,11 @@ def _verdict_words(report: Report) -> str:
 
 def markdown(report: Report) -> str:
     lines = [
-        f"## {report.assessment} — {report.student_id}" + (" (demo)" if report.demo else ""),
+        f"## {_cell(report.assessment)} — {_cell(report.student_id)}" + (" (demo)" if report.demo else ""),
         "",
         f"**{report.earned}/{report.possible} ({report.percent:.1f} %)** — {_verdict_words(report)}"
         + ("" if report.complete else " — **incomplete**: some checks could not be read")
-        + (f"; grant `{report.grant()}`" if report.missing_actions else ""),
+        + (f"; grant {_cell(report.grant() or '')}" if report.missing_actions else ""),
         "",
         "| Task | Title | Status | Points |",
         "|---:|---|---|---:|",
@@ -113,7 +139,7 @@ def markdown(report: Report) -> str:
         for _, c in misses:
             lines.append(f"- {_ICON[c.status.value]} `{c.id}` {c.title} — {_cell(c.message)}")
             if c.advice:
-                lines.append(f"  <br>{_cell(chr(10).join(c.advice))}")
+                lines.append("  <br>" + "<br>".join(_cell(line) for line in c.advice))
         lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 
@@ -121,7 +147,7 @@ def markdown(report: Report) -> str:
 def markdown_class(assessment: str, outcomes: Sequence[Any], summary: Sequence[Any]) -> str:
     graded = [o for o in outcomes if o.report is not None]
     head = [
-        f"## {assessment} — {len(graded)} graded, {len(outcomes) - len(graded)} not graded",
+        f"## {_cell(assessment)} — {len(graded)} graded, {len(outcomes) - len(graded)} not graded",
         "",
         "| Task | Title | Passed | Most common miss |",
         "|---:|---|---:|---|",
@@ -134,11 +160,11 @@ def markdown_class(assessment: str, outcomes: Sequence[Any], summary: Sequence[A
     size = len(parts[0].encode())
     for i, o in enumerate(outcomes):
         if o.report is None:
-            row = f"| {o.student_id} | — | ⚠️ not graded: {_cell(o.error or '')} |\n"
+            row = f"| {_cell(o.student_id)} | — | ⚠️ not graded: {_cell(o.error or '')} |\n"
         else:
             r = o.report
             row = (
-                f"| {r.student_id} | {r.earned}/{r.possible} ({r.percent:.1f} %) | "
+                f"| {_cell(r.student_id)} | {r.earned}/{r.possible} ({r.percent:.1f} %) | "
                 f"{'✅ passed' if r.passed else '❌ not passed'}{'' if r.complete else ' (incomplete)'} |\n"
             )
         size += len(row.encode())

@@ -10,6 +10,9 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field, replace
+from typing import Any
+
+from checks.fix import Fix, printable
 
 # The rubric's student ID: 1 to 42 of these characters (64, Lambda's name limit, less the longest prefix).
 STUDENT_ID = re.compile(r"[A-Za-z0-9_-]{1,42}")
@@ -33,11 +36,13 @@ class TaskStatus(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Verdict:
-    """What one check decided. ``fix`` is a command that would make it pass."""
+    """What one check decided. ``fix``: the commands that would make it pass; ``advice``: what to do
+    when no command can (a sentence, never run)."""
 
     status: Status
     message: str
-    fix: str | None = None
+    fix: Fix | None = None
+    advice: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -48,8 +53,29 @@ def passed(message: str) -> Verdict:
     return Verdict(Status.PASS, message)
 
 
-def failed(message: str, fix: str | None = None) -> Verdict:
+def failed(message: str, fix: Fix | str | None = None) -> Verdict:
+    """A miss, with the fix that makes it pass, or a sentence of advice where no command can."""
+    if isinstance(fix, str):
+        return Verdict(Status.FAIL, message, advice=fix)
     return Verdict(Status.FAIL, message, fix)
+
+
+def one_line(text: str) -> str:
+    """Text for any output: one line, control characters shown escaped (see :func:`checks.fix.printable`)."""
+    return printable(text)
+
+
+def lines(text: str | None) -> str | None:
+    """Text of several lines the grader composed: each line made printable, the line breaks kept."""
+    return None if text is None else "\n".join(printable(line) for line in text.split("\n"))
+
+
+def _clean(obj: Any, **fields: str) -> None:
+    """Make a frozen dataclass's text fields printable (``one`` line or several ``lines``)."""
+    for name, kind in fields.items():
+        value = getattr(obj, name)
+        if isinstance(value, str):
+            object.__setattr__(obj, name, printable(value) if kind == "one" else lines(value))
 
 
 def blocked(message: str) -> Verdict:
@@ -65,28 +91,24 @@ class CheckResult:
     status: Status
     message: str
     hint: str | None
+    remedy: Fix | None = None  # the commands of its fix, as data (the hint's ``Fix:`` line renders them)
+    needs: str | None = None  # the check whose fix makes what this one needs (its hint points there)
+
+    def __post_init__(self) -> None:
+        _clean(self, id="one", title="one", message="one", hint="lines")
 
     @property
     def advice(self) -> list[str]:
         """The hint's lines after the found-against-wanted sentence that the message already says."""
-        lines = (self.hint or "").splitlines()
-        if lines and lines[0].rstrip(".") == self.message.rstrip("."):
-            lines = lines[1:]
-        return lines
+        found = (self.hint or "").splitlines()
+        if found and found[0].rstrip(".") == self.message.rstrip("."):
+            found = found[1:]
+        return found
 
     @property
     def fix(self) -> str | None:
-        """The command its hint gives (the line after ``Fix: ``), or None."""
-        for line in (self.hint or "").splitlines():
-            if line.startswith("Fix: "):
-                return line[len("Fix: ") :]
-        return None
-
-    @property
-    def needs(self) -> str | None:
-        """The check whose fix makes what this one needs, when its hint points there instead of repeating it."""
-        found = re.search(r"^Fix (t\d+\.\w+) first: ", self.hint or "", re.M)
-        return found.group(1) if found else None
+        """The command of its fix, rendered for bash, or None."""
+        return self.remedy.render() if self.remedy is not None else None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -97,6 +119,8 @@ class CheckResult:
             "status": self.status.value,
             "message": self.message,
             "hint": self.hint,
+            "fix": self.remedy.to_json() if self.remedy is not None else None,
+            "needs": self.needs,
         }
 
 
@@ -107,6 +131,10 @@ class TaskResult:
     section: str
     checks: tuple[CheckResult, ...]
     notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _clean(self, title="one", section="one")
+        object.__setattr__(self, "notes", tuple(printable(str(n)) for n in self.notes))
 
     @property
     def earned(self) -> int:
@@ -150,6 +178,9 @@ class Diagnosis:
     message: str
     rerun: str | None = None
 
+    def __post_init__(self) -> None:
+        _clean(self, kind="one", message="one", rerun="one")
+
     def to_dict(self) -> dict[str, object]:
         return {"kind": self.kind, "message": self.message, "rerun": self.rerun}
 
@@ -170,6 +201,10 @@ class Report:
     missing_actions: tuple[str, ...] = field(default=())
     diagnosis: Diagnosis | None = None
     partial: bool = False  # only some tasks were graded (--task): no verdict on the assessment
+
+    def __post_init__(self) -> None:
+        _clean(self, assessment="one", student_id="one", account_id="one", region="one", graded_at="one")
+        object.__setattr__(self, "missing_actions", tuple(printable(str(a)) for a in self.missing_actions))
 
     @property
     def done(self) -> bool:
@@ -221,6 +256,14 @@ class Report:
         tasks = tuple(replace(t, checks=tuple(replace(c, hint=None) for c in t.checks), notes=()) for t in self.tasks)
         return replace(self, tasks=tasks)
 
+    @staticmethod
+    def from_dict(data: Any) -> Report:
+        """The report its JSON (:meth:`to_dict`) describes; a ValueError says what is wrong with anything else."""
+        try:
+            return report_from_dict(data)
+        except (KeyError, TypeError, AttributeError, RecursionError) as exc:
+            raise ValueError(f"not a report ({type(exc).__name__})") from exc
+
     def to_dict(self) -> dict[str, object]:
         pass_mark: float | int = int(self.pass_mark) if float(self.pass_mark).is_integer() else self.pass_mark
         return {
@@ -242,3 +285,73 @@ class Report:
             "tasks_done": self.done if self.partial else None,
             "tasks": [t.to_dict() for t in self.tasks],
         }
+
+
+def _field(data: Any, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+    if not isinstance(data, dict):
+        raise ValueError(f"want an object where {key} is")
+    if key not in data or data[key] is None:
+        if default is ...:
+            raise ValueError(f"{key} is missing")
+        return default
+    value = data[key]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float, (int, float))):
+        raise ValueError(f"{key} is of the wrong type")
+    return value
+
+
+def check_from_dict(data: Any) -> CheckResult:
+    remedy = _field(data, "fix", dict, None)
+    return CheckResult(
+        _field(data, "id", str),
+        _field(data, "title", str),
+        _field(data, "points", int),
+        _field(data, "earned", int),
+        Status(_field(data, "status", str)),
+        _field(data, "message", str, ""),
+        _field(data, "hint", str, None),
+        Fix.from_json(remedy) if remedy is not None else None,
+        _field(data, "needs", str, None),
+    )
+
+
+def task_from_dict(data: Any) -> TaskResult:
+    return TaskResult(
+        _field(data, "number", int),
+        _field(data, "title", str),
+        _field(data, "section", str, ""),
+        tuple(check_from_dict(c) for c in _field(data, "checks", list)),
+        tuple(str(n) for n in _field(data, "notes", list, [])),
+    )
+
+
+def _diagnosis_from_dict(data: Any) -> Diagnosis:
+    return Diagnosis(_field(data, "kind", str), _field(data, "message", str), _field(data, "rerun", str, None))
+
+
+def report_from_dict(data: Any) -> Report:
+    """A report read back from its JSON (``Report.to_dict``); anything else is a ValueError saying what."""
+    if _field(data, "schema_version", int) != 1:
+        raise ValueError("not schema_version 1")
+    diagnosis = _field(data, "diagnosis", dict, None)
+    tasks = tuple(task_from_dict(t) for t in _field(data, "tasks", list))
+    return Report(
+        assessment=_field(data, "assessment", str),
+        student_id=_field(data, "student_id", str),
+        account_id=_field(data, "account_id", str),
+        region=_field(data, "region", str),
+        graded_at=_field(data, "graded_at", str),
+        duration_s=float(_field(data, "duration_s", (int, float))),
+        pass_mark=float(_field(data, "pass_mark", (int, float))),
+        tasks=tasks,
+        demo=bool(_field(data, "demo", bool, False)),
+        missing_actions=tuple(str(a) for a in _field(data, "missing_actions", list, [])),
+        diagnosis=(
+            Diagnosis(
+                _field(diagnosis, "kind", str), _field(diagnosis, "message", str), _field(diagnosis, "rerun", str, None)
+            )
+            if diagnosis is not None
+            else None
+        ),
+        partial=_field(data, "tasks_graded", list, None) is not None,
+    )

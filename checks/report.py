@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
+from checks.fix import Fix
 from checks.model import CheckResult, Report, Status, TaskStatus
 
 FORMATS = ("table", "json", "junit", "markdown", "gradescope", "text")
@@ -41,7 +43,7 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
         title = "DEMO (built-in practice account, not AWS) — " + title
     if report.partial:
         title += " — only " + _tasks_named(report)
-    table = Table(title=title, show_lines=False, expand=False)
+    table = Table(title=Text(title), show_lines=False, expand=False)
     table.add_column("Task", justify="right", no_wrap=True)
     table.add_column("Check", no_wrap=True)
     table.add_column("Status", no_wrap=True)
@@ -61,7 +63,7 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
             str(task.number),
             "",
             Text(label, style=style),
-            f"{task.earned}/{task.possible}",
+            Text(f"{task.earned}/{task.possible}"),
             Text(task.title, style="bold"),
         )
         for i, c in enumerate(shown):
@@ -70,12 +72,12 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
                 "",
                 Text(f"{mark} {c.id}", style=cstyle),
                 Text(c.status.value, style=cstyle),
-                f"0/{c.points}" if c.status is not Status.BLOCKED else "—",
-                _finding(c),
+                Text(f"0/{c.points}" if c.status is not Status.BLOCKED else "—"),
+                Text(_finding(c)),
                 end_section=(i == len(shown) - 1 and not notes),
             )
         for j, text in enumerate(notes):
-            table.add_row("", Text("ℹ note", style="blue"), "", "", text, end_section=j == len(notes) - 1)
+            table.add_row("", Text("ℹ note", style="blue"), "", "", Text(text), end_section=j == len(notes) - 1)
     console.print(table)
     if report.diagnosis is not None:
         console.print(Text(report.diagnosis.message, style="bold yellow"))
@@ -83,7 +85,7 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
     console.print(_verdict(report))
     step = _next_line(report)
     if step:
-        console.print(step, soft_wrap=True)
+        console.print(Text(step), soft_wrap=True)
     if report.demo:
         console.print(
             "This is the built-in DEMO account (moto, in memory), not your AWS account. Grade yours without --demo."
@@ -99,9 +101,9 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
             )
         )
         if report.missing_actions:
-            console.print("Missing permissions: " + ", ".join(report.missing_actions), soft_wrap=True)
+            console.print(Text("Missing permissions: " + ", ".join(report.missing_actions)), soft_wrap=True)
             console.print("Grant them with this policy statement:")
-            console.print(f"  {report.grant()}", soft_wrap=True, markup=False)
+            console.print(Text(f"  {report.grant()}"), soft_wrap=True)
 
 
 def _tasks_named(report: Report) -> str:
@@ -150,12 +152,22 @@ def _next_line(report: Report) -> str | None:
     return f"{head}: {check.id}, see above."
 
 
-def fix_entries(report: Report) -> list[tuple[int, list[Any], list[str]]]:
+@dataclass
+class FixEntry:
+    """One item of "How to fix": the checks it fixes, what to say of them, and the command (or None)."""
+
+    task: int
+    checks: list[CheckResult]
+    lines: list[str]  # the hint's lines other than its command and its "See" line
+    remedy: Fix | None
+
+
+def fix_entries(report: Report) -> list[FixEntry]:
     """What "How to fix" lists: per task, the checks with one advice each (a shared command once).
 
-    Returns (task number, the checks it fixes, the advice lines). A check whose hint points to
-    another check's fix is left to that one; a diagnosis with a rerun leaves nothing to fix here,
-    and "nothing deployed" lists the first task's fixes only.
+    A check whose fix makes what another needs is listed for both; a check that needs another
+    check's fix is left to that one. A diagnosis with a rerun leaves nothing to fix here, and
+    "nothing deployed" lists the first task's fixes only.
     """
     d = report.diagnosis
     if d is not None and d.rerun:
@@ -167,39 +179,42 @@ def fix_entries(report: Report) -> list[tuple[int, list[Any], list[str]]]:
     for c in report.checks():
         if c.needs:
             pointed.setdefault(c.needs, []).append(c.id)
-    entries: list[tuple[int, list[Any], list[str]]] = []
-    by_command: dict[str, tuple[int, list[Any], list[str]]] = {}  # a command is printed once in the report
+    entries: list[FixEntry] = []
+    by_command: dict[str, FixEntry] = {}  # a command is printed once in the report
     for task in tasks:
         for c in task.checks:
             if c.status is Status.PASS or c.needs or not c.hint:
                 continue
-            if c.fix and c.fix in by_command:
-                first = by_command[c.fix]
-                if first[0] == task.number:
-                    first[1].append(c)
+            command = c.fix
+            if command is not None and command in by_command:
+                first = by_command[command]
+                if first.task == task.number:
+                    first.checks.append(c)
                 else:  # another task's check: said where it belongs, fixed by the command already above
-                    entries.append((task.number, [c], [c.message + f"; the command for {first[1][0].id} fixes it"]))
+                    entries.append(
+                        FixEntry(
+                            task.number, [c], [c.message + f"; the command for {first.checks[0].id} fixes it"], None
+                        )
+                    )
                 continue
-            lines = [line for line in c.hint.splitlines() if not line.startswith("See ")]
-            entry = (task.number, [c], lines)
+            lines = [line for line in c.hint.splitlines() if not line.startswith(("See ", "Fix: "))]
+            entry = FixEntry(task.number, [c], lines, c.remedy)
             entries.append(entry)
-            if c.fix:
-                by_command[c.fix] = entry
-    for _, checks, lines in entries:
-        also = [i for c in checks for i in pointed.get(c.id, [])]
+            if command is not None:
+                by_command[command] = entry
+    for entry in entries:
+        also = [i for c in entry.checks for i in pointed.get(c.id, [])]
         if also:
-            lines.append("It also makes what " + ", ".join(also) + " need.")
+            entry.lines.append("It also makes what " + ", ".join(also) + " need.")
     return entries
 
 
-def pasteable(command: str, width: int, indent: str = "") -> list[str]:
-    """``command`` as lines of at most ``width`` where it can be broken, each but the last ending `` \\``.
+def pasteable(words: Sequence[str], width: int, indent: str = "") -> list[str]:
+    """A command's rendered shell ``words`` as lines of at most ``width``, each but the last ending `` \\``.
 
-    Breaks only between shell words outside quotes and ``$( )``: before an option (``--x``, kept
-    with its value) and after ``&&``, where each chained command starts a line. A part longer than
-    the width stays whole on its line.
+    Breaks only between words: before an option (``--x``, kept with its value) and after ``&&``,
+    where each chained command starts a line. A part longer than the width stays whole on its line.
     """
-    words = _shell_words(command)
     units: list[list[str]] = []
     for i, word in enumerate(words):
         starts = i == 0 or word.startswith("--") or words[i - 1] == "&&"
@@ -220,44 +235,6 @@ def pasteable(command: str, width: int, indent: str = "") -> list[str]:
     return lines
 
 
-def _shell_words(command: str) -> list[str]:
-    """Split on spaces outside quotes and ``$( )``, keeping every character of each word."""
-    words: list[str] = []
-    word = ""
-    quote = ""
-    depth = 0
-    i = 0
-    while i < len(command):
-        ch = command[i]
-        if quote:
-            if ch == "\\" and quote == '"' and i + 1 < len(command):
-                word += ch + command[i + 1]
-                i += 2
-                continue
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif command.startswith("$(", i):
-            depth += 1
-            word += "$("
-            i += 2
-            continue
-        elif ch == ")" and depth:
-            depth -= 1
-        elif ch == " " and not depth:
-            if word:
-                words.append(word)
-            word = ""
-            i += 1
-            continue
-        word += ch
-        i += 1
-    if word:
-        words.append(word)
-    return words
-
-
 def _how_to_fix(report: Report, console: Any) -> None:
     """Every fix, full width, as a block that runs in bash as it is: commands, and ``#`` lines around them."""
     from rich.text import Text
@@ -266,13 +243,10 @@ def _how_to_fix(report: Report, console: Any) -> None:
     if not block:
         return
     console.print()
-    console.print(Text("How to fix", style="bold") + Text("  (this block runs as it is in bash)", style="dim"))
+    console.print(Text("# How to fix", style="bold") + Text("  (this block runs as it is in bash)", style="dim"))
     for line, is_command in block:
         console.print(Text(line, style="" if is_command else "dim"), soft_wrap=True)
     console.print()
-
-
-_COMMAND = re.compile(r"(aws |[A-Z_][A-Z0-9_]*=\$\()")  # a fix that runs; any other is advice, a # line
 
 
 def fix_block(report: Report, width: int) -> list[tuple[str, bool]]:
@@ -285,17 +259,16 @@ def fix_block(report: Report, width: int) -> list[tuple[str, bool]]:
     entries = fix_entries(report)
     titles = {t.number: t.title for t in report.tasks}
     lines: list[tuple[str, bool]] = []
-    for k, (number, checks, advice) in enumerate(entries):
-        if k == 0 or entries[k - 1][0] != number:
-            lines += note(f"Task {number}: {titles[number]}")
-        ids = ", ".join(f"{c.id} ({c.points} pt{'s' if c.points != 1 else ''})" for c in checks)
-        for i, line in enumerate(advice):
-            if line.startswith("Fix: ") and _COMMAND.match(line[len("Fix: ") :]):
-                lines += [(part, True) for part in pasteable(line[len("Fix: ") :], width, indent="")]
-            else:
-                lines += note(f"{ids}: {line}" if i == 0 else "  " + line)
-        last = k == len(entries) - 1 or entries[k + 1][0] != number
-        see = next((x for x in (checks[0].hint or "").splitlines() if x.startswith("See ")), None)
+    for k, entry in enumerate(entries):
+        if k == 0 or entries[k - 1].task != entry.task:
+            lines += note(f"Task {entry.task}: {titles[entry.task]}")
+        ids = ", ".join(f"{c.id} ({c.points} pt{'s' if c.points != 1 else ''})" for c in entry.checks)
+        for i, line in enumerate(entry.lines):
+            lines += note(f"{ids}: {line}" if i == 0 else "  " + line)
+        if entry.remedy is not None:
+            lines += [(part, True) for part in pasteable(entry.remedy.words(), width, indent="")]
+        last = k == len(entries) - 1 or entries[k + 1].task != entry.task
+        see = next((x for x in (entry.checks[0].hint or "").splitlines() if x.startswith("See ")), None)
         if last and see:
             lines += note(see)
     return lines
@@ -352,36 +325,38 @@ def render_class_table(summary: list[Any], outcomes: list[Any], out: IO[str], *,
     """The class summary: per task how many passed, and the most common failing check."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console(file=out, force_terminal=color, no_color=color is False, highlight=False)
     graded = [o for o in outcomes if o.report is not None]
-    students = Table(title="Students")
+    students = Table(title="Students")  # every cell a Text: what an account or a roster says is never markup
     for name, justify in (("Student", "left"), ("Account", "left"), ("Score", "right"), ("Result", "left")):
         students.add_column(name, justify=justify)  # type: ignore[arg-type]
     for o in outcomes:
         if o.report is None:
-            students.add_row(o.student_id, o.account_id or "—", "—", f"not graded: {o.error}")
+            students.add_row(*map(Text, (o.student_id, o.account_id or "—", "—", f"not graded: {o.error}")))
         else:
             r = o.report
             result = ("passed" if r.passed else "not passed") + ("" if r.complete else " (incomplete)")
-            students.add_row(r.student_id, r.account_id, f"{r.earned}/{r.possible} ({r.percent:.1f} %)", result)
+            score = f"{r.earned}/{r.possible} ({r.percent:.1f} %)"
+            students.add_row(*map(Text, (r.student_id, r.account_id, score, result)))
     console.print(students)
-    table = Table(title=f"Class summary — {len(graded)} graded, {len(outcomes) - len(graded)} not graded")
+    table = Table(title=Text(f"Class summary — {len(graded)} graded, {len(outcomes) - len(graded)} not graded"))
     table.add_column("Task", justify="right")
     table.add_column("Title")
     table.add_column("Passed", justify="right")
     table.add_column("Most common miss")
     for row in summary:
         miss = f"{row.top_failure[0]} ({row.top_failure[1]})" if row.top_failure else "—"
-        table.add_row(str(row.number), row.title, f"{row.passed}/{row.graded}", miss)
+        table.add_row(*map(Text, (str(row.number), row.title, f"{row.passed}/{row.graded}", miss)))
     console.print(table)
     if graded:
         passing = sum(o.report.passed for o in graded)
         mean = sum(o.report.percent for o in graded) / len(graded)
-        console.print(f"{passing}/{len(graded)} passed the pass mark; mean score {mean:.1f} %")
+        console.print(Text(f"{passing}/{len(graded)} passed the pass mark; mean score {mean:.1f} %"))
     for o in outcomes:
         if o.report is None:
-            console.print(f"not graded: {o.student_id}: {o.error}")
+            console.print(Text(f"not graded: {o.student_id}: {o.error}"))
 
 
 def render_class_json(assessment: str, summary: list[Any], outcomes: list[Any]) -> str:

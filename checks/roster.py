@@ -8,18 +8,21 @@ grades them), so the account-wide lists are fetched once for all of them.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import os
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from checks.fix import printable
 from checks.model import STUDENT_ID, Report, Status
 
 if TYPE_CHECKING:
@@ -72,6 +75,12 @@ class Outcome:
     account_id: str = ""
     account: Account | None = field(default=None, compare=False, repr=False)  # what it was graded on
     bad_row: bool = False  # a roster line that was not graded (malformed, a duplicate): no report file of its own
+
+    def __post_init__(self) -> None:  # what an account or a file said is one printable line in every output
+        for name in ("student_id", "error", "region", "account_id"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, printable(value))
 
 
 def natural_key(student_id: str) -> tuple[Any, ...]:
@@ -217,11 +226,36 @@ def gradebook_row(outcome: Outcome, task_numbers: list[int]) -> list[str]:
     ]
 
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once, at import (before any thread): new files get the mode the user's umask gives
+
+
 def write_atomically(path: str | Path, text: str) -> None:
+    """Write ``path`` whole or not at all, through a temporary file of its own.
+
+    The temporary file is created exclusively under an unpredictable name beside the target
+    (a file or link planted there is never written through), then renamed over the target,
+    which replaces a link rather than writing where it points.
+    """
     target = Path(path)
-    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            os.fchmod(fh.fileno(), 0o666 & ~_UMASK)
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: one that would start a formula is prefixed with ``'`` (OWASP)."""
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def write_gradebook(path: str | Path, outcomes: list[Outcome], task_numbers: list[int]) -> None:
@@ -229,7 +263,7 @@ def write_gradebook(path: str | Path, outcomes: list[Outcome], task_numbers: lis
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(gradebook_header(task_numbers))
     for outcome in in_natural_order(outcomes):
-        writer.writerow(gradebook_row(outcome, task_numbers))
+        writer.writerow([csv_cell(cell) for cell in gradebook_row(outcome, task_numbers)])
     write_atomically(path, buf.getvalue())
 
 
@@ -272,21 +306,23 @@ def outcomes_from_reports(directories: Iterable[str]) -> list[Outcome]:
         for path in sorted(folder.glob("*.json")):
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise RosterError(f"{path}: not a JSON report ({exc})") from exc
+            except (OSError, ValueError, RecursionError) as exc:
+                raise RosterError(f"{path}: not a JSON report ({str(exc)[:80]})") from exc
             if not isinstance(data, dict) or data.get("schema_version") != 1 or "student_id" not in data:
                 raise RosterError(f"{path}: not a validate-tasks JSON report (schema_version 1)")
             sid = str(data["student_id"])
             if sid in seen:
-                raise RosterError(f"{path}: student {sid} is also in {seen[sid]}")
+                raise RosterError(f"{path}: student {printable(sid)} is also in {seen[sid]}")
             seen[sid] = str(path)
-            outcomes.append(_outcome_from_json(data))
+            try:
+                outcomes.append(_outcome_from_json(data))
+            except ValueError as exc:
+                raise RosterError(f"{path}: not a validate-tasks JSON report ({exc})") from exc
     return in_natural_order(outcomes)
 
 
 def _outcome_from_json(data: dict[str, Any]) -> Outcome:
-    from checks.model import CheckResult, TaskResult
-
+    """A report file read back: the report, or the error row it records."""
     if data.get("error") or not data.get("tasks"):
         return Outcome(
             str(data["student_id"]),
@@ -294,39 +330,7 @@ def _outcome_from_json(data: dict[str, Any]) -> Outcome:
             region=str(data.get("region", "")),
             account_id=str(data.get("account_id", "")),
         )
-    tasks = tuple(
-        TaskResult(
-            int(t["number"]),
-            str(t["title"]),
-            str(t.get("section", "")),
-            tuple(
-                CheckResult(
-                    c["id"],
-                    c["title"],
-                    int(c["points"]),
-                    int(c["earned"]),
-                    Status(c["status"]),
-                    c.get("message", ""),
-                    c.get("hint"),
-                )
-                for c in t["checks"]
-            ),
-            tuple(t.get("notes", ())),
-        )
-        for t in data["tasks"]
-    )
-    report = Report(
-        str(data["assessment"]),
-        str(data["student_id"]),
-        str(data["account_id"]),
-        str(data["region"]),
-        str(data["graded_at"]),
-        float(data["duration_s"]),
-        float(data["pass_mark"]),
-        tasks,
-        bool(data.get("demo", False)),
-        tuple(data.get("missing_actions", ())),
-    )
+    report = Report.from_dict(data)
     return Outcome(report.student_id, report, region=report.region, account_id=report.account_id)
 
 

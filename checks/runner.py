@@ -16,7 +16,7 @@ from functools import partial
 
 from checks import threads
 from checks.aws import NOT_FOUND, AwsError, asking
-from checks.model import CheckResult, Diagnosis, Report, Status, TaskResult, Verdict
+from checks.model import CheckResult, Diagnosis, Report, Status, TaskResult, Verdict, one_line
 from checks.registry import Assessment, Check, Note, Task
 from checks.student import Missing, Student
 
@@ -38,25 +38,34 @@ def hint_for(
         return f"{verdict.message}.\n{see}"
     if verdict.status is Status.ERROR:
         return f"The grader could not read this: {verdict.message}. Grant that permission or retry.\n{see}"
-    parts = [verdict.message + "."]
+    # Each line is made printable on its own: what the account said never starts a line of its own.
+    parts = [one_line(verdict.message) + "."]
     if missing is not None and missing.did_you_mean:
-        parts.append(f"Did you mean `{missing.did_you_mean}`?")
+        parts.append(f"Did you mean `{one_line(missing.did_you_mean)}`?")
     if missing is not None and missing.elsewhere:
-        parts.append(missing.elsewhere[0].upper() + missing.elsewhere[1:] + ".")
+        parts.append(one_line(missing.elsewhere[0].upper() + missing.elsewhere[1:]) + ".")
     if owner is not None and missing is not None:
-        parts.append(f"Fix {owner} first: its fix makes {missing.what}.")
-    elif verdict.fix:
-        parts.append(f"Fix: {verdict.fix}")
+        parts.append(f"Fix {owner} first: its fix makes {one_line(missing.what)}.")
+    elif verdict.fix is not None:
+        parts.append(f"Fix: {verdict.fix.render()}")
+    elif verdict.advice:
+        parts.append(one_line(verdict.advice[0].upper() + verdict.advice[1:]) + ".")
     parts.append(see)
     return "\n".join(parts)
 
 
-def check_hint(
+def result_of(
     assessment: Assessment, task: Task, check: Check, verdict: Verdict, missing: Missing | None
-) -> str | None:
-    """The hint of one check's verdict; a missing resource that another check makes points to that check."""
+) -> CheckResult:
+    """One check's row: its verdict, hint and fix; a missing resource that another check makes points to that check."""
     owner = assessment.owner(missing.prefix) if missing is not None else None
-    return hint_for(verdict, task, assessment.readme, missing, owner if owner != check.id else None)
+    needs = owner if owner != check.id and missing is not None else None
+    hint = hint_for(verdict, task, assessment.readme, missing, needs)
+    remedy = verdict.fix if verdict.status is not Status.PASS and needs is None else None
+    earned = check.points if verdict.status is Status.PASS else 0
+    return CheckResult(
+        check.id, check.title, check.points, earned, verdict.status, verdict.message, hint, remedy, needs
+    )
 
 
 def judge(check: Check, student: Student) -> tuple[Verdict, Missing | None]:
@@ -109,18 +118,7 @@ def grade(
         rows = []
         for c in task.checks:
             verdict, missing = threads.result(verdicts[c.id], partial(judge, c, student))
-            earned = c.points if verdict.status is Status.PASS else 0
-            rows.append(
-                CheckResult(
-                    c.id,
-                    c.title,
-                    c.points,
-                    earned,
-                    verdict.status,
-                    verdict.message,
-                    check_hint(assessment, task, c, verdict, missing),
-                )
-            )
+            rows.append(result_of(assessment, task, c, verdict, missing))
         shown = tuple(text for n, f in notes[task.number] if (text := threads.result(f, partial(run_note, n, student))))
         results.append(TaskResult(task.number, task.title, task.section, tuple(rows), shown))
     return Report(
@@ -147,3 +145,10 @@ def diagnose(student: Student, results: list[TaskResult]) -> Diagnosis | None:
         return student.diagnose()
     except AwsError:
         return None
+
+
+def check_hint(
+    assessment: Assessment, task: Task, check: Check, verdict: Verdict, missing: Missing | None
+) -> str | None:
+    """The hint of one check's verdict (its row's, see :func:`result_of`)."""
+    return result_of(assessment, task, check, verdict, missing).hint

@@ -29,10 +29,7 @@ def write_report(report: Report, fmt: str, output: str | None, *, color: bool | 
     buf = io.StringIO()
     reporters.write(report, fmt, buf, color=False if fmt == "table" else color)
     try:
-        tmp = f"{output}.tmp{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(buf.getvalue())
-        os.replace(tmp, output)
+        write_atomically(output, buf.getvalue())
     except OSError as exc:
         raise BadInput(f"cannot write {output}: {exc.strerror}") from exc
     print(f"{PROG}: report written to {output}", file=sys.stderr)

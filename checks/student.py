@@ -10,13 +10,13 @@ classmate's resource.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from checks.aws import Account, AwsError, NoSuchRole
+from checks.fix import Fix, ask, aws, json_word
 from checks.model import STUDENT_ID, Diagnosis
 
 LAMBDA_TRUST = {
@@ -30,7 +30,7 @@ class Missing(Exception):
     """A resource a check needs does not exist; the check fails with this."""
 
     what: str  # "function layer-consumer-s1"
-    fix: str | None = None
+    fix: Fix | None = None
     did_you_mean: str | None = None
     elsewhere: str | None = None
     prefix: str | None = None  # of a resource the student names <prefix>-<id>
@@ -101,7 +101,7 @@ class Student:
     def name(self, prefix: str) -> str:
         return f"{prefix}-{self.id}"
 
-    def _missing(self, kind: str, prefix: str, candidates: Iterable[str], fix: str | None) -> Missing:
+    def _missing(self, kind: str, prefix: str, candidates: Iterable[str], fix: Fix | None) -> Missing:
         name = self.name(prefix)
         theirs = [c for c in candidates if plausibly_theirs(prefix, self.id, c) and c not in self.classmates_names]
         return Missing(f"{kind} {name}", fix, near_miss(name, theirs), self._elsewhere(), prefix)
@@ -181,28 +181,28 @@ class Student:
         return account.once(("regions_holding", self.id, self.prefixes), scan)
 
     # -- resources -----------------------------------------------------------
-    def function(self, prefix: str, fix: str | None = None) -> dict[str, Any]:
+    def function(self, prefix: str, fix: Fix | None = None) -> dict[str, Any]:
         name = self.name(prefix)
         found = self.account.function(name)
         if found is None:
             raise self._missing("function", prefix, self.account.functions(), fix or _create_function(name))
         return found
 
-    def layer(self, prefix: str, fix: str | None = None) -> dict[str, Any]:
+    def layer(self, prefix: str, fix: Fix | None = None) -> dict[str, Any]:
         name = self.name(prefix)
         found = self.account.layers().get(name)
         if found is None:
             raise self._missing("layer", prefix, self.account.layers(), fix)
         return found
 
-    def queue(self, prefix: str, fix: str | None = None) -> tuple[str, dict[str, str]]:
+    def queue(self, prefix: str, fix: Fix | None = None) -> tuple[str, dict[str, str]]:
         """The queue's URL and attributes."""
         name = self.name(prefix)
         url = self.account.queues().get(name)
         attributes = self.account.queue_attributes(url) if url else None
         if url is None or attributes is None:
             raise self._missing(
-                "queue", prefix, self.account.queues(), fix or f"aws sqs create-queue --queue-name {name}"
+                "queue", prefix, self.account.queues(), fix or aws("sqs", "create-queue", "--queue-name", name)
             )
         return url, attributes
 
@@ -251,15 +251,24 @@ class Student:
 
 
 def _no_role(role: str) -> Missing:
-    trust = json.dumps(LAMBDA_TRUST, separators=(",", ":"))
     return Missing(
         f"execution role {role}",
-        f"aws iam create-role --role-name {role} --assume-role-policy-document '{trust}'",
+        aws("iam", "create-role", "--role-name", role, "--assume-role-policy-document", json_word(LAMBDA_TRUST)),
     )
 
 
-def _create_function(name: str) -> str:
-    return (
-        f"aws lambda create-function --function-name {name} --runtime python3.12 "
-        f"--handler lambda_function.lambda_handler --role <execution-role-arn> --zip-file fileb://function.zip"
+def _create_function(name: str) -> Fix:
+    return aws(
+        "lambda",
+        "create-function",
+        "--function-name",
+        name,
+        "--runtime",
+        "python3.12",
+        "--handler",
+        "lambda_function.lambda_handler",
+        "--role",
+        ask("ROLE_ARN", "the ARN of the execution role for your functions"),
+        "--zip-file",
+        "fileb://function.zip",
     )

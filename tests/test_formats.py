@@ -16,6 +16,7 @@ import pytest
 
 from checks import formats
 from checks.cli import main
+from checks.fix import aws, json_word
 from checks.lambda_medium import reference
 from checks.model import CheckResult, Report, Status, TaskResult
 from checks.registry import Assessment
@@ -35,7 +36,16 @@ def sample_report() -> Report:
         "Task 1: Layer",
         (
             CheckResult("t1.layer_exists", "Layer exists", 5, 5, Status.PASS, "layer common-utils-layer-s1", None),
-            CheckResult("t1.runtime", "python3.12", 4, 0, Status.FAIL, "MemorySize 128 (want 256)", hint),
+            CheckResult(
+                "t1.runtime",
+                "python3.12",
+                4,
+                0,
+                Status.FAIL,
+                "MemorySize 128 (want 256)",
+                hint,
+                aws("lambda", "update-function-configuration", "--memory-size", 256),
+            ),
         ),
         ("subnets are public",),
     )
@@ -282,14 +292,27 @@ def test_evidence_that_lacks_the_student_or_their_answers_is_one_line_and_exit_2
 
 def long_fix_report() -> Report:
     """The sample report, one of whose fixes is a chain with a long quoted document no space can break."""
-    document = '{"OnSuccess":{"Destination":"arn:aws:sqs:us-east-1:123456789012:lambda-success-queue-s1"}}'
-    fix = (
-        "aws lambda publish-version --function-name async-processor-s1 --description 'the one to keep' && "
-        f"aws lambda put-function-event-invoke-config --function-name async-processor-s1 "
-        f"--maximum-retry-attempts 1 --maximum-event-age-in-seconds 3600 --destination-config '{document}'"
+    document = {"OnSuccess": {"Destination": "arn:aws:sqs:us-east-1:123456789012:lambda-success-queue-s1"}}
+    remedy = aws(
+        "lambda", "publish-version", "--function-name", "async-processor-s1", "--description", "the one to keep"
+    ).then(
+        aws(
+            "lambda",
+            "put-function-event-invoke-config",
+            "--function-name",
+            "async-processor-s1",
+            "--maximum-retry-attempts",
+            1,
+            "--maximum-event-age-in-seconds",
+            3600,
+            "--destination-config",
+            json_word(document),
+        )
     )
     report = sample_report()
-    check = replace(report.tasks[0].checks[1], hint=f"MemorySize 128 (want 256).\nFix: {fix}\nSee X.")
+    check = replace(
+        report.tasks[0].checks[1], hint=f"MemorySize 128 (want 256).\nFix: {remedy.render()}\nSee X.", remedy=remedy
+    )
     return replace(report, tasks=(replace(report.tasks[0], checks=(report.tasks[0].checks[0], check)), report.tasks[1]))
 
 
@@ -307,7 +330,7 @@ def _rendered(report: Report, width: int | None) -> str:
 
 def _how_to_fix_block(text: str) -> str:
     lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("How to fix"))
+    start = next(i for i, line in enumerate(lines) if line.startswith("# How to fix"))
     end = lines.index("", start)
     return "\n".join(lines[start + 1 : end]) + "\n"
 
@@ -342,11 +365,9 @@ def test_piped_output_is_the_80_column_rendering() -> None:
 def test_pasteable_breaks_only_between_words_outside_quotes() -> None:
     from checks.report import pasteable
 
-    fix = (
-        "LAYER=$(aws lambda publish-layer-version --layer-name l-s1 --query LayerVersionArn --output text) && "
-        "aws x y --a 'b --c d' --e f"
-    )
-    lines = pasteable(fix, 30, indent="")
+    remedy = aws("lambda", "publish-layer-version", "--layer-name", "l-s1").keep("LayerVersionArn", "LAYER")
+    fix = remedy.then(aws("x", "y", "--a", "b --c d", "--e", "f")).render()
+    lines = pasteable(remedy.then(aws("x", "y", "--a", "b --c d", "--e", "f")).words(), 30, indent="")
     assert (
         lines[0]
         == "LAYER=$(aws lambda publish-layer-version --layer-name l-s1 --query LayerVersionArn --output text) && \\"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -83,13 +84,14 @@ def _how_to_fix(report: Any, fill: dict[str, str], *, filled: bool = True) -> st
     out = io.StringIO()
     render_table(report, out, color=False, width=100)
     lines = out.getvalue().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("How to fix"))
+    start = next(i for i, line in enumerate(lines) if line.startswith("# How to fix"))
     block = "\n".join(lines[start + 1 : lines.index("", start)]) + "\n"
-    for placeholder, value in fill.items():
-        block = block.replace(placeholder, value)
+    asked = set(re.findall(r"\$\{([A-Z_]+):\?", block))  # what only the student knows: a variable the paste needs
     if filled:
-        assert not re.search(r"^[^#].*<[a-z-]+>", block, re.M), block  # every placeholder filled
-    return block
+        assert not re.search(r"^[^#].*<[a-z-]+>", block, re.M), block  # no placeholder bash would misread
+        assert asked <= set(fill), (asked - set(fill), block)
+    # The student sets the variables the block names, then pastes it.
+    return "".join(f"export {name}={shlex.quote(fill[name])}\n" for name in sorted(asked & set(fill))) + block
 
 
 @pytest.fixture
@@ -116,13 +118,12 @@ def test_following_the_report_reaches_full_marks_in_two_rounds(
         MISTAKES[name][0](made, endpoint)
     expected = set().union(*(MISTAKES[name][1] for name in mistakes))
     fill = {
-        "<execution-role-arn>": made["role"],
-        "<subnet-a>": made["subnets"][0],
-        "<subnet-b>": made["subnets"][1],
-        "<subnet-in-another-az>": made["subnets"][1],
-        "<vpc-id>": made["vpc"],
-        "<sg-id>": made["security_group"],
-        "<trusted-account-id>": TRUSTED,
+        "ROLE_ARN": made["role"],
+        "SUBNET_A": made["subnets"][0],
+        "SUBNET_B": made["subnets"][1],
+        "VPC_ID": made["vpc"],
+        "SG_ID": made["security_group"],
+        "TRUSTED_ACCOUNT": TRUSTED,
     }
     report, _ = grade_in_process(load_assessment("lambda_medium"), SID)
     assert failing(report) == expected
@@ -156,7 +157,7 @@ class Student:
 
         import boto3
 
-        if "<execution-role-arn>" in block and "role" not in self.made:
+        if "${ROLE_ARN:?" in block and "role" not in self.made:
             trust = {
                 "Version": "2012-10-17",
                 "Statement": [
@@ -167,7 +168,7 @@ class Student:
                 RoleName=f"lambda-medium-role-{SID}", AssumeRolePolicyDocument=json.dumps(trust)
             )
             self.made["role"] = role["Role"]["Arn"]
-        if "<vpc-id>" in block and "vpc" not in self.made:
+        if "${VPC_ID:?" in block and "vpc" not in self.made:
             ec2 = boto3.client("ec2", region_name=REGION)
             vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
             zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"][:2]]
@@ -177,16 +178,16 @@ class Student:
             ]
             group = ec2.create_security_group(GroupName=f"lambda-sg-{SID}", Description="Lambda", VpcId=vpc)["GroupId"]
             self.made.update(vpc=vpc, subnet_a=subnets[0], subnet_b=subnets[1], group=group)
-        fill = {"<trusted-account-id>": TRUSTED}
+        fill = {"TRUSTED_ACCOUNT": TRUSTED}
         if "role" in self.made:
-            fill["<execution-role-arn>"] = self.made["role"]
+            fill["ROLE_ARN"] = self.made["role"]
         if "vpc" in self.made:
             fill.update(
                 {
-                    "<vpc-id>": self.made["vpc"],
-                    "<subnet-a>": self.made["subnet_a"],
-                    "<subnet-b>": self.made["subnet_b"],
-                    "<sg-id>": self.made["group"],
+                    "VPC_ID": self.made["vpc"],
+                    "SUBNET_A": self.made["subnet_a"],
+                    "SUBNET_B": self.made["subnet_b"],
+                    "SG_ID": self.made["group"],
                 }
             )
         return fill

@@ -225,7 +225,7 @@ def test_the_how_to_fix_block_pasted_into_bash_reaches_full_marks(
     main(["lambda_medium", "--student-id", sid, "--format", "table", "--endpoint-url", endpoint])
     table = capsys.readouterr().out
     lines = table.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("How to fix"))
+    start = next(i for i, line in enumerate(lines) if line.startswith("# How to fix"))
     block = "\n".join(lines[start + 1 : lines.index("", start)]) + "\n"
     assert sum(line.startswith("aws ") for line in block.splitlines()) == 4, block
     student_shell(block)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from checks.fix import Arg, Fix, aws
 from checks.model import Verdict, failed, passed
 from checks.student import Student
 
@@ -61,49 +62,61 @@ VERSIONS = (*ALIASES, "lambda:ListVersionsByFunction")  # aliases and the versio
 LIVE_STATES = ("Enabled", "Creating", "Enabling", "Updating")
 
 
-def publish_layer(s: Student) -> str:
+def publish_layer(s: Student) -> Fix:
     """A new version of the student's layer, as Task 1 asks (layer.zip is what Task 1 builds)."""
-    return (
-        f"aws lambda publish-layer-version --layer-name {s.name(LAYER)} "
-        f'--description "Common utilities and dependencies" --zip-file fileb://layer.zip '
-        f"--compatible-runtimes {RUNTIME}"
+    return aws(
+        "lambda",
+        "publish-layer-version",
+        "--layer-name",
+        s.name(LAYER),
+        "--description",
+        "Common utilities and dependencies",
+        "--zip-file",
+        "fileb://layer.zip",
+        "--compatible-runtimes",
+        RUNTIME,
     )
 
 
-def update_config(function: str, flags: str) -> str:
-    return f"aws lambda update-function-configuration --function-name {function} {flags}"
+def update_config(function: str, *flags: Arg) -> Fix:
+    return aws("lambda", "update-function-configuration", "--function-name", function, *flags)
 
 
-def function_setting(s: Student, prefix: str, key: str, want: object, flag: str) -> Verdict:
+def function_setting(s: Student, prefix: str, key: str, want: str | int, flag: str) -> Verdict:
     """A plain configuration value of one function, e.g. MemorySize 256."""
     fn = s.function(prefix)
     got = fn.get(key)
     if got == want:
         return passed(f"{key} {got}")
-    return failed(f"{key} {got} (want {want})", update_config(fn["FunctionName"], f"{flag} {want}"))
+    return failed(f"{key} {got} (want {want})", update_config(fn["FunctionName"], flag, want))
 
 
-def create_queue(name: str, attributes: str) -> str:
-    return f"aws sqs create-queue --queue-name {name} --attributes {attributes}"
+def attributes(values: dict[str, str | int]) -> str:
+    """SQS attributes in the AWS CLI's shorthand, ``Name=value,Name=value``."""
+    return ",".join(f"{k}={v}" for k, v in values.items())
 
 
-def set_queue_attributes(url: str, attributes: str) -> str:
-    return f"aws sqs set-queue-attributes --queue-url {url} --attributes {attributes}"
+def create_queue(name: str, values: dict[str, str | int]) -> Fix:
+    return aws("sqs", "create-queue", "--queue-name", name, "--attributes", attributes(values))
+
+
+def set_queue_attributes(url: str, values: dict[str, str | int]) -> Fix:
+    return aws("sqs", "set-queue-attributes", "--queue-url", url, "--attributes", attributes(values))
 
 
 def retention(s: Student, prefix: str, seconds: int) -> Verdict:
-    url, attrs = s.queue(prefix, create_queue(s.name(prefix), f"MessageRetentionPeriod={seconds}"))
+    url, attrs = s.queue(prefix, create_queue(s.name(prefix), {"MessageRetentionPeriod": seconds}))
     got = attrs.get("MessageRetentionPeriod")
     if got == str(seconds):
         return passed(f"{s.name(prefix)} MessageRetentionPeriod {got}")
     return failed(
         f"{s.name(prefix)} MessageRetentionPeriod {got} (want {seconds})",
-        set_queue_attributes(url, f"MessageRetentionPeriod={seconds}"),
+        set_queue_attributes(url, {"MessageRetentionPeriod": seconds}),
     )
 
 
 def sqs_trigger(
-    s: Student, queue_prefix: str, function_prefix: str, settings: str = "--batch-size 10"
+    s: Student, queue_prefix: str, function_prefix: str, settings: tuple[Arg, ...] = ("--batch-size", 10)
 ) -> tuple[Verdict, list[dict[str, object]]]:
     """Is there an enabled mapping from the queue to the function? The verdict and the mappings.
 
@@ -114,9 +127,14 @@ def sqs_trigger(
     queue_arn, _ = s.account.gather(lambda: s.queue_arn(queue_prefix), s.account.event_source_mappings)
     mappings = s.mappings(queue_arn, fn["FunctionArn"])
     live = [m for m in mappings if m.get("State") in LIVE_STATES]
-    fix = (
-        f"aws lambda create-event-source-mapping --function-name {fn['FunctionName']} --event-source-arn {queue_arn} "
-        + settings
+    fix = aws(
+        "lambda",
+        "create-event-source-mapping",
+        "--function-name",
+        fn["FunctionName"],
+        "--event-source-arn",
+        queue_arn,
+        *settings,
     )
     if live:
         return passed(f"mapping {live[0].get('UUID')} from {s.name(queue_prefix)}, {live[0].get('State')}"), live
@@ -124,7 +142,7 @@ def sqs_trigger(
         m = mappings[0]
         return failed(
             f"mapping {m.get('UUID')} is {m.get('State')} (want Enabled)",
-            f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} --enabled " + settings,
+            aws("lambda", "update-event-source-mapping", "--uuid", str(m.get("UUID")), "--enabled", *settings),
         ), []
     return failed(f"no event source mapping from {s.name(queue_prefix)} to {fn['FunctionName']}", fix), []
 

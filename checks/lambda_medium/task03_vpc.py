@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from checks import iam
+from checks.fix import Fix, Part, Shell, ask, aws, json_word, variable, word
 from checks.lambda_medium.common import (
     FIND,
     ROLE,
@@ -39,42 +39,61 @@ def _vpc(s: Student) -> tuple[dict[str, Any], dict[str, Any]]:
 ATTACH = ("ec2:DescribeSecurityGroups", "ec2:DescribeSubnets")
 
 
-def _attach(s: Student, fn: dict[str, Any]) -> str:
+VPC = ask("VPC_ID", "the VPC for vpc-lambda")
+SUBNETS = (ask("SUBNET_A", "a subnet of that VPC"), ask("SUBNET_B", "a subnet of that VPC in another zone"))
+GROUP = ask("SG_ID", "the ID of your lambda-sg security group")
+Id = str | Shell
+
+
+def _attach(s: Student, fn: dict[str, Any]) -> Fix:
     """Into the VPC of lambda-sg-<id>, on two subnets of different zones, with Task 3's variables set too.
 
     Placeholders stay only for what the account does not hold yet (no such group, no subnets).
     """
     group = s.account.security_group_named(None, s.name(SECURITY_GROUP))
     if group is None:
-        return _vpc_fix(fn, "<vpc-id>", ["<subnet-a>", "<subnet-b>"], "<sg-id>")
+        return _vpc_fix(fn, VPC, list(SUBNETS), GROUP)
     vpc_id = str(group.get("VpcId", ""))
     return _vpc_fix(fn, vpc_id, _two_zones(s.account.vpc_subnets(vpc_id), []), group["GroupId"])
 
 
-def _two_zones(subnets: list[dict[str, Any]], keep: list[str]) -> list[str]:
+def _two_zones(subnets: list[dict[str, Any]], keep: list[str]) -> list[Id]:
     """Subnet IDs in two Availability Zones, the ones in ``keep`` first; a placeholder for what is missing."""
     chosen: dict[str, str] = {}
     ordered = sorted(subnets, key=lambda sub: (sub["SubnetId"] not in keep, sub["SubnetId"]))
     for sub in ordered:
         chosen.setdefault(sub.get("AvailabilityZone", ""), sub["SubnetId"])
-    picked = list(chosen.values())[:2]
+    picked: list[Id] = []
+    picked += list(chosen.values())[:2]
     if len(picked) == 2:
         return picked
     if picked:  # one zone only: the student makes a subnet in another
-        return [picked[0], "<subnet-in-another-az>"]
-    return ["<subnet-a>", "<subnet-b>"]
+        return [picked[0], ask("SUBNET_B", "a subnet of that VPC in another Availability Zone")]
+    return list(SUBNETS)
 
 
-def _vpc_fix(fn: dict[str, Any], vpc_id: str, subnets: list[str], group: str) -> str:
+def _joined(ids: list[Id], sep: str = ",") -> list[Part]:
+    """IDs side by side in one word: data quoted, the student's variables as they are."""
+    parts: list[Part] = []
+    for i, x in enumerate(ids):
+        parts += [sep, x] if i else [x]
+    return parts
+
+
+def _vpc_fix(fn: dict[str, Any], vpc_id: Id, subnets: list[Id], group: Id) -> Fix:
     """One update: the VPC configuration, and Task 3's three variables describing it (so t3.env_vars holds)."""
-    variables = {"VPC_ID": vpc_id, "SUBNET_IDS": ",".join(subnets), "SECURITY_GROUP_ID": group}
-    document = json.dumps({"Variables": variables})
-    # A shell variable in it ($SG): the document in double quotes, so that bash expands it.
-    environment = '"' + document.replace('"', '\\"') + '"' if "$" in group else f"'{document}'"
-    return update_config(
-        fn["FunctionName"],
-        f"--vpc-config SubnetIds={','.join(subnets)},SecurityGroupIds={group} --environment {environment}",
+    environment = json_word(
+        {"Variables": {"VPC_ID": vpc_id, "SUBNET_IDS": _list_value(subnets), "SECURITY_GROUP_ID": group}}
     )
+    config = word("SubnetIds=", *_joined(subnets), ",SecurityGroupIds=", group)
+    return update_config(fn["FunctionName"], "--vpc-config", config, "--environment", environment)
+
+
+def _list_value(ids: list[Id]) -> Id:
+    """SUBNET_IDS's value: the IDs joined with commas (the student's variables joined by the shell)."""
+    if all(isinstance(x, str) for x in ids):
+        return ",".join(str(x) for x in ids)
+    return Shell('"' + ",".join(x.text.strip('"') if isinstance(x, Shell) else x for x in ids) + '"')
 
 
 @check("t3.function_exists", 2, "Function vpc-lambda-<id> exists", reads=FIND)
@@ -104,12 +123,12 @@ def multi_az(s: Student) -> Verdict:
     zones = sorted({sub["AvailabilityZone"] for sub in subnets.values()})
     if len(zones) >= 2:
         return passed(f"subnets in {', '.join(zones)}")
-    groups = vpc.get("SecurityGroupIds") or ["<sg-id>"]
+    groups: list[Id] = list(vpc.get("SecurityGroupIds") or []) or [GROUP]
     chosen = _two_zones(s.account.vpc_subnets(vpc["VpcId"]), list(vpc["SubnetIds"]))
     env = (fn.get("Environment") or {}).get("Variables") or {}
     return failed(
         f"subnets span {len(zones)} Availability Zone(s): {shown(zones)} (want at least 2){_others_replaced(env)}",
-        _vpc_fix(fn, vpc["VpcId"], chosen, ",".join(groups)),
+        _vpc_fix(fn, vpc["VpcId"], chosen, groups[0] if len(groups) == 1 else ",".join(map(str, groups))),
     )
 
 
@@ -125,7 +144,7 @@ def security_group(s: Student) -> Verdict:
     return failed(f"attached groups {shown(names)} (want {s.name(SECURITY_GROUP)}){extra}", _group_fix(s, fn, vpc))
 
 
-def _group_fix(s: Student, fn: dict[str, Any], vpc: dict[str, Any]) -> str:
+def _group_fix(s: Student, fn: dict[str, Any], vpc: dict[str, Any]) -> Fix:
     """Attach lambda-sg-<id>, made first in the function's VPC when it is not there.
 
     Task 3's SECURITY_GROUP_ID variable follows the group in the same call, so that t3.env_vars,
@@ -133,13 +152,20 @@ def _group_fix(s: Student, fn: dict[str, Any], vpc: dict[str, Any]) -> str:
     """
     name = s.name(SECURITY_GROUP)
     found = s.account.security_group_named(vpc["VpcId"], name)
-    fix = _vpc_fix(fn, vpc["VpcId"], list(vpc["SubnetIds"]), found["GroupId"] if found else "$SG")
+    fix = _vpc_fix(fn, vpc["VpcId"], list(vpc["SubnetIds"]), found["GroupId"] if found else variable("SG"))
     if found:
         return fix
-    return (
-        f'SG=$(aws ec2 create-security-group --group-name {name} --description "Lambda VPC access" '
-        f"--vpc-id {vpc['VpcId']} --query GroupId --output text) && {fix}"
-    )
+    create = aws(
+        "ec2",
+        "create-security-group",
+        "--group-name",
+        name,
+        "--description",
+        "Lambda VPC access",
+        "--vpc-id",
+        vpc["VpcId"],
+    ).keep("GroupId", "SG")
+    return create.then(fix)
 
 
 @check("t3.env_vars", 1, "VPC_ID, SUBNET_IDS and SECURITY_GROUP_ID describe the VPC config", reads=(*FIND, *ATTACH))
@@ -160,11 +186,11 @@ def env_vars(s: Student) -> Verdict:
     variables = {
         "VPC_ID": vpc["VpcId"],
         "SUBNET_IDS": ",".join(vpc["SubnetIds"]),
-        "SECURITY_GROUP_ID": groups[0] if groups else "<sg-id>",
+        "SECURITY_GROUP_ID": groups[0] if groups else GROUP,
     }
     return failed(
         "; ".join(wrong) + _others_replaced(env),
-        update_config(fn["FunctionName"], f"--environment '{json.dumps({'Variables': variables})}'"),
+        update_config(fn["FunctionName"], "--environment", json_word({"Variables": variables})),
     )
 
 

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from checks import iam
+from checks.fix import Fix, aws, chain, json_word
 from checks.lambda_medium.common import (
     ASYNC_PROCESSOR,
     DLQ,
@@ -17,6 +18,7 @@ from checks.lambda_medium.common import (
     QUEUES,
     ROLE,
     SUCCESS_QUEUE,
+    create_queue,
     function_setting,
     retention,
 )
@@ -32,7 +34,7 @@ def _invoke_config(s: Student) -> dict[str, Any]:
     return s.account.event_invoke_config(fn["FunctionName"]) or {}
 
 
-def _config_fix(s: Student) -> str:
+def _config_fix(s: Student) -> Fix:
     """The whole event invoke configuration in one command, with every value the rubric wants.
 
     PutFunctionEventInvokeConfig replaces the configuration: a command per setting would undo
@@ -43,16 +45,23 @@ def _config_fix(s: Student) -> str:
     for which, prefix in (("OnSuccess", SUCCESS_QUEUE), ("OnFailure", FAILURE_QUEUE)):
         name = s.name(prefix)
         if name not in s.account.queues():
-            steps.append(
-                f"aws sqs create-queue --queue-name {name} --attributes MessageRetentionPeriod=86400 > /dev/null"
-            )
+            steps.append(create_queue(name, {"MessageRetentionPeriod": 86400}).quiet())
         destinations[which] = {"Destination": f"arn:aws:sqs:{s.region}:{s.account_id}:{name}"}
     steps.append(
-        f"aws lambda put-function-event-invoke-config --function-name {s.name(ASYNC_PROCESSOR)} "
-        f"--maximum-event-age-in-seconds 21600 --maximum-retry-attempts 2 "
-        f"--destination-config '{json.dumps(destinations, separators=(',', ':'))}'"
+        aws(
+            "lambda",
+            "put-function-event-invoke-config",
+            "--function-name",
+            s.name(ASYNC_PROCESSOR),
+            "--maximum-event-age-in-seconds",
+            21600,
+            "--maximum-retry-attempts",
+            2,
+            "--destination-config",
+            json_word(destinations),
+        )
     )
-    return " && ".join(steps)
+    return chain(steps)
 
 
 def _setting(s: Student, key: str, want: int) -> Verdict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from checks.fix import Arg, Fix, aws
 from checks.lambda_medium.common import (
     FIND,
     MAPPINGS,
@@ -22,14 +23,18 @@ TASK = TaskInfo(5, "SQS trigger", "Task 5: Create SQS Trigger for Lambda")
 
 QUEUE_ATTRIBUTES = {"VisibilityTimeout": "300", "MessageRetentionPeriod": "345600"}
 # The mapping's settings, in one set of flags: every fix that makes or changes the mapping gives them all.
-MAPPING_SETTINGS = (
-    "--batch-size 10 --maximum-batching-window-in-seconds 5 --function-response-types ReportBatchItemFailures"
+MAPPING_SETTINGS: tuple[Arg, ...] = (
+    "--batch-size",
+    10,
+    "--maximum-batching-window-in-seconds",
+    5,
+    "--function-response-types",
+    "ReportBatchItemFailures",
 )
 
 
 def _queue(s: Student) -> tuple[str, dict[str, str]]:
-    wanted = ",".join(f"{k}={v}" for k, v in QUEUE_ATTRIBUTES.items())
-    return s.queue(TASK_QUEUE, create_queue(s.name(TASK_QUEUE), wanted))
+    return s.queue(TASK_QUEUE, create_queue(s.name(TASK_QUEUE), dict(QUEUE_ATTRIBUTES)))
 
 
 def _mapping(s: Student) -> dict[str, object]:
@@ -55,7 +60,7 @@ def queue_settings(s: Student) -> Verdict:
         return passed("VisibilityTimeout 300, MessageRetentionPeriod 345600")
     return failed(
         "; ".join(f"{k} {v} (want {QUEUE_ATTRIBUTES[k]})" for k, v in wrong.items()),
-        set_queue_attributes(url, ",".join(f"{k}={QUEUE_ATTRIBUTES[k]}" for k in wrong)),
+        set_queue_attributes(url, {k: QUEUE_ATTRIBUTES[k] for k in wrong}),
     )
 
 
@@ -82,7 +87,7 @@ def batching(s: Student) -> Verdict:
         return passed("BatchSize 10, MaximumBatchingWindowInSeconds 5")
     return failed(
         differences(("BatchSize", size, 10), ("MaximumBatchingWindowInSeconds", window, 5)),
-        f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} {MAPPING_SETTINGS}",
+        _update_mapping(m),
     )
 
 
@@ -94,5 +99,9 @@ def partial_failures(s: Student) -> Verdict:
         return passed("FunctionResponseTypes include ReportBatchItemFailures")
     return failed(
         f"FunctionResponseTypes {types or 'none'} (want ReportBatchItemFailures)",
-        f"aws lambda update-event-source-mapping --uuid {m.get('UUID')} {MAPPING_SETTINGS}",
+        _update_mapping(m),
     )
+
+
+def _update_mapping(m: dict[str, object]) -> Fix:
+    return aws("lambda", "update-event-source-mapping", "--uuid", str(m.get("UUID")), *MAPPING_SETTINGS)

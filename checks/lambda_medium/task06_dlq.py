@@ -23,7 +23,7 @@ TASK = TaskInfo(6, "Dead-letter queue", "Task 6: Implement Error Handling with D
 
 @check("t6.queue", 2, "Queue lambda-dlq-<id> exists", reads=QUEUES)
 def queue(s: Student) -> Verdict:
-    s.queue(DLQ, create_queue(s.name(DLQ), "MessageRetentionPeriod=1209600"))
+    s.queue(DLQ, create_queue(s.name(DLQ), {"MessageRetentionPeriod": 1209600}))
     return passed(f"queue {s.name(DLQ)} exists")
 
 
@@ -41,7 +41,7 @@ def attached(s: Student) -> Verdict:
         return passed(f"DeadLetterConfig.TargetArn is {s.name(DLQ)}")
     return failed(
         f"DeadLetterConfig.TargetArn {got or 'not set'} (want {want})",
-        update_config(fn["FunctionName"], f"--dead-letter-config TargetArn={want}"),
+        update_config(fn["FunctionName"], "--dead-letter-config", f"TargetArn={want}"),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from checks.fix import aws
 from checks.lambda_medium.common import FIND, RATE_LIMITED, update_config
 from checks.model import Verdict, blocked, failed, passed
 from checks.registry import TaskInfo, check
@@ -31,7 +32,7 @@ def reserved(s: Student) -> Verdict:
         return blocked(why)
     return failed(
         f"ReservedConcurrentExecutions {got if got is not None else 'not set'} (want 5)",
-        f"aws lambda put-function-concurrency --function-name {name} --reserved-concurrent-executions 5",
+        aws("lambda", "put-function-concurrency", "--function-name", name, "--reserved-concurrent-executions", 5),
     )
 
 
@@ -43,5 +44,5 @@ def timeout(s: Student) -> Verdict:
         return passed(f"Timeout {got} s")
     return failed(
         f"Timeout {got} s (want more than 10: every call sleeps 10 s)",
-        update_config(fn["FunctionName"], "--timeout 15"),
+        update_config(fn["FunctionName"], "--timeout", 15),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from checks import iam
+from checks.fix import Arg, Fix, ask, aws, variable
 from checks.lambda_medium.common import FIND, FUNCTIONS, LAYER_CONSUMER, ROLE, update_config
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
@@ -90,7 +91,7 @@ def insights_functions(s: Student) -> list[dict[str, Any]]:
     return found
 
 
-def consumer_layers_fix(s: Student, fn: dict[str, Any]) -> str:
+def consumer_layers_fix(s: Student, fn: dict[str, Any]) -> Fix:
     """layer-consumer's whole layer list in one command: the student's layer (Task 2) and AWS's Insights
     layer (Task 8) both, with any other layer it has, so that the fix of either check keeps the other.
 
@@ -99,43 +100,40 @@ def consumer_layers_fix(s: Student, fn: dict[str, Any]) -> str:
     from checks.lambda_medium.common import LAYER, publish_layer
 
     arns = [str(layer.get("Arn", "")) for layer in fn.get("Layers") or []]
-    kept = [a for a in arns if (a.split(":") + [""] * 7)[6] not in INSIGHTS_LAYERS]
+    kept: list[Arg] = [a for a in arns if (a.split(":") + [""] * 7)[6] not in INSIGHTS_LAYERS]
     prefix = f":{s.account_id}:layer:{s.name(LAYER)}:"
-    publish = ""
-    if not any(prefix in a and a.split(":")[3] == s.region for a in kept):
+    publish = None
+    if not any(prefix in a and a.split(":")[3] == s.region for a in arns):
         latest = (s.account.layers().get(s.name(LAYER)) or {}).get("LatestMatchingVersion") or {}
         if "LayerVersionArn" in latest:
             kept.append(str(latest["LayerVersionArn"]))
         else:
-            publish = f"LAYER=$({publish_layer(s)} --query LayerVersionArn --output text) && "
-            kept.append('"$LAYER"')
-    insights = [a for a in arns if is_insights_layer(a, s.region, s.account_id)]
+            publish = publish_layer(s).keep("LayerVersionArn", "LAYER")
+            kept.append(variable("LAYER"))
+    insights: list[Arg] = [a for a in arns if is_insights_layer(a, s.region, s.account_id)]
     if not insights and not insights_functions(s):
         insights = [_insights_arn(s, fn)]
-    return publish + update_config(str(fn["FunctionName"]), "--layers " + " ".join([*kept, *insights]))
+    update = update_config(str(fn["FunctionName"]), "--layers", *kept, *insights)
+    return publish.then(update) if publish is not None else update
 
 
-def _insights_arn(s: Student, fn: dict[str, Any]) -> str:
+def _insights_arn(s: Student, fn: dict[str, Any]) -> Arg:
+    """AWS's extension for the function's region and architecture; where it is not known here, the student's."""
     architecture = str((fn.get("Architectures") or ["x86_64"])[0])
-    return insights_arn_for(s.region, architecture) or (
-        f"<the LambdaInsightsExtension ARN for {s.region} and {architecture}: CloudWatch User Guide, "
-        '"Available versions of the Lambda Insights extension">'
+    return insights_arn_for(s.region, architecture) or ask(
+        "INSIGHTS_LAYER_ARN", "the LambdaInsightsExtension ARN of your region (CloudWatch User Guide)"
     )
 
 
-def _layer_fix(s: Student, fn: dict[str, Any]) -> str:
+def _layer_fix(s: Student, fn: dict[str, Any]) -> Fix:
     if fn.get("FunctionName") == s.name(LAYER_CONSUMER):
         return consumer_layers_fix(s, fn)
     """Add AWS's extension for the function's region and architecture to the layers it already has."""
     name = str(fn["FunctionName"])
-    architecture = str((fn.get("Architectures") or ["x86_64"])[0])
-    arn = insights_arn_for(s.region, architecture) or (
-        f"<the LambdaInsightsExtension ARN for {s.region} and {architecture}: CloudWatch User Guide, "
-        '"Available versions of the Lambda Insights extension">'
-    )
+    arn = _insights_arn(s, fn)
     arns = [str(layer.get("Arn", "")) for layer in fn.get("Layers") or []]
-    kept = [a for a in arns if (a.split(":") + [""] * 7)[6] not in INSIGHTS_LAYERS]  # a look-alike goes
-    return update_config(name, "--layers " + " ".join([*kept, arn]))
+    kept: list[Arg] = [a for a in arns if (a.split(":") + [""] * 7)[6] not in INSIGHTS_LAYERS]  # a look-alike goes
+    return update_config(name, "--layers", *kept, arn)
 
 
 @check("t8.layer", 6, "A function has AWS's Lambda Insights extension layer", reads=FIND)
@@ -188,7 +186,7 @@ def _role_verdict(s: Student, fn: dict[str, Any], role: str) -> Verdict:
     return failed(
         f"role {role} has neither AWS's {INSIGHTS_POLICY} nor a policy allowing "
         f"logs:CreateLogStream and logs:PutLogEvents on {fn['FunctionName']}'s logs{resting}",
-        f"aws iam attach-role-policy --role-name {role} --policy-arn {INSIGHTS_POLICY_ARN}",
+        aws("iam", "attach-role-policy", "--role-name", role, "--policy-arn", INSIGHTS_POLICY_ARN),
     )
 
 
@@ -200,7 +198,7 @@ def role_policy(s: Student) -> Verdict:
         target = next((f for p in FUNCTIONS if (f := s.account.function(s.name(p))) is not None), None)
         if target is not None:
             verdict = _role_verdict(s, target, str(target.get("Role", "")).rsplit("/", 1)[-1])
-            if not verdict.passed and (verdict.fix or "").startswith("aws "):  # its role needs it too: next step
+            if not verdict.passed and verdict.fix is not None:  # its role needs it too: next step
                 raise Missing("a function with AWS's Lambda Insights layer", verdict.fix, after="t8.layer")
         raise Missing("a function with AWS's Lambda Insights layer", prefix=INSIGHTS_LAYERS[0])
     verdicts = [_role_verdict(s, fn, str(fn.get("Role", "")).rsplit("/", 1)[-1]) for fn in found]

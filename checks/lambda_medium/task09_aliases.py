@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.lambda_medium.common import ALIASES, LAYER_CONSUMER, VERSIONS
+from checks.fix import Arg, Fix, Shell, Word, aws, chain, variable, word
+from checks.lambda_medium.common import ALIASES, LAYER_CONSUMER, VERSIONS, update_config
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
 from checks.student import Missing, Student
@@ -44,20 +45,22 @@ def _no_alias(s: Student, which: str) -> str:
     return f"no alias {which}" + (f" (did you mean {other}? alias names are case-sensitive)" if other else "")
 
 
-def _publish(s: Student, variable: str) -> str:
+def _publish(s: Student, name: str) -> Fix:
     """Shell that publishes a new version of layer-consumer into ``$variable``.
 
     A description of its own makes each publish a new version, even two within one second.
     """
-    name = s.name(LAYER_CONSUMER)
-    return (
-        f'aws lambda update-function-configuration --function-name {name} --description "{variable} $(date +%s)" '
-        f"> /dev/null && aws lambda wait function-updated-v2 --function-name {name} && "
-        f"{variable}=$(aws lambda publish-version --function-name {name} --query Version --output text)"
+    function = s.name(LAYER_CONSUMER)
+    return chain(
+        [
+            update_config(function, "--description", Shell(f'"{name} $(date +%s)"')).quiet(),
+            aws("lambda", "wait", "function-updated-v2", "--function-name", function),
+            aws("lambda", "publish-version", "--function-name", function).keep("Version", name),
+        ]
     )
 
 
-def _alias_fix(s: Student, which: str) -> str:
+def _alias_fix(s: Student, which: str) -> Fix:
     """Point the alias where the rubric wants it: update it when it exists, create it when not.
 
     PROD needs a published version: the first one, or one published first when there is none.
@@ -67,21 +70,34 @@ def _alias_fix(s: Student, which: str) -> str:
     name = s.name(LAYER_CONSUMER)
     exists = alias(s, which) is not None
     verb = "update-alias" if exists else "create-alias"
-    point = f"aws lambda {verb} --function-name {name} --name {which} --function-version"
+
+    def point(version: Arg, *more: Arg) -> Fix:
+        return aws("lambda", verb, "--function-name", name, "--name", which, "--function-version", version, *more)
+
     if which == "STAGING":
-        return f"{point} '$LATEST'"
+        return point("$LATEST")
     versions = published(s)
     if exists:
-        return f"{point} {versions[0]}" if versions else f'{_publish(s, "V1")} && {point} "$V1"'
+        return point(versions[0]) if versions else _publish(s, "V1").then(point(variable("V1")))
     steps = []
-    base, canary = (versions[0], versions[-1]) if len(versions) > 1 else (None, None)
+    base: Arg | None = None
+    canary: Arg | None = None
+    if len(versions) > 1:
+        base, canary = versions[0], versions[-1]
     if not versions:
         steps.append(_publish(s, "V1"))
     if len(versions) < 2:
         steps.append(_publish(s, "V2"))
-        base, canary = (versions[0] if versions else '"$V1"'), "$V2"
-    steps.append(f'{point} {base} --routing-config "AdditionalVersionWeights={{{canary}=0.1}}"')
-    return " && ".join(steps)
+        base, canary = (versions[0] if versions else variable("V1")), variable("V2")
+    assert base is not None and canary is not None
+    steps.append(point(base, "--routing-config", _weights_word(canary)))
+    return chain(steps)
+
+
+def _weights_word(canary: Arg) -> Word:
+    """``AdditionalVersionWeights={V=0.1}`` with the canary's version as data or as the fix's variable."""
+    version = canary if isinstance(canary, Shell) else str(canary)
+    return word("AdditionalVersionWeights={", version, "=0.1}")
 
 
 @check("t9.version", 2, "At least one published version", reads=VERSIONS)
@@ -90,7 +106,8 @@ def version(s: Student) -> Verdict:
     if versions:
         return passed(f"published versions {', '.join(versions)}")
     return failed(
-        "no published version (only $LATEST)", f"aws lambda publish-version --function-name {s.name(LAYER_CONSUMER)}"
+        "no published version (only $LATEST)",
+        aws("lambda", "publish-version", "--function-name", s.name(LAYER_CONSUMER)),
     )
 
 
@@ -138,7 +155,7 @@ def _weights(weights: dict[str, Any]) -> str:
     return ", ".join(f"{v}={w}" for v, w in weights.items()) or "none"
 
 
-def _canary_fix(s: Student, prod: dict[str, Any]) -> str:
+def _canary_fix(s: Student, prod: dict[str, Any]) -> Fix:
     """PROD on a published version, 0.1 to another one: publishing what is missing first.
 
     AWS refuses weights on an alias that points to $LATEST, and on a version that does not exist.
@@ -149,16 +166,30 @@ def _canary_fix(s: Student, prod: dict[str, Any]) -> str:
     base = target if target in versions else (versions[0] if versions else None)
     others = [v for v in versions if v != base]
     steps = []
+    version: Arg
     if base is None:
         steps.append(_publish(s, "V1"))
-        base = '"$V1"'
+        version = variable("V1")
+    else:
+        version = str(base)
+    canary: Arg
     if others:
         canary = others[-1]
     else:
         steps.append(_publish(s, "V2"))
-        canary = "$V2"
+        canary = variable("V2")
     steps.append(
-        f"aws lambda update-alias --function-name {name} --name PROD --function-version {base} "
-        f'--routing-config "AdditionalVersionWeights={{{canary}=0.1}}"'
+        aws(
+            "lambda",
+            "update-alias",
+            "--function-name",
+            name,
+            "--name",
+            "PROD",
+            "--function-version",
+            version,
+            "--routing-config",
+            _weights_word(canary),
+        )
     )
-    return " && ".join(steps)
+    return chain(steps)

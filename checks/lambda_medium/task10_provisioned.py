@@ -5,9 +5,9 @@ README_lambda_medium.md, "Task 10: Configure Auto Scaling with Provisioned Concu
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from checks.fix import Fix, aws, json_word
 from checks.lambda_medium.common import LAYER_CONSUMER, VERSIONS, differences, shown
 from checks.model import Verdict, blocked, failed, passed
 from checks.registry import TaskInfo, check
@@ -25,7 +25,7 @@ def _resource(s: Student) -> str:
     return f"function:{s.name(LAYER_CONSUMER)}:PROD"
 
 
-def _prod(s: Student, then: str) -> str:
+def _prod(s: Student, then: Fix) -> str:
     """The function's name, once it has PROD; else a Missing whose fix is ``then``, the step after t9.prod's.
 
     "How to fix" lists Task 9 before Task 10, so the block makes PROD and then configures it:
@@ -37,24 +37,40 @@ def _prod(s: Student, then: str) -> str:
     return name
 
 
-def _provision(name: str) -> str:
-    return (
-        f"aws lambda put-provisioned-concurrency-config --function-name {name} --qualifier PROD "
-        "--provisioned-concurrent-executions 2"
+def _provision(name: str) -> Fix:
+    return aws(
+        "lambda",
+        "put-provisioned-concurrency-config",
+        "--function-name",
+        name,
+        "--qualifier",
+        "PROD",
+        "--provisioned-concurrent-executions",
+        2,
     )
 
 
-def _register(s: Student) -> str:
-    return (
-        f"aws application-autoscaling register-scalable-target --service-namespace lambda "
-        f"--resource-id {_resource(s)} --scalable-dimension {DIMENSION} --min-capacity 2 --max-capacity 10"
+def _register(s: Student) -> Fix:
+    return aws(
+        "application-autoscaling",
+        "register-scalable-target",
+        "--service-namespace",
+        "lambda",
+        "--resource-id",
+        _resource(s),
+        "--scalable-dimension",
+        DIMENSION,
+        "--min-capacity",
+        2,
+        "--max-capacity",
+        10,
     )
 
 
-def _target(s: Student, then: str | None = None) -> dict[str, Any]:
+def _target(s: Student, then: Fix | None = None) -> dict[str, Any]:
     """The scalable target on PROD. Missing: its fix is registering it, followed by ``then`` when given
     (registering again only updates it, so a block that also runs t10.scalable_target's fix still works)."""
-    fix = _register(s) + (f" && {then}" if then else "")
+    fix = _register(s).then(then)
     _prod(s, fix)  # the function and its alias come first: a target left behind on a deleted one does not count
     for target in s.account.scalable_targets(_resource(s)):
         if target.get("ResourceId") == _resource(s) and target.get("ScalableDimension") == DIMENSION:
@@ -132,13 +148,23 @@ def scaling_policy(s: Student) -> Verdict:
     return failed(f"{found} (want TargetTrackingScaling on {METRIC} at 0.7)", _put_policy(s))
 
 
-def _put_policy(s: Student) -> str:
+def _put_policy(s: Student) -> Fix:
     spec = {"TargetValue": 0.7, "PredefinedMetricSpecification": {"PredefinedMetricType": METRIC}}
-    return (
-        f"aws application-autoscaling put-scaling-policy --service-namespace lambda "
-        f"--resource-id {_resource(s)} --scalable-dimension {DIMENSION} --policy-name target-tracking-policy "
-        f"--policy-type TargetTrackingScaling "
-        f"--target-tracking-scaling-policy-configuration '{json.dumps(spec)}'"
+    return aws(
+        "application-autoscaling",
+        "put-scaling-policy",
+        "--service-namespace",
+        "lambda",
+        "--resource-id",
+        _resource(s),
+        "--scalable-dimension",
+        DIMENSION,
+        "--policy-name",
+        "target-tracking-policy",
+        "--policy-type",
+        "TargetTrackingScaling",
+        "--target-tracking-scaling-policy-configuration",
+        json_word(spec),
     )
 
 

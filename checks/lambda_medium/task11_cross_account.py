@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from checks import iam
+from checks.fix import Fix, ask, aws
 from checks.lambda_medium.common import ALIASES, LAYER_CONSUMER, shown
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
@@ -40,10 +41,21 @@ def _allow_statements(s: Student) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-def _add_permission(s: Student) -> str:
-    return (
-        f"aws lambda add-permission --function-name {s.name(LAYER_CONSUMER)} --statement-id "
-        "AllowCrossAccountInvoke --action lambda:InvokeFunction --principal <trusted-account-id>"
+TRUSTED_ACCOUNT = ask("TRUSTED_ACCOUNT", "the 12-digit ID of the other account")
+
+
+def _add_permission(s: Student) -> Fix:
+    return aws(
+        "lambda",
+        "add-permission",
+        "--function-name",
+        s.name(LAYER_CONSUMER),
+        "--statement-id",
+        "AllowCrossAccountInvoke",
+        "--action",
+        "lambda:InvokeFunction",
+        "--principal",
+        TRUSTED_ACCOUNT,
     )
 
 
@@ -76,5 +88,22 @@ def not_public(s: Student) -> Verdict:
     where, st = public[0]
     return failed(
         f"statement {st.get('Sid', '?')} on {where} lets anyone (*) invoke it with no condition",
-        f"aws lambda remove-permission --function-name {where} --statement-id {st.get('Sid', '<sid>')}",
+        _remove_permission(where, st),
+    )
+
+
+def _remove_permission(where: str, st: dict[str, Any]) -> Fix | str:
+    """RemovePermission takes the statement's ID; a statement without one is removed by hand."""
+    sid = st.get("Sid")
+    if not isinstance(sid, str) or not sid:
+        return f"remove that statement from {where}'s resource policy (it has no statement ID to name)"
+    function, _, qualifier = where.partition(":")
+    return aws(
+        "lambda",
+        "remove-permission",
+        "--function-name",
+        function,
+        *(("--qualifier", qualifier) if qualifier else ()),
+        "--statement-id",
+        sid,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checks.fix import Fix, aws
 from checks.lambda_medium.common import FUNCTIONS, LAYER_CONSUMER
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check, note
@@ -52,7 +53,7 @@ def alarms(s: Student) -> list[tuple[dict[str, Any], set[str]]]:
     return found
 
 
-def _put_alarm(s: Student, metric: str) -> str:
+def _put_alarm(s: Student, metric: str) -> Fix:
     """The text's alarm on ``metric``, under a name no alarm of the account has yet.
 
     PutMetricAlarm on an existing name replaces that alarm, which may be one the student needs.
@@ -64,11 +65,27 @@ def _put_alarm(s: Student, metric: str) -> str:
     n = 2
     while name in taken:
         name, n = f"Lambda-{label}-{n}-{s.id}", n + 1
-    return (
-        f"aws cloudwatch put-metric-alarm --alarm-name {name} --namespace AWS/Lambda "
-        f"--metric-name {metric} --dimensions Name=FunctionName,Value={s.name(LAYER_CONSUMER)} "
-        f"--statistic {statistic} --period 300 --evaluation-periods {periods} --threshold {threshold:g} "
-        f"--comparison-operator {operator}"
+    return aws(
+        "cloudwatch",
+        "put-metric-alarm",
+        "--alarm-name",
+        name,
+        "--namespace",
+        "AWS/Lambda",
+        "--metric-name",
+        metric,
+        "--dimensions",
+        f"Name=FunctionName,Value={s.name(LAYER_CONSUMER)}",
+        "--statistic",
+        statistic,
+        "--period",
+        300,
+        "--evaluation-periods",
+        periods,
+        "--threshold",
+        threshold,
+        "--comparison-operator",
+        operator,
     )
 
 

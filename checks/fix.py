@@ -1,0 +1,265 @@
+"""A fix is data: commands as argument lists, rendered for bash in this one place.
+
+A check that fails gives a :class:`Fix`: the commands that make it pass, run in order
+(joined by ``&&``). Every argument is a :class:`Word` made of parts: plain text, which is
+always data and is quoted by the shell's rules when rendered (a value read from the account
+can never become a second command, a redirection or a substitution), and :class:`Shell`
+parts, which the grader wrote itself: a variable an earlier step of the same fix sets
+(``"$SG"``), or one only the student knows, which stops the paste with a message when unset
+(``"${TRUSTED_ACCOUNT:?set TRUSTED_ACCOUNT to ...}"``).
+
+Nothing parses a rendered command back: the hint's ``Fix:`` line, the "How to fix" block
+and the JSON report all render the same data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b", "\x00": "\\x00"}
+
+
+def unsafe(ch: str) -> bool:
+    """A character that must not reach a terminal or a line as it is: a control, format or separator code."""
+    return unicodedata.category(ch) in _UNSAFE_CATEGORIES
+
+
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def escaped(ch: str) -> str:
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def printable(text: str) -> str:
+    """``text`` on one line, every control, format and separator character shown escaped (``\\n``, ``\\x1b``).
+
+    What an account says is shown as data: it never starts a line, moves the cursor, sets a
+    terminal title or hides itself.
+    """
+    if text.isascii() and not _ASCII_CONTROL.search(text):
+        return text
+    return "".join(escaped(ch) if unsafe(ch) else ch for ch in text)
+
+
+def quote(text: str) -> str:
+    """One shell word that bash reads back as exactly ``text``, on one line."""
+    if _SAFE.fullmatch(text):
+        return text
+    if not any(unsafe(ch) for ch in text):
+        return "'" + text.replace("'", "'\"'\"'") + "'"
+    # ANSI-C quoting: bash decodes \n, \xHH and \uHHHH itself, so the word stays on one printable line.
+    body = "".join("\\\\" if ch == "\\" else "\\'" if ch == "'" else escaped(ch) if unsafe(ch) else ch for ch in text)
+    return "$'" + body + "'"
+
+
+@dataclass(frozen=True)
+class Shell:
+    """Shell text the grader wrote itself, rendered as it is: never built from account values."""
+
+    text: str
+
+
+Part = str | Shell
+
+
+@dataclass(frozen=True)
+class Word:
+    """One argument: its parts side by side (data is quoted part by part, shell parts stay as they are)."""
+
+    parts: tuple[Part, ...]
+
+    def render(self) -> str:
+        out: list[str] = []
+        text: list[str] = []  # data parts side by side are quoted as one
+        for p in (*self.parts, None):
+            if isinstance(p, str):
+                text.append(p)
+                continue
+            if text and "".join(text):
+                out.append(quote("".join(text)))
+            text = []
+            if isinstance(p, Shell):
+                out.append(p.text)
+        return "".join(out) or "''"
+
+    def to_json(self) -> list[Any]:
+        return [p if isinstance(p, str) else {"shell": p.text} for p in self.parts]
+
+    @staticmethod
+    def from_json(data: Any) -> Word:
+        if not isinstance(data, list):
+            raise ValueError("a word is a list of parts")
+        parts: list[Part] = []
+        for p in data:
+            if isinstance(p, str):
+                parts.append(p)
+            elif isinstance(p, dict) and isinstance(p.get("shell"), str):
+                parts.append(Shell(p["shell"]))
+            else:
+                raise ValueError("a part is a string or {shell: string}")
+        return Word(tuple(parts))
+
+
+Arg = str | int | float | Shell | Word
+
+
+def as_word(arg: Arg) -> Word:
+    if isinstance(arg, Word):
+        return arg
+    if isinstance(arg, Shell):
+        return Word((arg,))
+    if isinstance(arg, float):
+        return Word((f"{arg:g}",))
+    return Word((str(arg),))
+
+
+def word(*parts: Part) -> Word:
+    """An argument made of several parts, e.g. ``word("SubnetIds=", subnets, ",SecurityGroupIds=", Shell('"$SG"'))``."""
+    return Word(tuple(parts))
+
+
+def variable(name: str) -> Shell:
+    """A variable an earlier step of the fix sets."""
+    return Shell(f'"${name}"')
+
+
+def ask(name: str, what: str) -> Shell:
+    """A value only the student knows: the paste stops with ``what`` while ``name`` is unset."""
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name) or re.search(r"[\"'`$\\}{]", what):
+        raise ValueError(f"not a plain variable and message: {name!r}, {what!r}")
+    return Shell(f'"${{{name}:?set {name} to {what}}}"')
+
+
+def json_word(document: Any) -> Word:
+    """A JSON document as one argument; :class:`Shell` values in it are spliced in unquoted (``"$SG"``)."""
+    shells: list[Shell] = []
+    nonce = secrets.token_hex(16)  # no data can hold it: a value from the account is never taken for a splice
+
+    def mark(value: Any) -> Any:
+        if isinstance(value, Shell):
+            shells.append(value)
+            return f"{nonce}{len(shells) - 1}"
+        if isinstance(value, dict):
+            return {k: mark(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [mark(v) for v in value]
+        return value
+
+    text = json.dumps(mark(document), separators=(",", ":"), ensure_ascii=False)
+    parts: list[Part] = []
+    for i, piece in enumerate(re.split(f'"{nonce}(\\d+)"', text)):
+        if i % 2:
+            parts += ['"', shells[int(piece)], '"']
+        elif piece:
+            parts.append(piece)
+    return Word(tuple(parts))
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command as its argument list; ``capture`` sets a variable to its output, ``quiet`` drops it."""
+
+    argv: tuple[Word, ...]
+    capture: str | None = None
+    quiet: bool = False
+
+    def words(self) -> list[str]:
+        rendered = [w.render() for w in self.argv]
+        if self.capture:
+            return [f"{self.capture}=$({' '.join(rendered)})"]
+        return rendered + (["> /dev/null"] if self.quiet else [])
+
+    def to_json(self) -> dict[str, Any]:
+        return {"argv": [w.to_json() for w in self.argv], "capture": self.capture, "quiet": self.quiet}
+
+    @staticmethod
+    def from_json(data: Any) -> Command:
+        if not isinstance(data, dict) or not isinstance(data.get("argv"), list) or not data["argv"]:
+            raise ValueError("a command is {argv: [...]}")
+        capture = data.get("capture")
+        if capture is not None and not (isinstance(capture, str) and re.fullmatch(r"[A-Z][A-Z0-9_]*", capture)):
+            raise ValueError("capture is a variable name")
+        return Command(tuple(Word.from_json(w) for w in data["argv"]), capture, bool(data.get("quiet", False)))
+
+
+@dataclass(frozen=True)
+class Fix:
+    """The commands that make a check pass, in order (each runs only when the one before succeeded)."""
+
+    steps: tuple[Command, ...]
+
+    def words(self) -> list[str]:
+        """The rendered shell words, ``&&`` between the steps (where a long command may be broken)."""
+        out: list[str] = []
+        for i, step in enumerate(self.steps):
+            if i:
+                out.append("&&")
+            out += step.words()
+        return out
+
+    def render(self) -> str:
+        return " ".join(self.words())
+
+    def then(self, *others: Fix | None) -> Fix:
+        steps = list(self.steps)
+        for other in others:
+            if other is not None:
+                steps += other.steps
+        return replace(self, steps=tuple(steps))
+
+    def into(self, name: str) -> Fix:
+        """The last step's output into ``$name`` (e.g. ``--query Version --output text``)."""
+        *head, last = self.steps
+        return replace(self, steps=(*head, replace(last, capture=name)))
+
+    def keep(self, query: str, name: str) -> Fix:
+        """The last step's ``--query`` answer into ``$name`` (``NAME=$(aws ... --query Q --output text)``)."""
+        *head, last = self.steps
+        extra = tuple(as_word(a) for a in ("--query", query, "--output", "text"))
+        return replace(self, steps=(*head, replace(last, argv=last.argv + extra, capture=name)))
+
+    def quiet(self) -> Fix:
+        *head, last = self.steps
+        return replace(self, steps=(*head, replace(last, quiet=True)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"steps": [s.to_json() for s in self.steps]}
+
+    @staticmethod
+    def from_json(data: Any) -> Fix:
+        if not isinstance(data, dict) or not isinstance(data.get("steps"), list) or not data["steps"]:
+            raise ValueError("a fix is {steps: [...]}")
+        return Fix(tuple(Command.from_json(s) for s in data["steps"]))
+
+
+def command(*args: Arg) -> Fix:
+    """A fix of one command, e.g. ``command("aws", "lambda", "get-function", "--function-name", name)``."""
+    return Fix((Command(tuple(as_word(a) for a in args)),))
+
+
+def aws(*args: Arg) -> Fix:
+    return command("aws", *args)
+
+
+def chain(fixes: Iterable[Fix | None]) -> Fix:
+    found = [f for f in fixes if f is not None]
+    if not found:
+        raise ValueError("nothing to chain")
+    return found[0].then(*found[1:])
+
+
+def flags(settings: Sequence[tuple[str, Arg]]) -> list[Arg]:
+    """``[("--memory-size", 256)]`` as the arguments ``--memory-size 256``."""
+    return [x for flag, value in settings for x in (flag, value)]
