@@ -8,6 +8,7 @@ imported only once they are needed, so ``--help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # the pipeline is imported when a grade needs it: --help stay
 from checks.model import STUDENT_ID
 
 EXIT_PASSED, EXIT_BELOW, EXIT_BAD_INPUT, EXIT_CANNOT_GRADE = 0, 1, 2, 3
+CLASS_TIMEOUT = 600.0  # seconds an account of a class may take
 
 
 class _Parser(argparse.ArgumentParser):
@@ -104,9 +106,9 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
     cls.add_argument(
         "--account-timeout",
         type=float,
-        default=600.0,
+        default=None,
         metavar="S",
-        help="give up on an account after S seconds (default 600)",
+        help="give up on an account after S seconds (default 600 for a class, 30 for one student)",
     )
     out = p.add_argument_group("output")
     out.add_argument("--format", default=None, help="table (default), json, junit, markdown, gradescope or text")
@@ -234,12 +236,20 @@ def policy_json(actions: Sequence[str]) -> str:
 COMMANDS = {"sandbox": sandbox_command, "merge": merge_command, "policy": policy_command}
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    """SIGTERM (a CI time-out, ``docker stop``) is taken as Ctrl-C: what is finished is written."""
+    raise KeyboardInterrupt
+
+
 def run() -> NoReturn:
     """The command's entry point: :func:`main`, then exit with its code.
 
-    After Ctrl-C the finished work is written before :func:`main` returns; the process then ends
-    at once rather than waiting for requests that were abandoned by a second Ctrl-C.
+    After Ctrl-C or SIGTERM the finished work is written before :func:`main` returns; the process
+    then ends at once rather than waiting for requests that were abandoned by a second one.
     """
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
     code = main()
     if code == 130:
         sys.stdout.flush()
@@ -281,8 +291,12 @@ def _grade_one(args: argparse.Namespace) -> int:
     if args.assessment not in known_assessments():
         raise BadInput(f"unknown assessment {args.assessment!r}; known: {', '.join(known_assessments())}")
     fmt = _choose_format(args.format)
-    if not 0 <= args.pass_mark <= 100:
+    if not 0 <= args.pass_mark <= 100:  # nan and inf too
         raise BadInput(f"--pass-mark {args.pass_mark:g} is not a percentage (0 to 100)")
+    for flag, value in (("--account-timeout", args.account_timeout), ("--watch", args.watch)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise BadInput(f"{flag} {value:g} is not a number of seconds (a positive, finite number)")
+    _refuse_overwriting(args)
     if args.workers < 1:
         raise BadInput("--workers must be at least 1")
     args.region = resolve_region(args.region)
@@ -298,6 +312,20 @@ def _grade_one(args: argparse.Namespace) -> int:
         if getattr(args, flag):
             raise BadInput(f"--{flag.replace('_', '-')} goes with --roster")
     return _grade_student(args, assessment, fmt)
+
+
+def _refuse_overwriting(args: argparse.Namespace) -> None:
+    """No output may be written over an input or over another output (the roster, the evidence regraded)."""
+    inputs = [("--roster", args.roster)]
+    outputs = [("--output", args.output), ("--gradebook", args.gradebook)]
+    seen: dict[str, str] = {}
+    for flag, path in [*inputs, *outputs]:
+        if not path:
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            raise BadInput(f"{flag} {path} is the file {seen[real]} names: name another file")
+        seen[real] = flag
 
 
 def _grade_student(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
@@ -317,7 +345,7 @@ def _grade_student(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
     if args.watch is not None:
         return _watch(args, assessment, student_id, fmt)
     if not args.from_evidence:
-        source = pipeline.Demo(assessment.name) if args.demo else _live(args, targeted=True)
+        source = pipeline.Demo(assessment.name) if args.demo else _live(args, targeted=True, timeout=_one_timeout(args))
     evidence = sinks.EvidenceFolder(args.evidence) if args.evidence else None
     try:
         with _progress(f"Grading {assessment.name} for {student_id}"):
@@ -338,7 +366,20 @@ def _grade_student(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
     if args.no_hints:
         report = report.without_hints()
     sinks.write_report(report, fmt, args.output, color=_color(args))
+    return exit_code(report)
+
+
+def exit_code(report: Any) -> int:
+    """A whole grade: 0 at the pass mark, 1 below it. A grade with any ``error`` check is not whole: 3."""
+    if not report.complete:
+        return EXIT_CANNOT_GRADE
     return EXIT_PASSED if report.passed else EXIT_BELOW
+
+
+def _one_timeout(args: argparse.Namespace) -> float:
+    from checks.pipeline import ONE_STUDENT_TIMEOUT
+
+    return float(args.account_timeout or ONE_STUDENT_TIMEOUT)
 
 
 def _live(args: argparse.Namespace, **settings: Any) -> Live:
@@ -374,7 +415,7 @@ def _watch(args: argparse.Namespace, assessment: Any, student_id: str, fmt: str)
         session = session_for(args.profile, args.region)
     except CannotGrade as exc:
         return _fail(EXIT_CANNOT_GRADE, str(exc))
-    source = _live(args, targeted=True)
+    source = _live(args, targeted=True, timeout=_one_timeout(args))
     source.sessions = lambda profile, region: session
 
     def once() -> Any:
@@ -388,7 +429,7 @@ def _watch(args: argparse.Namespace, assessment: Any, student_id: str, fmt: str)
         last = watch(once, lambda r, out: render_table(r, out, color=color), sys.stdout, args.watch)
     except CannotGrade as exc:
         return _fail(EXIT_CANNOT_GRADE, str(exc))
-    return EXIT_PASSED if last is not None and last.passed else EXIT_BELOW
+    return exit_code(last) if last is not None else EXIT_BELOW
 
 
 def _color(args: argparse.Namespace) -> bool | None:
@@ -414,8 +455,6 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
 
     if args.demo or args.student_id:
         raise BadInput("--roster grades the students it lists: leave out --demo and --student-id")
-    if args.account_timeout <= 0:
-        raise BadInput("--account-timeout must be positive")
     try:
         rows, problems = read_roster(args.roster)
         shard = parse_shard(args.shard) if args.shard else None
@@ -443,7 +482,7 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
         for row in rows:
             source.open(row)  # the evidence it has is readable, before any grading
     else:
-        source = _live(args, budgets=BUDGETS, timeout=args.account_timeout)
+        source = _live(args, budgets=BUDGETS, timeout=args.account_timeout or CLASS_TIMEOUT)
     evidence = sinks.EvidenceFolder(args.evidence) if args.evidence else None
     stop = threading.Event()
     with _class_progress(len(rows)) as advance:
@@ -460,9 +499,12 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
             prepare=evidence.prepare if evidence else None,
         )
     # Every line of the roster is in every output: the lines not graded say why.
+    finished = {o.student_id for o in outcomes}
+    unfinished = [Outcome(r.student_id, error="not graded: interrupted") for r in rows if r.student_id not in finished]
     outcomes = in_natural_order(
         [
             *outcomes,
+            *unfinished,
             *unevidenced,
             *(
                 Outcome(p.student_id, error=f"not graded: {args.roster}:{p.line}: {p.reason}", bad_row=True)
@@ -478,10 +520,14 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
     sinks.write_class_files(outcomes, numbers, assessment.name, gradebook=args.gradebook, report_dir=args.report_dir)
     sinks.write_class_report(assessment.name, outcomes, summarize(outcomes), fmt, args.output, color=_color(args))
     if stop.is_set():
-        return _fail(130, f"interrupted: {len(outcomes)} of {len(rows)} students graded and written")
+        graded = len(rows) - len(unfinished)
+        return _fail(
+            130, f"interrupted: {graded} of {len(rows)} students graded, {len(unfinished)} not graded; all written"
+        )
     if problems:
         return EXIT_BAD_INPUT
-    return EXIT_CANNOT_GRADE if any(o.report is None for o in outcomes) else EXIT_PASSED
+    whole = all(o.report is not None and o.report.complete for o in outcomes)
+    return EXIT_PASSED if whole else EXIT_CANNOT_GRADE
 
 
 class _class_progress:

@@ -34,6 +34,7 @@ from checks.runner import grade
 from checks.student import Student
 
 STUDENTS_AT_ONCE = 16  # per account: the budgets, not this, hold the pace under the quotas
+ONE_STUDENT_TIMEOUT = 30.0  # seconds: one student's whole grade, a silent endpoint included
 
 T = TypeVar("T")
 
@@ -164,6 +165,12 @@ class Replayed(Source):
         return self.replay.as_collected(report)
 
 
+def _said(exc: BaseException) -> str:
+    """An unexpected failure in one line: its kind and the start of what it said."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
 def grade_student(
     assessment: Assessment,
     student_id: str,
@@ -252,9 +259,12 @@ def grade_roster(
         try:
             account = source.open(first)
             account.identify()
-        except CannotGrade as exc:
+        except BadInput:
+            raise
+        except Exception as exc:  # confined to this account (its profile, role, answers): its students only
+            why = str(exc) if isinstance(exc, CannotGrade) else f"cannot open the account: {_said(exc)}"
             for row in members:
-                record(Outcome(row.student_id, error=str(exc), region=first.region or region or ""))
+                record(Outcome(row.student_id, error=why, region=first.region or region or ""))
             return
         if prepare is not None:
             prepare(account)
@@ -269,8 +279,9 @@ def grade_roster(
             student = Student(account, row.student_id, classmates, prefixes=assessment.resource_prefixes)
             try:
                 report = grade(assessment, student, tasks=chosen, pass_mark=pass_mark, pool=checks_pool, demo=demo)
-            except CannotGrade as exc:
-                record(Outcome(row.student_id, error=str(exc), region=account.region, account_id=account.account_id))
+            except Exception as exc:  # one student's fault is theirs alone: the class goes on
+                why = str(exc) if isinstance(exc, CannotGrade) else f"not graded: {_said(exc)}"
+                record(Outcome(row.student_id, error=why, region=account.region, account_id=account.account_id))
                 return
             report = source.finish(report)
             record(

@@ -14,6 +14,7 @@ Only read operations (List, Get, Describe) are ever sent.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -51,10 +52,11 @@ NOT_FOUND = (
 # Who may assume a Lambda execution role (the fix for a deleted role recreates it with this).
 
 
+READ_TIMEOUT, CONNECT_TIMEOUT = 20.0, 5.0
 GRADING_CONFIG = botocore.config.Config(
     retries={"mode": "standard", "max_attempts": 8},
-    connect_timeout=5,
-    read_timeout=20,
+    connect_timeout=CONNECT_TIMEOUT,
+    read_timeout=READ_TIMEOUT,
     max_pool_connections=32,
     user_agent_extra="validate-tasks",
 )
@@ -80,6 +82,92 @@ class AwsError(Exception):
 
 class CannotGrade(Exception):
     """The account cannot be graded at all: no credentials, refused, unreachable."""
+
+
+class MalformedAnswer(botocore.exceptions.BotoCoreError):
+    """An answer that is not what the operation returns: never read as AWS's word."""
+
+    fmt = "{why}"
+
+
+class GradingTimeout(botocore.exceptions.BotoCoreError):
+    """The grade's time is up: no further attempt is sent."""
+
+    fmt = "no answer within the grade's {seconds:g} s"
+
+
+# What AWS always returns for the reads the grader relies on: an answer without it is not AWS's
+# (a body cut short, an answer of something else). Lists AWS leaves out when empty are not here.
+ALWAYS_ANSWERED = {
+    ("sts", "GetCallerIdentity"): ("Account",),
+    ("lambda", "GetFunction"): ("Configuration",),
+    ("lambda", "GetAccountSettings"): ("AccountLimit",),
+    ("lambda", "GetPolicy"): ("Policy",),
+    ("lambda", "ListFunctions"): ("Functions",),
+    ("lambda", "ListLayers"): ("Layers",),
+    ("lambda", "ListEventSourceMappings"): ("EventSourceMappings",),
+    ("lambda", "ListAliases"): ("Aliases",),
+    ("lambda", "ListVersionsByFunction"): ("Versions",),
+    ("sqs", "GetQueueAttributes"): ("Attributes",),
+    ("cloudwatch", "DescribeAlarms"): ("MetricAlarms",),
+    ("iam", "GetRolePolicy"): ("PolicyDocument",),
+    ("iam", "GetPolicy"): ("Policy",),
+    ("iam", "GetPolicyVersion"): ("PolicyVersion",),
+    ("application-autoscaling", "DescribeScalableTargets"): ("ScalableTargets",),
+    ("application-autoscaling", "DescribeScalingPolicies"): ("ScalingPolicies",),
+}
+
+
+def check_answer(operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
+    """Before botocore parses a successful answer: is it in the operation's wire format at all?
+
+    botocore reads a JSON body it cannot parse as ``{"message": body}`` and an empty one as
+    ``{}``, which a check would take for "nothing there". An HTML page, a body cut short, an
+    empty body or XML of another operation is refused here instead: the checks that rest on
+    it are ``error``.
+    """
+    status = int(response_dict.get("status_code") or 0)
+    if not 200 <= status < 300 or operation_model.has_streaming_output:
+        return  # an error answer: botocore reads AWS's error code from it
+    body = response_dict.get("body") or b""
+    # Judged by the body, not its label (moto's server labels JSON text/html; a proxy may label HTML JSON).
+    if body.lstrip()[:14].lower().startswith((b"<!doctype", b"<html")):
+        raise MalformedAnswer(why="an HTML page, not AWS's answer")
+    protocol = operation_model.service_model.resolved_protocol
+    output = operation_model.output_shape
+    in_body = [
+        name
+        for name, shape in (output.members.items() if output is not None else ())
+        if shape.serialization.get("location") not in ("header", "headers", "statusCode")
+    ]
+    if not body.strip():
+        if in_body:
+            raise MalformedAnswer(why="an empty answer, not AWS's")
+        return
+    if protocol in ("json", "rest-json"):
+        try:
+            parsed = json.loads(body)
+        except (ValueError, RecursionError):
+            kind = "an HTML page," if body.lstrip()[:1] == b"<" else "not whole JSON: cut short, or"
+            raise MalformedAnswer(why=f"{kind} not AWS's answer") from None
+        if not isinstance(parsed, dict):
+            raise MalformedAnswer(why="not the JSON object AWS answers")
+    elif protocol in ("query", "ec2"):
+        from xml.etree import ElementTree
+
+        try:
+            root = ElementTree.fromstring(body)
+        except ElementTree.ParseError:
+            raise MalformedAnswer(why="not whole XML: cut short, or not AWS's") from None
+        if root.tag.rsplit("}", 1)[-1] != f"{operation_model.name}Response":
+            raise MalformedAnswer(why="XML of another answer, not AWS's to this request")
+
+
+def lacking(service: str, operation: str, answer: Any) -> str | None:
+    """What an answer lacks of what AWS always returns for this read, or None."""
+    if not isinstance(answer, dict):
+        return "not an object"
+    return next((f"no {k}" for k in ALWAYS_ANSWERED.get((service, operation), ()) if k not in answer), None)
 
 
 _asker = threading.local()
@@ -213,8 +301,16 @@ class Transport:
         self._targeted = targeted  # one student: ask for their own resources by name, list only for near misses
         self._replay_by_name: bool | None = None
         self.budgets = budgets  # the pace of requests, under AWS's quotas (None: as fast as answered)
-        self._deadline = time.monotonic() + timeout if timeout else None
         self._timeout = timeout
+        self._config = GRADING_CONFIG
+        self._deadline: float | None = None
+        if timeout:
+            # The whole grade ends within ``timeout``: an attempt (retries too) starts only while it can
+            # still be answered in time, and waits at most a third of the time for its answer.
+            read = min(READ_TIMEOUT, max(1.0, timeout / 3))
+            connect = min(CONNECT_TIMEOUT, max(1.0, timeout / 6))
+            self._config = GRADING_CONFIG.merge(botocore.config.Config(read_timeout=read, connect_timeout=connect))
+            self._deadline = time.monotonic() + max(timeout - read - connect, timeout / 3)
         self.evidence: Answers | None = None  # set to collect the answers the grade rests on
         self.replay: Answers | None = None  # set to grade from collected answers, offline
         self.region = region or session.region_name or ""
@@ -240,9 +336,12 @@ class Transport:
                     service,
                     region_name=key[1],
                     endpoint_url=self.endpoint_url,
-                    config=GRADING_CONFIG,  # type: ignore[call-overload]
+                    config=self._config,  # type: ignore[call-overload]
                 )
                 found.meta.events.register("before-call", self._record)
+                found.meta.events.register("before-parse", check_answer)
+                if self._deadline is not None:  # every attempt, retries too, within the grade's time
+                    found.meta.events.register_first("request-created", self._attempt_in_time)
                 if self.budgets is not None:
                     self._pace(found, service, key[1], self.budgets)
                 self._clients[key] = found
@@ -332,6 +431,9 @@ class Transport:
             raise self._wrap(service, operation, exc) from exc
         if isinstance(answer, dict):
             answer.pop("ResponseMetadata", None)
+        why = lacking(service, operation, answer)
+        if why:
+            raise AwsError(_action(service, operation), "MalformedAnswer", f"{why}: not AWS's answer")
         return answer
 
     def _answer(
@@ -364,6 +466,11 @@ class Transport:
             items: list[Any] = []
             try:
                 for page in paginator.paginate(PaginationConfig=config, **params):
+                    why = lacking(service, operation, page)
+                    if why or not isinstance(page.get(key, []), list):
+                        raise AwsError(
+                            _action(service, operation), "MalformedAnswer", f"{why or key}: not AWS's answer"
+                        )
                     items.extend(page.get(key, []))
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
                 raise self._wrap(service, operation, exc) from exc
@@ -383,6 +490,10 @@ class Transport:
                 return ask()
 
         return threads.run_all(threads.shared("gather", GATHER_THREADS), [partial(run, a) for a in asks])
+
+    def _attempt_in_time(self, **_: Any) -> None:
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise GradingTimeout(seconds=self._timeout or 0)
 
     def _in_time(self, service: str, operation: str) -> None:
         if self._deadline is not None and time.monotonic() > self._deadline:
@@ -404,8 +515,9 @@ class Transport:
                 "sts", region_name=self.region, endpoint_url=self.endpoint_url, config=PREFLIGHT_CONFIG
             )
             sts.meta.events.register("before-call", self._record)
+            sts.meta.events.register("before-parse", check_answer)
             try:
-                self._account_id = str(sts.get_caller_identity()["Account"])
+                account = sts.get_caller_identity().get("Account")
             except botocore.exceptions.NoCredentialsError as exc:
                 raise CannotGrade(
                     "no AWS credentials: run `aws configure`, set AWS_PROFILE, or pass --profile"
@@ -435,8 +547,15 @@ class Transport:
             ) as exc:
                 where = self.endpoint_url or f"AWS in {self.region}"
                 raise CannotGrade(f"cannot reach {where}: check the network, --region or --endpoint-url") from exc
+            except MalformedAnswer as exc:
+                where = self.endpoint_url or f"AWS in {self.region}"
+                raise CannotGrade(f"{where} did not answer as AWS does: {str(exc)[:160]}") from exc
             except botocore.exceptions.BotoCoreError as exc:
-                raise CannotGrade(f"cannot use the AWS configuration: {exc}") from exc
+                raise CannotGrade(f"cannot use the AWS configuration: {str(exc)[:300]}") from exc
+            if not (isinstance(account, str) and account.isascii() and account.isdigit() and len(account) == 12):
+                where = self.endpoint_url or f"AWS in {self.region}"
+                raise CannotGrade(f"{where} did not answer as AWS does: its identity answer has no 12-digit account")
+            self._account_id = account
         return self._account_id
 
     @property
