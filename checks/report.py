@@ -144,9 +144,13 @@ def _next_line(report: Report) -> str | None:
     if step is None:
         return None
     task, check = step
+    if all(c.status is Status.ERROR for c in report.checks() if c.status is not Status.PASS):
+        return "Next: grade again once AWS answers: what is left could not be read (see INCOMPLETE below)."
     head = f"Next: Task {task.number}, {task.title}"
     if check is None:
         return head + "."
+    if check.status is Status.ERROR:
+        return f"{head}: {check.id} could not be read; grade again once AWS answers."
     if check.fix:
         return f"{head}: run the fix for {check.id} above, then grade again."
     return f"{head}: {check.id}, see above."

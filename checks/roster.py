@@ -212,6 +212,12 @@ def gradebook_row(outcome: Outcome, task_numbers: list[int]) -> list[str]:
             outcome.error or "",
         ]
     earned = {t.number: t.earned for t in report.tasks}
+    errors = [c for c in report.checks() if c.status is Status.ERROR]
+    incomplete = (
+        f"incomplete: {len(errors)} check(s) could not be read, first {errors[0].id}: {errors[0].message}"
+        if errors
+        else ""
+    )
     return [
         report.student_id,
         report.account_id,
@@ -222,7 +228,7 @@ def gradebook_row(outcome: Outcome, task_numbers: list[int]) -> list[str]:
         str(report.passed).lower(),
         str(report.complete).lower(),
         *[str(earned[n]) if n in earned else "" for n in task_numbers],
-        "",
+        incomplete,
     ]
 
 

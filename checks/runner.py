@@ -37,7 +37,13 @@ def hint_for(
     if verdict.status is Status.BLOCKED:
         return f"{verdict.message}.\n{see}"
     if verdict.status is Status.ERROR:
-        return f"The grader could not read this: {verdict.message}. Grant that permission or retry.\n{see}"
+        refused = any(
+            code in verdict.message for code in ("AccessDenied", "UnauthorizedOperation", "AuthorizationError")
+        )
+        then = (
+            "Grant that permission or retry" if refused else "Grade again; if it recurs, check the network or endpoint"
+        )
+        return f"The grader could not read this: {one_line(verdict.message)}. {then}.\n{see}"
     # Each line is made printable on its own: what the account said never starts a line of its own.
     parts = [one_line(verdict.message) + "."]
     if missing is not None and missing.did_you_mean:

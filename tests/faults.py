@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import json
-from collections.abc import Iterator
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -79,3 +85,117 @@ def deny_action(session: boto3.Session, action: str) -> None:
     session.events.register(
         f"before-call.{EVENT_SERVICE.get(service, service)}.{operation}", lambda **_: denied(operation)
     )
+
+
+# -- a fault-injecting proxy on loopback -------------------------------------------------------
+_KEY = re.compile(r"Credential=([A-Z0-9]+)/")
+
+
+@dataclass
+class Request:
+    """What the proxy saw of one request: enough to tell which operation of which account it is."""
+
+    method: str
+    path: str
+    target: str  # X-Amz-Target (JSON protocols), or the query protocol's Action
+    key: str  # the access key that signed it: which account (profile) sent it
+
+    def is_(self, operation: str) -> bool:
+        """Lambda's REST operations by path; the others by their target or Action."""
+        if operation == "GetFunction":
+            return self.method == "GET" and re.fullmatch(r"/2015-03-31/functions/[^/?]+", self.path) is not None
+        return self.target == operation or self.target.endswith("." + operation)
+
+
+@dataclass
+class Fault:
+    """Answer requests that ``match`` with ``kind``: truncated, html, 500, silence, expired, or delay."""
+
+    match: Callable[[Request], bool]
+    kind: str
+    times: int = 10**9  # how many matching requests it takes; then they pass
+    seen: int = 0
+
+
+def _key_of(authorization: str) -> str:
+    found = _KEY.search(authorization)
+    return found.group(1) if found else ""
+
+
+class FaultProxy:
+    """A loopback HTTP proxy in front of an endpoint (moto's server) that breaks chosen answers as a
+    faulty network or a captive portal would: cut short, an HTML page with status 200, a 500, no
+    answer at all, an expired token, or a delay. Everything else passes through unchanged."""
+
+    def __init__(self, target: str, faults: list[Fault] | None = None, delay: float = 0.0) -> None:
+        self.faults = faults or []
+        self.delay = delay
+        self.stopping = threading.Event()
+        target_port = int(target.rsplit(":", 1)[1])
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                action = re.search(rb"(?:^|&)Action=([A-Za-z]+)", body)
+                seen = Request(
+                    self.command,
+                    self.path.split("?", 1)[0],
+                    self.headers.get("X-Amz-Target") or (action.group(1).decode() if action else ""),
+                    _key_of(self.headers.get("Authorization", "")),
+                )
+                fault = next((f for f in proxy.faults if f.seen < f.times and f.match(seen)), None)
+                if fault is not None:
+                    fault.seen += 1
+                if proxy.delay:
+                    time.sleep(proxy.delay)
+                kind = fault.kind if fault else ""
+                if kind == "silence":
+                    proxy.stopping.wait(120)
+                    return
+                if kind == "html":
+                    return self._send(
+                        200, b"<!DOCTYPE html><html><body>Sign in to the network</body></html>", "text/html"
+                    )
+                if kind == "500":
+                    return self._send(500, b"", "text/plain")
+                if kind == "expired":
+                    error = json.dumps({"__type": "ExpiredTokenException", "message": "The security token expired"})
+                    xml = b"<ErrorResponse><Error><Code>ExpiredToken</Code><Message>x</Message></Error></ErrorResponse>"
+                    if seen.target and "." not in seen.target and not self.headers.get("X-Amz-Target"):
+                        return self._send(400, xml, "text/xml")
+                    return self._send(400, error.encode(), "application/x-amz-json-1.1")
+                upstream = http.client.HTTPConnection("127.0.0.1", target_port, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+                upstream.request(self.command, self.path, body=body or None, headers=headers)
+                answer = upstream.getresponse()
+                data = answer.read()
+                upstream.close()
+                if kind == "truncated":
+                    data = data[: max(1, len(data) // 2)]
+                self._send(answer.status, data, answer.getheader("Content-Type") or "application/json")
+
+            def _send(self, status: int, data: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
