@@ -53,6 +53,19 @@ def printable(text: str) -> str:
     return "".join(escaped(ch) if unsafe(ch) else ch for ch in text)
 
 
+def json_text(data: Any) -> str:
+    """JSON for any output: readable non-ASCII, but every control, format or separator character escaped.
+
+    ``json.dumps`` escapes only C0 controls; a C1 control (``\\x9b``, a CSI to some terminals) or a
+    bidi override from the account would reach the terminal as it is.
+    """
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if text.isascii():
+        return text + "\n"
+    # Outside strings there is only JSON's own layout (line breaks, spaces); inside, json.dumps escaped C0.
+    return "".join(f"\\u{ord(ch):04x}" if ch != "\n" and ord(ch) < 0x10000 and unsafe(ch) else ch for ch in text) + "\n"
+
+
 def quote(text: str) -> str:
     """One shell word that bash reads back as exactly ``text``, on one line."""
     if _SAFE.fullmatch(text):
@@ -60,8 +73,13 @@ def quote(text: str) -> str:
     if not any(unsafe(ch) for ch in text):
         return "'" + text.replace("'", "'\"'\"'") + "'"
     # ANSI-C quoting: bash decodes \n, \xHH and \uHHHH itself, so the word stays on one printable line.
-    body = "".join("\\\\" if ch == "\\" else "\\'" if ch == "'" else escaped(ch) if unsafe(ch) else ch for ch in text)
+    body = "".join("\\\\" if ch == "\\" else "\\'" if ch == "'" else _bytes(ch) if unsafe(ch) else ch for ch in text)
     return "$'" + body + "'"
+
+
+def _bytes(ch: str) -> str:
+    """A character as ANSI-C escapes of its UTF-8 bytes: bash rebuilds it exactly, whatever the locale."""
+    return "".join(f"\\x{b:02x}" for b in ch.encode("utf-8", "surrogatepass"))
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ class of :class:`~checks.roster.Outcome`) to a string; none talks to AWS.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from checks.fix import json_text
 from checks.model import CheckResult, Report, Status, TaskResult
 
 MARKDOWN_LIMIT = 1024 * 1024 - 4096  # GitHub's step summary takes at most 1 MiB
@@ -137,7 +137,7 @@ def markdown(report: Report) -> str:
     if misses:
         lines += ["", "<details><summary>What to fix</summary>", ""]
         for _, c in misses:
-            lines.append(f"- {_ICON[c.status.value]} `{c.id}` {c.title} — {_cell(c.message)}")
+            lines.append(f"- {_ICON[c.status.value]} `{c.id}` {_cell(c.title)} — {_cell(c.message)}")
             if c.advice:
                 lines.append("  <br>" + "<br>".join(_cell(line) for line in c.advice))
         lines += ["", "</details>"]
@@ -206,7 +206,7 @@ def gradescope(report: Report) -> dict[str, Any]:
 
 
 def gradescope_json(report: Report) -> str:
-    return json.dumps(gradescope(report), indent=2, ensure_ascii=False) + "\n"
+    return json_text(gradescope(report))
 
 
 def gradescope_class(assessment: str, outcomes: Sequence[Any]) -> str:
@@ -214,7 +214,7 @@ def gradescope_class(assessment: str, outcomes: Sequence[Any]) -> str:
         {"student_id": o.student_id, "results": gradescope(o.report) if o.report else None, "error": o.error}
         for o in outcomes
     ]
-    return json.dumps({"assessment": assessment, "students": students}, indent=2, ensure_ascii=False) + "\n"
+    return json_text({"assessment": assessment, "students": students})
 
 
 # -- The course's text layout -------------------------------------------------------------------

@@ -157,6 +157,7 @@ class TaskResult:
         return {
             "number": self.number,
             "title": self.title,
+            "section": self.section,
             "status": self.status.value,
             "earned": self.earned,
             "possible": self.possible,

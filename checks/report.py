@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from checks.fix import Fix
+from checks.fix import Fix, json_text
 from checks.model import CheckResult, Report, Status, TaskStatus
 
 FORMATS = ("table", "json", "junit", "markdown", "gradescope", "text")
@@ -22,7 +21,7 @@ _CHECK_MARK = {Status.FAIL: ("✗", "red"), Status.ERROR: ("!", "magenta"), Stat
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return json_text(report.to_dict())
 
 
 def render_table(report: Report, out: IO[str], *, color: bool | None = None, width: int | None = None) -> None:
@@ -381,4 +380,4 @@ def render_class_json(assessment: str, summary: list[Any], outcomes: list[Any]) 
             for s in summary
         ],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json_text(data)

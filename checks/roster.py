@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from checks.fix import printable
+from checks.fix import json_text, printable
 from checks.model import STUDENT_ID, Report, Status
 
 if TYPE_CHECKING:
@@ -297,7 +297,7 @@ def write_reports(directory: str | Path, outcomes: list[Outcome], assessment: st
             continue
         write_atomically(
             folder / f"{outcome.student_id}.json",
-            json.dumps(outcome_json(outcome, assessment), indent=2, ensure_ascii=False) + "\n",
+            json_text(outcome_json(outcome, assessment)),
         )
 
 
