@@ -18,14 +18,17 @@ from typing import IO, Any
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
+KEY = "sandbox"  # the access key ID it prints, and the only one it serves
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+_KEY_ID = re.compile(r"Credential=([^/,\s]+)/")
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
 
 def exports(port: int, region: str = "us-east-1") -> str:
     return "\n".join(
         [
             f"export AWS_ENDPOINT_URL=http://{HOST}:{port}",
-            "export AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox",
+            f"export AWS_ACCESS_KEY_ID={KEY} AWS_SECRET_ACCESS_KEY={KEY}",
             f"export AWS_REGION={region} AWS_DEFAULT_REGION={region}",
         ]
     )
@@ -78,6 +81,58 @@ def installed_cli_version() -> str:
     return (done.stdout or done.stderr).strip()  # v1 printed it on stderr
 
 
+def refusal(environ: dict[str, Any]) -> str | None:
+    """Why the sandbox will not serve a request, or None: it serves the local AWS CLI, not web pages.
+
+    A web page can reach a port on loopback: its requests carry an ``Origin`` (CORS preflights
+    too), or, through DNS rebinding, a ``Host`` that is not loopback. Anything not signed with the
+    key the sandbox printed (moto's own dashboard and reset included) is refused as well.
+    """
+    if environ.get("HTTP_ORIGIN"):
+        return "a request from a web page (it has an Origin): the sandbox serves the AWS CLI only"
+    host = environ.get("HTTP_HOST", "")
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if name not in LOOPBACK_NAMES:
+        return f"Host {host[:60]!r} is not loopback: the sandbox answers http://{HOST} only"
+    from urllib.parse import parse_qs
+
+    signed = _KEY_ID.search(environ.get("HTTP_AUTHORIZATION", ""))
+    key = signed.group(1) if signed else parse_qs(environ.get("QUERY_STRING", "")).get("X-Amz-Credential", [""])[0]
+    if key.split("/", 1)[0] != KEY:
+        return f"not signed with the sandbox's key: export AWS_ACCESS_KEY_ID={KEY} AWS_SECRET_ACCESS_KEY={KEY}"
+    return None
+
+
+class Guard:
+    """WSGI middleware in front of moto: a refused request gets AWS's AccessDenied and one log line."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], out: IO[str]) -> None:
+        self.app = app
+        self.out = out
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        why = refusal(environ)
+        if why is None:
+            return self.app(environ, start_response)
+        import json
+
+        from checks.fix import printable
+
+        body = json.dumps({"__type": "AccessDeniedException", "message": why}).encode()
+        start_response(
+            "403 Forbidden",
+            [
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("x-amzn-ErrorType", "AccessDeniedException"),
+                ("Content-Length", str(len(body))),
+            ],
+        )
+        method = printable(str(environ.get("REQUEST_METHOD", "?")))[:10]
+        path = printable(str(environ.get("PATH_INFO", "/")))[:80]
+        print(f"{time.strftime('%H:%M:%S')} refused {method} {path}: {why}", file=self.out, flush=True)
+        return [body]
+
+
 class RequestLog:
     """WSGI middleware: one line per request (time, service, region, method, path, status); never a credential."""
 
@@ -97,7 +152,9 @@ class RequestLog:
             return start_response(status, headers, *args)
 
         body = self.app(environ, start)
-        what = target or path
+        from checks.fix import printable
+
+        what = printable(target or path)[:120]
         print(
             f"{time.strftime('%H:%M:%S')} {service:<24} {region:<14} {environ.get('REQUEST_METHOD', '?'):<6} "
             f"{what} -> {seen.get('status', '?')}",
@@ -127,7 +184,7 @@ def make_server(port: int, out: IO[str], *, managed_policies: bool = True) -> An
         def log_request(self, *args: Any, **kwargs: Any) -> None:  # RequestLog says it better
             return None
 
-    app = RequestLog(DomainDispatcherApplication(create_backend_app), out)
+    app = Guard(RequestLog(DomainDispatcherApplication(create_backend_app), out), out)
     return werkzeug_server(HOST, port, app, threaded=True, request_handler=Quiet)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import boto3
@@ -152,3 +153,138 @@ def test_evidence_never_keeps_the_presigned_url_of_a_functions_code() -> None:
     kept = sanitize(answer)
     assert kept["Code"] == {"RepositoryType": "S3", "Location": "<not kept>"}
     assert kept["Concurrency"] == {"ReservedConcurrentExecutions": 5}
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--pass-mark", "nan"],
+        ["--pass-mark", "inf"],
+        ["--watch", "nan"],
+        ["--watch", "inf"],
+        ["--watch", "-1"],
+        ["--watch", "0"],
+        ["--account-timeout", "nan"],
+        ["--account-timeout", "inf"],
+        ["--account-timeout", "0"],
+        ["--account-timeout", "-5"],
+    ],
+)
+def test_numbers_on_the_command_line_are_finite_and_positive(
+    flags: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["lambda_medium", "--demo", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("validate-tasks: ") and err.count("\n") == 1 and flags[0] in err
+
+
+@pytest.mark.parametrize("flag", ["--gradebook", "--output"])
+def test_an_output_naming_the_roster_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str) -> None:
+    roster = tmp_path / "class.csv"
+    roster.write_text("student_id\ns1\n")
+    link = tmp_path / "same.csv"
+    link.symlink_to(roster)  # the same file under another name
+    assert main(["lambda_medium", "--roster", str(roster), flag, str(link)]) == 2
+    err = capsys.readouterr().err
+    assert "is the file --roster names" in err and err.count("\n") == 1
+    assert roster.read_text() == "student_id\ns1\n"
+
+
+def _crafted(tmp_path: Path, content: str) -> Path:
+    folder = tmp_path / "evidence"
+    (folder / "students").mkdir(parents=True)
+    (folder / "accounts").mkdir()
+    (folder / "students" / "s1.json").write_text(content)
+    return folder
+
+
+@pytest.mark.parametrize(
+    "pointer",
+    [
+        "[" * 100_000,  # nesting deeper than any parser keeps
+        '{"schema_version": 1, "account": 7, "graded_at": "x", "duration_s": 1}',  # a wrong type
+        '{"schema_version": 1, "graded_at": "x"}',  # fields missing
+        '{"schema_version": 1, "account": "a.json", "graded_at": "x", "duration_s": 1}',  # names a missing file
+    ],
+)
+def test_crafted_evidence_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pointer: str
+) -> None:
+    folder = _crafted(tmp_path, pointer)
+    assert main(["lambda_medium", "--from-evidence", str(folder), "--student-id", "s1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("validate-tasks: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    "account",
+    [
+        {"schema_version": 1, "account_id": "123456789012", "region": "us-east-1", "answers": {"k": 5}},
+        {"schema_version": 1, "account_id": ["x"], "region": "us-east-1", "answers": {}},
+        {"schema_version": 1, "account_id": "123456789012", "region": "us-east-1\n", "answers": {}},
+    ],
+)
+def test_a_crafted_account_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], account: dict[str, object]
+) -> None:
+    pointer = {"schema_version": 1, "account": "a.json", "graded_at": "x", "duration_s": 1}
+    folder = _crafted(tmp_path, json.dumps(pointer))
+    (folder / "accounts" / "a.json").write_text(json.dumps(account))
+    assert main(["lambda_medium", "--from-evidence", str(folder), "--student-id", "s1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("validate-tasks: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        "{" * 100_000,
+        '{"schema_version": 1, "student_id": "s1", "tasks": [{"number": "one"}]}',
+        '{"schema_version": 1, "student_id": "s1", "tasks": [7]}',
+        '{"schema_version": 1, "student_id": "s1", "tasks": [{"number": 1, "title": "t", "checks": [{"id": 1}]}]}',
+        '{"schema_version": 1, "student_id": "s1", "assessment": "a", "account_id": "1", "region": "r", '
+        '"graded_at": "g", "duration_s": "slow", "pass_mark": 70, '
+        '"tasks": [{"number": 1, "title": "t", "checks": []}]}',
+    ],
+)
+def test_a_crafted_merge_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], report: str
+) -> None:
+    folder = tmp_path / "shard"
+    folder.mkdir()
+    (folder / "s1.json").write_text(report)
+    assert main(["merge", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("validate-tasks: ") and err.count("\n") == 1, err
+
+
+def test_two_evidence_runs_into_one_folder_keep_both(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "evidence"
+    live = {}
+    for sid in ("a1", "b2"):
+        main(["lambda_medium", "--demo", "--student-id", sid, "--evidence", str(folder), "--format", "json"])
+        live[sid] = json.loads(capsys.readouterr().out)
+    assert len(list((folder / "accounts").glob("*.json"))) == 2
+    for sid in ("a1", "b2"):
+        main(["lambda_medium", "--from-evidence", str(folder), "--student-id", sid, "--format", "json"])
+        again = json.loads(capsys.readouterr().out)
+        assert again["score"] == live[sid]["score"] and again["tasks"] == live[sid]["tasks"]
+
+
+def test_a_file_is_never_written_through_a_planted_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The target replaced, never followed; a temporary name already taken (a planted link) is skipped."""
+    import tempfile
+
+    from checks.roster import write_atomically
+
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    target = tmp_path / "grades.csv"
+    target.symlink_to(victim)
+    names = iter(["planted", "fresh"])
+    monkeypatch.setattr(tempfile, "_get_candidate_names", lambda: names)
+    (tmp_path / ".grades.csv.planted.tmp").symlink_to(victim)
+    (tmp_path / f".grades.csv.tmp{os.getpid()}").symlink_to(victim)  # the name a predictable scheme would take
+    write_atomically(target, "new")
+    assert victim.read_text() == "keep"
+    assert not target.is_symlink() and target.read_text() == "new"

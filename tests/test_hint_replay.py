@@ -33,7 +33,9 @@ FIX = re.compile(r"^Fix: (.*)$", re.M)
 
 class Clients:
     def __init__(self, endpoint: str, sid: str) -> None:
-        session = new_session(region_name=REGION)
+        from checks.sandbox import KEY  # a student's own calls to the sandbox sign with the key it printed
+
+        session = new_session(region_name=REGION, aws_access_key_id=KEY, aws_secret_access_key=KEY)
         self.sid = sid
         self.lam = session.client("lambda", endpoint_url=endpoint)
         self.cw = session.client("cloudwatch", endpoint_url=endpoint)

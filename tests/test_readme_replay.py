@@ -42,10 +42,13 @@ def bash_blocks() -> list[str]:
 
 
 @pytest.fixture
-def sandbox() -> Iterator[tuple[str, io.StringIO]]:
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, io.StringIO]]:
     from moto.core.config import default_user_config
 
-    from checks.sandbox import make_server
+    from checks.sandbox import KEY, make_server
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)  # what it prints: the only key it serves
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", KEY)
 
     before = default_user_config["iam"]["load_aws_managed_policies"]
     log = io.StringIO()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from typing import Any
 
 import boto3
+import pytest
 
 from tests.conftest import ROOT
 
@@ -35,8 +39,8 @@ def test_sandbox_serves_logs_each_request_and_stops_on_ctrl_c() -> None:
             "lambda",
             region_name="us-east-1",
             endpoint_url=endpoint,
-            aws_access_key_id="AKIDSANDBOXTEST",
-            aws_secret_access_key="sandbox-secret",
+            aws_access_key_id="sandbox",  # what it printed
+            aws_secret_access_key="sandbox",
         )
         assert lam.get_account_settings()["AccountLimit"]["ConcurrentExecutions"] == 1000
         assert lam.list_functions()["Functions"] == []
@@ -109,3 +113,48 @@ def test_aws_cli_v1_gets_the_wrapper_that_sends_every_call_to_the_sandbox() -> N
     assert subprocess.run(["bash", "-n"], input=wrapper, text=True).returncode == 0
     assert cli_v1_advice("aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64") is None
     assert cli_v1_advice("") is None
+
+
+def _guarded_sandbox() -> tuple[Any, str, io.StringIO]:
+    from checks.sandbox import make_server
+
+    log = io.StringIO()
+    server = make_server(0, log, managed_policies=False)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}", log
+
+
+def _lambda(endpoint: str, key: str = "sandbox") -> Any:
+    return boto3.client(
+        "lambda", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=key
+    )
+
+
+def test_the_sandbox_serves_the_cli_s_requests_and_refuses_web_pages_and_strangers() -> None:
+    """A web page (an Origin, a rebinding Host), an unsigned request or another key changes nothing."""
+    import urllib.error
+    import urllib.request
+
+    from botocore.exceptions import ClientError
+
+    server, endpoint, log = _guarded_sandbox()
+    try:
+        assert _lambda(endpoint).list_functions()["Functions"] == []  # the AWS CLI's key: served
+        with pytest.raises(ClientError) as refused:
+            _lambda(endpoint, key="AKIAOTHERKEY").list_functions()
+        assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+        attempts = [
+            ("POST", "/2015-03-31/functions", {"Origin": "https://evil.example"}),  # a page's fetch
+            ("OPTIONS", "/2015-03-31/functions", {"Origin": "https://evil.example"}),  # its CORS preflight
+            ("GET", "/2015-03-31/functions", {"Host": "rebound.evil.example:4566"}),  # DNS rebinding
+            ("POST", "/moto-api/reset", {}),  # moto's own dashboard, unsigned
+        ]
+        for method, path, headers in attempts:
+            request = urllib.request.Request(endpoint + path, data=b"{}", method=method, headers=headers)
+            with pytest.raises(urllib.error.HTTPError) as answer:
+                urllib.request.urlopen(request, timeout=10)
+            assert answer.value.code == 403, (method, path, headers)
+        assert log.getvalue().count("refused") == len(attempts) + 1
+    finally:
+        server.shutdown()
+        server.server_close()
