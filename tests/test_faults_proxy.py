@@ -56,6 +56,9 @@ def _env(tmp_path: Path) -> dict[str, str]:
     config.write_text(
         "[profile a]\naws_access_key_id = AKIAAAAAAAAAAAAAAAAA\naws_secret_access_key = a\n"
         "[profile b]\naws_access_key_id = AKIABBBBBBBBBBBBBBBB\naws_secret_access_key = b\n"
+        "[profile failing]\ncredential_process = /bin/false\n"
+        "[profile loop]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = loop2\n"
+        "[profile loop2]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = loop\n"
     )
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -147,12 +150,15 @@ def test_a_bad_identity_answer_for_one_account_errors_its_students_alone(proxy: 
 
     proxy.faults = [Fault(bad_identity, "html")]
     roster = tmp_path / "class.csv"
-    roster.write_text("student_id,profile\ns1,a\ns2,b\nnobody,a\n")
+    roster.write_text("student_id,profile\ns1,a\ns2,b\nnobody,a\nc3,failing\nl4,loop\n")
     gradebook = tmp_path / "grades.csv"
     done = _grade(proxy, tmp_path, "--roster", str(roster), "--gradebook", str(gradebook), "--format", "json")
     assert done.returncode == 3, done.stderr
+    assert "Traceback" not in done.stderr
     rows = {r["student_id"]: r for r in csv.DictReader(gradebook.open())}
-    assert set(rows) == {"s1", "s2", "nobody"}
+    assert set(rows) == {"s1", "s2", "nobody", "c3", "l4"}
+    assert rows["c3"]["earned"] == "" and rows["c3"]["error"]  # a failing credential_process: its account alone
+    assert rows["l4"]["earned"] == "" and rows["l4"]["error"]  # a source_profile loop: its account alone
     assert rows["s1"]["earned"] == "120" and rows["s1"]["error"] == ""
     assert rows["s2"]["earned"] == "" and "did not answer as AWS does" in rows["s2"]["error"]
     assert rows["nobody"]["earned"] == "0"
