@@ -281,3 +281,54 @@ def chain(fixes: Iterable[Fix | None]) -> Fix:
 def flags(settings: Sequence[tuple[str, Arg]]) -> list[Arg]:
     """``[("--memory-size", 256)]`` as the arguments ``--memory-size 256``."""
     return [x for flag, value in settings for x in (flag, value)]
+
+
+# A Lambda function is busy for a while after these (AWS answers 409 to the next change meanwhile),
+# and the AWS CLI's waiter for each; these need it settled first.
+_BUSY_AFTER = {
+    "create-function": "function-active-v2",
+    "update-function-configuration": "function-updated-v2",
+    "update-function-code": "function-updated-v2",
+}
+_NEEDS_SETTLED = ("update-function-configuration", "update-function-code", "publish-version")
+
+
+def _text(word: Word) -> str | None:
+    """A word that is all data, as its text; None when it holds the shell's own parts."""
+    return "".join(p for p in word.parts if isinstance(p, str)) if all(isinstance(p, str) for p in word.parts) else None
+
+
+def _lambda_step(step: Command) -> tuple[str, str] | None:
+    """``(operation, function name)`` of an ``aws lambda`` command, or None."""
+    words = [_text(w) for w in step.argv]
+    if words[:2] != ["aws", "lambda"] or len(words) < 3:
+        return None
+    operation = f"wait {words[3]}" if words[2] == "wait" and len(words) > 3 else str(words[2])
+    name = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--function-name"), None)
+    return (operation, name) if name else None
+
+
+def settled(fixes: Sequence[Fix]) -> list[Fix]:
+    """The fixes of one block as they run in a row: before a command that changes or publishes a function, a
+    wait until AWS is done with it (its waiter). The first time too: the student may have changed it just
+    before pasting, and a settled function's waiter answers at once."""
+    busy: dict[str, str] = {}
+    seen: set[str] = set()
+    out: list[Fix] = []
+    for fix in fixes:
+        steps: list[Command] = []
+        for step in fix.steps:
+            found = _lambda_step(step)
+            if found is not None:
+                operation, name = found
+                if operation.startswith("wait "):
+                    busy.pop(name, None)
+                    seen.add(name)
+                elif operation in _NEEDS_SETTLED and (name in busy or name not in seen):
+                    steps += aws("lambda", "wait", busy.pop(name, "function-updated-v2"), "--function-name", name).steps
+                seen.add(name)
+                if operation in _BUSY_AFTER:
+                    busy[name] = _BUSY_AFTER[operation]
+            steps.append(step)
+        out.append(Fix(tuple(steps)))
+    return out

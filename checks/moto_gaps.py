@@ -34,6 +34,30 @@ Gaps filled (moto 5.2):
    delete version because the following aliases reference it"), as moto already refuses an
    alias's ``FunctionVersion`` that does not exist: whatever an alias names is published.
 
+10. CreateEventSourceMapping from SQS checks nothing; AWS refuses it (InvalidParameterValueException)
+    when the function's execution role may not ``sqs:ReceiveMessage``, ``sqs:DeleteMessage`` or
+    ``sqs:GetQueueAttributes`` ("The provided execution role does not have permissions to call
+    ReceiveMessage on SQS"), and when the queue's VisibilityTimeout is below the function's Timeout
+    ("Queue visibility timeout: 30 seconds is less than Function timeout: 60 seconds").
+11. A DeadLetterConfig, an SQS destination (PutFunctionEventInvokeConfig) and a VpcConfig with
+    subnets are kept whatever the role may do; AWS refuses them (InvalidParameterValueException)
+    unless the role may ``sqs:SendMessage`` (an SNS target: ``sns:Publish``) to the target, and
+    ``ec2:CreateNetworkInterface``, ``ec2:DescribeNetworkInterfaces`` and
+    ``ec2:DeleteNetworkInterface`` ("The provided execution role does not have permissions to call
+    CreateNetworkInterface on EC2"). The role is judged as IAM decides (inline and attached
+    policies, an explicit Deny, the permissions boundary).
+12. AddPermission with a statement ID the policy already holds adds a second statement; AWS refuses
+    it (ResourceConflictException, "The statement id (X) provided already exists. Please provide a
+    new statement id, or remove the existing statement.").
+13. A function may reference any number of layers; AWS at most five (InvalidParameterValueException,
+    "Cannot reference more than 5 layers.").
+14. A function is ready at once after it is created or changed; on AWS it is busy for a while
+    (State ``Pending``, LastUpdateStatus ``InProgress``), and UpdateFunctionConfiguration,
+    UpdateFunctionCode and PublishVersion meanwhile answer 409 ResourceConflictException ("The
+    operation cannot be performed at this time. An update is in progress for resource: ARN").
+    Applied to requests through the sandbox (:func:`as_aws`), where pasted fix blocks meet it; the
+    tests' own set-up, in process, is not kept waiting.
+
 Importing this module changes nothing; :func:`install` does, once per process.
 """
 
@@ -41,6 +65,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 _lock = threading.Lock()
@@ -66,6 +91,10 @@ def install() -> None:
         _event_invoke_config_overwrites()
         _pages()
         _alias_versions()
+        _role_rights()
+        _statement_ids()
+        _layer_count()
+        _busy_functions()
         _installed = True
 
 
@@ -441,6 +470,288 @@ def _alias_versions() -> None:
     backend.delete_function = delete_function
 
 
+# -- 10, 11. What the execution role may do, checked when a change is saved ------------------------
+def _invalid(message: str) -> Any:
+    from moto.awslambda.exceptions import LambdaClientError
+
+    error = LambdaClientError("InvalidParameterValueException", message)
+    error.code = 400
+    return error
+
+
+def _conflict(message: str) -> Any:
+    from moto.awslambda.exceptions import LambdaClientError
+
+    error = LambdaClientError("ResourceConflictException", message)
+    error.code = 409
+    return error
+
+
+def role_documents(account_id: str, region: str, role_arn: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The role's policy documents (inline and attached) and its permissions boundary, from moto's IAM."""
+    from urllib.parse import unquote
+
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import get_partition
+
+    backend = iam_backends[account_id][get_partition(region)]
+    role = backend.get_role(str(role_arn).rsplit("/", 1)[-1])
+
+    def parsed(text: Any) -> dict[str, Any]:
+        raw = text if isinstance(text, str) else json.dumps(text)
+        try:
+            found = json.loads(raw)
+        except ValueError:
+            found = json.loads(unquote(raw))
+        return found if isinstance(found, dict) else {}
+
+    def default_document(policy: Any) -> dict[str, Any]:
+        versions = getattr(policy, "versions", None) or []
+        current = next((v for v in versions if getattr(v, "is_default", False)), versions[-1] if versions else None)
+        return parsed(current.document) if current is not None else {}
+
+    documents = [parsed(d) for d in role.policies.values()]
+    documents += [default_document(p) for p in role.managed_policies.values()]
+    boundary_arn = getattr(role, "permissions_boundary_arn", None) or getattr(role, "permissions_boundary", None)
+    boundary = None
+    if isinstance(boundary_arn, str) and boundary_arn:
+        try:
+            boundary = default_document(backend.get_policy(boundary_arn))
+        except Exception:
+            boundary = {}
+    return documents, boundary
+
+
+def may(fn: Any, action: str, resource: str) -> bool:
+    """May the function's execution role do ``action`` on ``resource``, as IAM decides? An unknown role: yes
+    (AWS refuses a function without its role elsewhere; the stand-in's own set-up need not make one)."""
+    from checks import iam
+
+    try:
+        documents, boundary = role_documents(fn.account_id, fn.region, fn.role)
+    except Exception:
+        return True
+    allowed = iam.allows(documents, action, resource)
+    return allowed and (boundary is None or iam.allows([boundary], action, resource))
+
+
+def _service_of(arn: str) -> str:
+    parts = str(arn).split(":")
+    return parts[2] if len(parts) > 2 else ""
+
+
+def _role_rights() -> None:
+    models, _, _ = _lambda_modules()
+    backend = models.LambdaBackend
+    create_mapping = backend.create_event_source_mapping
+    create_function = backend.create_function
+    update_function = backend.update_function_configuration
+    put_config = backend.put_function_event_invoke_config
+
+    def checked(fn: Any, spec: dict[str, Any]) -> None:
+        """The role may do what the DeadLetterConfig, the VpcConfig or the destinations need."""
+        target = (spec.get("DeadLetterConfig") or {}).get("TargetArn")
+        if target:
+            action, call = (
+                ("sns:Publish", "Publish on SNS")
+                if _service_of(target) == "sns"
+                else (
+                    "sqs:SendMessage",
+                    "SendMessage on SQS",
+                )
+            )
+            if not may(fn, action, target):
+                raise _invalid(f"The provided execution role does not have permissions to call {call}")
+        if (spec.get("VpcConfig") or {}).get("SubnetIds"):
+            for action in ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface"):
+                if not may(fn, action, "*"):
+                    raise _invalid(
+                        f"The provided execution role does not have permissions to call {action.split(':')[1]} on EC2"
+                    )
+        for destination in (spec.get("DestinationConfig") or {}).values():
+            arn = (destination or {}).get("Destination")
+            if arn and _service_of(arn) == "sqs" and not may(fn, "sqs:SendMessage", arn):
+                raise _invalid("The provided execution role does not have permissions to call SendMessage on SQS")
+
+    def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
+        arn = str(spec.get("EventSourceArn") or "")
+        if arn and spec.get("FunctionName") and _service_of(arn) == "sqs":
+            fn = self._lambdas.get_function_by_name_or_arn_with_qualifier(spec["FunctionName"])
+            for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+                if not may(fn, action, arn):
+                    raise _invalid(
+                        f"The provided execution role does not have permissions to call {action.split(':')[1]} on SQS"
+                    )
+            from moto.sqs.models import sqs_backends
+
+            queue = next(
+                (q for q in sqs_backends[self.account_id][self.region_name].queues.values() if q.queue_arn == arn), None
+            )
+            visibility = int(getattr(queue, "visibility_timeout", 30)) if queue is not None else None
+            if visibility is not None and visibility < int(fn.timeout):
+                raise _invalid(
+                    f"Queue visibility timeout: {visibility} seconds is less than "
+                    f"Function timeout: {int(fn.timeout)} seconds"
+                )
+        return create_mapping(self, spec)
+
+    def create(self: Any, spec: dict[str, Any]) -> Any:
+        probe_fn = type(
+            "Spec", (), {"account_id": self.account_id, "region": self.region_name, "role": spec.get("Role")}
+        )
+        checked(probe_fn, spec)
+        return create_function(self, spec)
+
+    def update_function_configuration(self: Any, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
+        fn = self.get_function(function_name, qualifier)
+        if body.get("Role"):
+            fn = type("Spec", (), {"account_id": fn.account_id, "region": fn.region, "role": body["Role"]})
+        checked(fn, body)
+        return update_function(self, function_name, qualifier, body)
+
+    def put_function_event_invoke_config(self: Any, function_name: str, config: dict[str, Any]) -> Any:
+        checked(self.get_function(function_name), config)
+        return put_config(self, function_name, config)
+
+    backend.create_event_source_mapping = create_event_source_mapping
+    backend.create_function = create
+    backend.update_function_configuration = update_function_configuration
+    backend.put_function_event_invoke_config = put_function_event_invoke_config
+
+
+@dataclass
+class _Owner:
+    """Whose role a change is judged by: the function's account, region and (new) execution role."""
+
+    account_id: str
+    region: str
+    role: Any
+
+
+# -- 12. A statement ID is taken once per policy ------------------------------------------------------
+def _statement_ids() -> None:
+    models, _, _ = _lambda_modules()
+    backend = models.LambdaBackend
+    add = backend.add_permission
+
+    def add_permission(self: Any, function_name: str, qualifier: str | None, raw: str) -> dict[str, Any]:
+        sid = json.loads(raw).get("StatementId")
+        try:
+            held = json.loads(json.loads(self.get_policy(function_name, qualifier))["Policy"]).get("Statement", [])
+        except Exception:  # no policy yet
+            held = []
+        if sid and any(st.get("Sid") == sid for st in held):
+            raise _conflict(
+                f"The statement id ({sid}) provided already exists. Please provide a new statement id, "
+                "or remove the existing statement."
+            )
+        return add(self, function_name, qualifier, raw)  # type: ignore[no-any-return]
+
+    backend.add_permission = add_permission
+
+
+# -- 13. At most five layers --------------------------------------------------------------------------
+def _layer_count() -> None:
+    models, _, _ = _lambda_modules()
+    backend = models.LambdaBackend
+    create, update = backend.create_function, backend.update_function_configuration
+
+    def count(spec: dict[str, Any]) -> None:
+        if len(spec.get("Layers") or []) > 5:
+            raise _invalid("Cannot reference more than 5 layers.")
+
+    def create_function(self: Any, spec: dict[str, Any]) -> Any:
+        count(spec)
+        return create(self, spec)
+
+    def update_function_configuration(self: Any, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
+        count(body)
+        return update(self, function_name, qualifier, body)
+
+    backend.create_function = create_function
+    backend.update_function_configuration = update_function_configuration
+
+
+# -- 14. A function is busy a while after it is made or changed ----------------------------------------
+BUSY_SECONDS = 0.5  # how long, in the stand-in: long enough that a block which does not wait is refused
+_timing = threading.local()
+
+
+class as_aws:
+    """While inside, requests on this thread meet AWS's timing (the sandbox serves each request so)."""
+
+    def __enter__(self) -> None:
+        self.before = getattr(_timing, "strict", False)
+        _timing.strict = True
+
+    def __exit__(self, *exc: object) -> None:
+        _timing.strict = self.before
+
+
+def _busy_functions() -> None:
+    import time
+
+    models, _, _ = _lambda_modules()
+    backend = models.LambdaBackend
+    fn_class = models.LambdaFunction
+    create, update_config = backend.create_function, backend.update_function_configuration
+    update_code, publish = backend.update_function_code, backend.publish_version
+    get_configuration = fn_class.get_configuration
+
+    def mark(fn: Any, status: str) -> None:
+        if getattr(_timing, "strict", False):
+            fn.busy = (status, time.monotonic() + BUSY_SECONDS)
+
+    def busy(fn: Any) -> str | None:
+        status, until = getattr(fn, "busy", (None, 0.0))
+        return status if status and time.monotonic() < until else None
+
+    def refuse_while_busy(self: Any, function_name: str) -> None:
+        fn = self.get_function(function_name)
+        if getattr(_timing, "strict", False) and busy(fn):
+            raise _conflict(
+                "The operation cannot be performed at this time. An update is in progress for resource: "
+                f"{fn.function_arn}"
+            )
+
+    def create_function(self: Any, spec: dict[str, Any]) -> Any:
+        fn = create(self, spec)
+        mark(fn, "Pending")
+        return fn
+
+    def update_function_configuration(self: Any, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
+        refuse_while_busy(self, function_name)
+        answer = update_config(self, function_name, qualifier, body)
+        mark(self.get_function(function_name), "InProgress")
+        return answer
+
+    def update_function_code(self: Any, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
+        refuse_while_busy(self, function_name)
+        answer = update_code(self, function_name, qualifier, body)
+        mark(self.get_function(function_name), "InProgress")
+        return answer
+
+    def publish_version(self: Any, function_name: str, description: str = "") -> Any:
+        refuse_while_busy(self, function_name)
+        return publish(self, function_name, description)
+
+    def configuration(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config: dict[str, Any] = get_configuration(self, *args, **kwargs)
+        status = busy(self)
+        if status == "Pending":
+            config["State"] = "Pending"
+            config["StateReason"] = "The function is being created."
+        elif status == "InProgress":
+            config["LastUpdateStatus"] = "InProgress"
+        return config
+
+    backend.create_function = create_function
+    backend.update_function_configuration = update_function_configuration
+    backend.update_function_code = update_function_code
+    backend.publish_version = publish_version
+    fn_class.get_configuration = configuration
+
+
 # -- Probes: does plain moto still lack each behaviour? ------------------------------------
 PROBES: dict[str, str] = {
     "dead_letter_config": "DeadLetterConfig kept by CreateFunction",
@@ -452,6 +763,11 @@ PROBES: dict[str, str] = {
     "event_invoke_config_overwrites": "PutFunctionEventInvokeConfig overwrites the last one",
     "pages": "ListFunctions and DescribeAlarms answer a page at a time",
     "alias_versions": "an alias names only published versions",
+    "mapping_rights": "CreateEventSourceMapping checks the role's SQS rights and the visibility timeout",
+    "change_rights": "a DeadLetterConfig, destination or VpcConfig needs the role's rights",
+    "statement_ids": "AddPermission refuses a statement ID already taken",
+    "layer_count": "at most five layers",
+    "busy_functions": "a function is busy a while after it is changed",
 }
 
 
@@ -478,6 +794,15 @@ def probe() -> dict[str, bool]:
         role = iam.create_role(
             RoleName="probe", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
         )["Role"]["Arn"]
+        rights = ["sqs:SendMessage", "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces"]
+        rights.append("ec2:DeleteNetworkInterface")  # what AWS checks for a DLQ and a VPC (gap 11)
+        iam.put_role_policy(
+            RoleName="probe",
+            PolicyName="probe",
+            PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": rights, "Resource": "*"}]}
+            ),
+        )
         dlq = sqs.get_queue_attributes(
             QueueUrl=sqs.create_queue(QueueName="probe-dlq")["QueueUrl"], AttributeNames=["QueueArn"]
         )["Attributes"]["QueueArn"]
@@ -564,6 +889,53 @@ def probe() -> dict[str, bool]:
             results["account_settings"] = True
         except Exception:
             results["account_settings"] = False
+        results.update(_probe_saves(lam, sqs, iam, common, code))
+    return results
+
+
+def _refused(call: Any, code: str) -> bool:
+    from botocore.exceptions import ClientError
+
+    try:
+        call()
+    except ClientError as exc:
+        return bool(exc.response["Error"]["Code"] == code)
+    return False
+
+
+def _probe_saves(lam: Any, sqs: Any, iam: Any, common: dict[str, Any], code: bytes) -> dict[str, bool]:
+    """What AWS checks when a change is saved (gaps 10 to 14), with a role that may do nothing."""
+    bare = iam.create_role(RoleName="probe-bare", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    slow = lam.create_function(FunctionName="probe-slow", Timeout=60, **{**common, "Role": bare})["FunctionName"]
+    url = sqs.create_queue(QueueName="probe-source")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    results = {
+        "mapping_rights": _refused(
+            lambda: lam.create_event_source_mapping(FunctionName=slow, EventSourceArn=arn),
+            "InvalidParameterValueException",
+        ),
+        "change_rights": _refused(
+            lambda: lam.update_function_configuration(FunctionName=slow, DeadLetterConfig={"TargetArn": arn}),
+            "InvalidParameterValueException",
+        ),
+    }
+    lam.add_permission(FunctionName=slow, StatementId="once", Action="lambda:InvokeFunction", Principal="111122223333")
+    results["statement_ids"] = _refused(
+        lambda: lam.add_permission(
+            FunctionName=slow, StatementId="once", Action="lambda:InvokeFunction", Principal="111122223333"
+        ),
+        "ResourceConflictException",
+    )
+    layer = lam.publish_layer_version(LayerName="probe-layer", Content={"ZipFile": code})["LayerVersionArn"]
+    results["layer_count"] = _refused(
+        lambda: lam.update_function_configuration(FunctionName=slow, Layers=[layer] * 6),
+        "InvalidParameterValueException",
+    )
+    with as_aws():
+        lam.update_function_configuration(FunctionName=slow, MemorySize=256)
+        results["busy_functions"] = _refused(
+            lambda: lam.publish_version(FunctionName=slow), "ResourceConflictException"
+        )
     return results
 
 

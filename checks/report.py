@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from checks.fix import Fix, json_text
+from checks.fix import Fix, json_text, settled
 from checks.model import CheckResult, Report, Status, TaskStatus
 
 FORMATS = ("table", "json", "junit", "markdown", "gradescope", "text")
@@ -209,6 +209,10 @@ def fix_entries(report: Report) -> list[FixEntry]:
         also = [i for c in entry.checks for i in pointed.get(c.id, [])]
         if also:
             entry.lines.append("It also makes what " + ", ".join(also) + " need.")
+    # Run in a row, a function changed twice is waited for between (AWS refuses a change while one is under way).
+    with_fix = [e for e in entries if e.remedy is not None]
+    for entry, remedy in zip(with_fix, settled([e.remedy for e in with_fix if e.remedy is not None]), strict=True):
+        entry.remedy = remedy
     return entries
 
 

@@ -113,7 +113,10 @@ class Guard:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         why = refusal(environ)
         if why is None:
-            return self.app(environ, start_response)
+            from checks.moto_gaps import as_aws
+
+            with as_aws():  # the student's CLI meets AWS's timing: a function is busy a while after a change
+                return self.app(environ, start_response)
         import json
 
         from checks.fix import printable

@@ -98,6 +98,15 @@ class Student:
     def account_id(self) -> str:
         return self.account.account_id
 
+    @property
+    def partition(self) -> str:
+        return self.account.partition
+
+    def arn(self, service: str, resource: str, *, region: str | None = None, account: str | None = None) -> str:
+        """An ARN in the graded region's partition: ``arn:<partition>:<service>:<region>:<account>:<resource>``."""
+        where = self.region if region is None else region
+        return f"arn:{self.partition}:{service}:{where}:{self.account_id if account is None else account}:{resource}"
+
     def name(self, prefix: str) -> str:
         return f"{prefix}-{self.id}"
 
@@ -239,6 +248,13 @@ class Student:
         """Every policy document of an execution role (inline and attached)."""
         try:
             return self.account.role_policy_documents(role)
+        except NoSuchRole as exc:
+            raise _no_role(role) from exc
+
+    def role_boundary(self, role: str) -> dict[str, Any] | None:
+        """The role's permissions boundary document, or None: what its policies allow must be allowed here too."""
+        try:
+            return self.account.role_boundary(role)
         except NoSuchRole as exc:
             raise _no_role(role) from exc
 

@@ -54,7 +54,26 @@ def _managed_policy() -> None:
     iam.delete_role_policy(RoleName=role, PolicyName="lambda-medium")
 
 
+def _no_triggers() -> None:
+    """The mappings gone: their fixes read what the role may do (its policies and permissions boundary)."""
+    reference.deploy("s1", REGION)
+    lam = boto3.client("lambda", region_name=REGION)
+    for mapping in lam.list_event_source_mappings()["EventSourceMappings"]:
+        lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+def _no_insights() -> None:
+    """The Insights layer gone from layer-consumer: its fix reads whether the layers it keeps still exist."""
+    reference.deploy("s1", REGION)
+    lam = boto3.client("lambda", region_name=REGION)
+    mine = [x["Arn"] for x in lam.get_function(FunctionName="layer-consumer-s1")["Configuration"]["Layers"]]
+    reference.settled(lam, "layer-consumer-s1")
+    lam.update_function_configuration(FunctionName="layer-consumer-s1", Layers=[a for a in mine if "Insights" not in a])
+
+
 SCENARIOS: dict[str, Callable[[], None]] = {
+    "no insights layer": _no_insights,
+    "no triggers, one student read by name": _no_triggers,
     "reference": _reference,
     "reference, one student read by name": _reference,
     "versions, no aliases": _no_aliases,
@@ -141,6 +160,9 @@ def _scenario_for(action: str) -> str:
         "iam:ListAttachedRolePolicies": "reference, one student read by name",
         "iam:ListRolePolicies": "reference, one student read by name",
         "iam:GetRolePolicy": "reference, one student read by name",
+        # a role's permissions boundary is read for a fix that rests on what the role may do
+        "iam:GetRole": "no triggers, one student read by name",
+        "lambda:GetLayerVersion": "no insights layer",
     }.get(action, "reference")
 
 

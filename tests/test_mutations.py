@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
 
 from checks.aws import new_session
@@ -51,8 +52,17 @@ class Aws:
         return str(found[0]["UUID"])
 
     def other_queue(self) -> str:
+        """A queue of the student's that is not the one asked for; its role may send to it, or AWS would
+        refuse it as a destination."""
         url = self.sqs.create_queue(QueueName=f"other-queue-{SID}")["QueueUrl"]
-        return str(self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+        arn = str(self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+        statement = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": arn}
+        boto3.client("iam").put_role_policy(
+            RoleName=f"lambda-medium-role-{SID}",
+            PolicyName="send-to-other-queue",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        )
+        return arn
 
     def alarm(self, label: str, metric: str) -> None:
         self.cw.put_metric_alarm(

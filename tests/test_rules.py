@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from checks.lambda_medium.task08_insights import DEFAULT_PUBLISHER, PUBLISHERS
+from checks.lambda_medium.task08_insights import DEFAULT_PUBLISHER, PUBLISHERS, insights_arn_for
 from checks.registry import load_assessment
 from checks.runner import check_hint, judge
 from tests.world import (
@@ -128,6 +128,15 @@ def managed(w: World, arn: str, *statements: dict[str, Any]) -> None:
 
 
 LOGS = {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "arn:aws:logs:*:*:*"}
+LOG_WRITES = ("logs:CreateLogStream", "logs:PutLogEvents")
+INSIGHTS_GROUP = "arn:aws:logs:*:*:log-group:/aws/lambda-insights:*"  # as AWS's own Insights policy names it
+
+
+def boundary(w: World, *statements: dict[str, Any]) -> None:
+    """The role's permissions boundary: a customer policy holding ``statements``."""
+    arn = f"arn:aws:iam::{ACCOUNT}:policy/boundary"
+    w.managed[arn] = {"Version": "2012-10-17", "Statement": list(statements)}
+    w.boundaries[ROLE] = arn
 
 
 def allow(*actions: str, resource: Any = "*", **extra: Any) -> dict[str, Any]:
@@ -690,15 +699,72 @@ ROWS = [
         lambda w: role_policy(w, LOGS, deny("logs:*", resource="arn:aws:logs:*:*:*")),
         "fail",
     ),
-    Row(
+    Row(  # the extension writes to /aws/lambda-insights, not to the function's own group
         "t8.role_policy",
-        "a Deny on the function's log group",
+        "a Deny on the function's own log group alone",
         lambda w: role_policy(
             w,
             LOGS,
             deny(
                 "logs:CreateLogStream", resource=f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{CONSUMER}:*"
             ),
+        ),
+        "pass",
+    ),
+    Row(
+        "t8.role_policy",
+        "a Deny on /aws/lambda/* alone",
+        lambda w: role_policy(w, LOGS, deny("logs:*", resource="arn:aws:logs:*:*:log-group:/aws/lambda/*")),
+        "pass",
+    ),
+    Row(
+        "t8.role_policy",
+        "a Deny on /aws/lambda-insights",
+        lambda w: role_policy(w, LOGS, deny("logs:PutLogEvents", resource=INSIGHTS_GROUP)),
+        "fail",
+    ),
+    Row(
+        "t8.role_policy",
+        "an inline copy of AWS's Insights policy",
+        lambda w: role_policy(w, allow("logs:CreateLogGroup"), allow(*LOG_WRITES, resource=INSIGHTS_GROUP)),
+        "pass",
+    ),
+    Row(
+        "t8.role_policy",
+        "a customer copy of AWS's Insights policy",
+        lambda w: (
+            role_policy(w, attached=(f"arn:aws:iam::{ACCOUNT}:policy/insights-copy",)),
+            managed(w, f"arn:aws:iam::{ACCOUNT}:policy/insights-copy", allow(*LOG_WRITES, resource=INSIGHTS_GROUP)),
+        ),
+        "pass",
+    ),
+    Row(
+        "t8.role_policy",
+        "the function's own log group only",
+        lambda w: role_policy(
+            w, allow(*LOG_WRITES, resource=f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/{CONSUMER}:*")
+        ),
+        "fail",
+    ),
+    Row(
+        "t8.role_policy",
+        "a permissions boundary without logs",
+        lambda w: boundary(w, allow("sqs:*")),
+        "fail",
+    ),
+    Row(
+        "t8.role_policy",
+        "a permissions boundary allowing logs",
+        lambda w: boundary(w, allow("logs:*", "sqs:*")),
+        "pass",
+    ),
+    Row(
+        "t8.role_policy",
+        "AWS's managed policy and a boundary without logs",
+        lambda w: (
+            role_policy(w, attached=(INSIGHTS_POLICY_ARN,)),
+            managed(w, INSIGHTS_POLICY_ARN, LOGS),
+            boundary(w, allow("sqs:*")),
         ),
         "fail",
     ),
@@ -1175,3 +1241,31 @@ def test_one_student_read_by_name_gets_every_rows_verdict_as_from_the_accounts_l
     the account once. Every row's status, message and hint are the same both ways."""
     differ = {row.id: (verdict_of(row, targeted=True), verdict_of(row)) for row in ROWS}
     assert {k: v for k, v in differ.items() if v[0] != v[1]} == {}
+
+
+@pytest.mark.parametrize(("region", "partition"), [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")])
+def test_every_arn_the_grader_builds_is_in_the_region_s_partition(region: str, partition: str) -> None:
+    """AWS's own Insights policy is known by its ARN in the region's partition; the fixes write ARNs there."""
+    world = reference_world(world=World(region=region))
+    # Task 4's destinations are the region's queue ARNs.
+    world.invoke_configs.clear()
+    verdict, _ = judge(CHECKS["t4.on_success"], student_of(world))
+    assert verdict.fix is not None and f"arn:{partition}:sqs:{region}:" in verdict.fix.render()
+    assert "arn:aws:sqs" not in verdict.fix.render()
+    if region.startswith("us-gov-"):
+        return  # the Insights extension's publisher there is not one the grader knows
+    world.fn("layer-consumer")["Layers"] = [{"Arn": insights_arn_for(region)}]  # the region's publisher
+    world.role_inline[ROLE] = {}
+    ours = f"arn:{partition}:iam::aws:policy/CloudWatchLambdaInsightsExecutionRolePolicy"
+    copy = {"Effect": "Allow", "Action": list(LOG_WRITES), "Resource": f"arn:{partition}:logs:*:*:log-group:*"}
+    world.role_attached[ROLE] = [{"PolicyName": "CloudWatchLambdaInsightsExecutionRolePolicy", "PolicyArn": ours}]
+    world.managed[ours] = {"Version": "2012-10-17", "Statement": [copy]}
+    verdict, _ = judge(CHECKS["t8.role_policy"], student_of(world))
+    assert verdict.status.value == "pass", verdict.message
+    # The commercial partition's ARN is not AWS's policy there: its fix attaches the region's.
+    world.role_attached[ROLE] = [
+        {"PolicyName": "x", "PolicyArn": "arn:aws:iam::aws:policy/CloudWatchLambdaInsightsExecutionRolePolicy"}
+    ]
+    verdict, _ = judge(CHECKS["t8.role_policy"], student_of(world))
+    assert verdict.status.value == "fail" and verdict.fix is not None
+    assert f"--policy-arn {ours}" in verdict.fix.render()

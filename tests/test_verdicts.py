@@ -14,8 +14,10 @@ import pytest
 
 from checks.cli import main
 from checks.lambda_medium import reference
-from checks.lambda_medium.task08_insights import INSIGHTS_POLICY_ARN
+from checks.lambda_medium.task08_insights import INSIGHTS_POLICY
 from tests.conftest import REGION
+
+INSIGHTS_POLICY_ARN = f"arn:aws:iam::aws:policy/{INSIGHTS_POLICY}"
 
 
 def graded(capsys: pytest.CaptureFixture[str], student: str, *flags: str) -> dict[str, Any]:

@@ -85,6 +85,8 @@ class World:
     managed: dict[str, dict[str, Any]] = field(default_factory=dict)  # policy ARN -> document
     regions: list[str] = field(default_factory=lambda: [REGION, "eu-west-1"])
     elsewhere: dict[str, list[str]] = field(default_factory=dict)  # other region -> function names there
+    boundaries: dict[str, str] = field(default_factory=dict)  # role -> its permissions boundary's policy ARN
+    deleted_layer_versions: set[str] = field(default_factory=set)  # layer version ARNs deleted since being set
 
     # -- helpers for the tables' edits ------------------------------------------------
     def fn(self, prefix: str, sid: str = SID) -> dict[str, Any]:
@@ -167,6 +169,12 @@ class World:
 
     def _lambda_ListLayers(self) -> dict[str, Any]:
         return {"Layers": [{"LayerName": n, "LatestMatchingVersion": v} for n, v in self.layers.items()]}
+
+    def _lambda_GetLayerVersion(self, LayerName: str, VersionNumber: int) -> dict[str, Any] | None:
+        arn = f"{LayerName}:{VersionNumber}"
+        if arn in self.deleted_layer_versions:
+            return None
+        return {"LayerVersionArn": arn, "Version": VersionNumber}
 
     def _lambda_ListEventSourceMappings(self) -> dict[str, Any]:
         return {"EventSourceMappings": self.mappings}
@@ -256,6 +264,17 @@ class World:
     def _ec2_DescribeRegions(self) -> dict[str, Any]:
         return {"Regions": [{"RegionName": r} for r in self.regions]}
 
+    def _iam_GetRole(self, RoleName: str) -> dict[str, Any]:
+        if RoleName not in self.role_inline and RoleName not in self.role_attached:
+            raise AwsError("iam:GetRole", "NoSuchEntity", f"The role with name {RoleName} cannot be found.")
+        role: dict[str, Any] = {"RoleName": RoleName, "Arn": f"arn:aws:iam::{self.account}:role/{RoleName}"}
+        if RoleName in self.boundaries:
+            role["PermissionsBoundary"] = {
+                "PermissionsBoundaryType": "Policy",
+                "PermissionsBoundaryArn": self.boundaries[RoleName],
+            }
+        return {"Role": role}
+
     def _iam_ListAttachedRolePolicies(self, RoleName: str) -> dict[str, Any]:
         return {"AttachedPolicies": self.role_attached.get(RoleName, [])}
 
@@ -276,6 +295,11 @@ class World:
                     "RolePolicyList": [
                         {"PolicyName": n, "PolicyDocument": d} for n, d in self.role_inline.get(r, {}).items()
                     ],
+                    **(
+                        {"PermissionsBoundary": {"PermissionsBoundaryArn": self.boundaries[r]}}
+                        if r in self.boundaries
+                        else {}
+                    ),
                 }
                 for r in roles
             ]

@@ -53,6 +53,19 @@ class LambdaReader(Transport):
             lambda: {x["LayerName"]: x for x in self.paginate("lambda", "ListLayers", "Layers", page_size=50)},
         )
 
+    def layer_version_exists(self, arn: str) -> bool:
+        """Does this layer version (``arn:...:layer:NAME:VERSION``) still exist? A deleted one cannot be set."""
+        layer, _, version = arn.rpartition(":")
+        if not version.isdigit():
+            return False
+        return self.once(
+            ("layer_version", arn),
+            lambda: (
+                self.call("lambda", "GetLayerVersion", absent=True, LayerName=layer, VersionNumber=int(version))
+                is not None
+            ),
+        )
+
     def event_source_mappings(self) -> list[dict[str, Any]]:
         return self.once(
             ("event_source_mappings",),
@@ -319,6 +332,20 @@ class IamReader(Transport):
             return [d for d in found if d is not None]
 
         return self.once(("role_policy_documents", role), load)
+
+    def role_boundary(self, role: str) -> dict[str, Any] | None:
+        """The document of the role's permissions boundary, or None when it has none."""
+
+        def load() -> dict[str, Any] | None:
+            if self.targeted:
+                answer = self._of_role(role, lambda: self.call("iam", "GetRole", RoleName=role))
+                detail = (answer or {}).get("Role") or {}
+            else:
+                detail = self._role_detail(role)
+            arn = (detail.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+            return self.managed_policy_document(str(arn)) if arn else None
+
+        return self.once(("role_boundary", role), load)
 
     def managed_policy_document(self, arn: str) -> dict[str, Any]:
         def load() -> dict[str, Any]:

@@ -563,6 +563,14 @@ class Transport:
         return self.identify()
 
     @property
+    def partition(self) -> str:
+        """The region's partition (``aws``, ``aws-cn``, ``aws-us-gov``), from botocore's endpoint data."""
+        try:
+            return str(self.session.get_partition_for_region(self.region))
+        except Exception:  # a region botocore does not know: the commercial partition
+            return "aws"
+
+    @property
     def targeted(self) -> bool:
         """Read one student's functions by name (a class reads the account's list once instead).
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from checks.fix import Arg, Fix, aws
+from typing import Any
+
+from checks import iam
+from checks.fix import Arg, Fix, aws, chain, json_word
 from checks.model import Verdict, failed, passed
-from checks.student import Student
+from checks.student import Missing, Student
 
 LAYER = "common-utils-layer"
 LAYER_CONSUMER = "layer-consumer"
@@ -44,7 +47,6 @@ OWNERS = {
 FIND = ("lambda:ListFunctions", "lambda:GetFunction", "ec2:DescribeRegions")
 LAYERS = (*FIND, "lambda:ListLayers")
 QUEUES = (*FIND, "sqs:ListQueues", "sqs:GetQueueAttributes")
-MAPPINGS = (*QUEUES, "lambda:ListEventSourceMappings")
 ROLE = (
     *FIND,
     "iam:ListAttachedRolePolicies",
@@ -53,9 +55,77 @@ ROLE = (
     "iam:GetPolicy",
     "iam:GetPolicyVersion",
     "iam:GetAccountAuthorizationDetails",  # a class: every role's policies in one read
+    "iam:GetRole",  # its permissions boundary
 )
+# A mapping's fix puts the role's SQS rights right first: it reads the role too.
+MAPPINGS = (*QUEUES, *ROLE, "lambda:ListEventSourceMappings")
 ALIASES = (*FIND, "lambda:ListAliases")
 VERSIONS = (*ALIASES, "lambda:ListVersionsByFunction")  # aliases and the versions they may point to
+
+
+# AWS's managed policies that grant what Lambda checks when a trigger or a VPC is saved.
+SQS_EXECUTION_POLICY = "service-role/AWSLambdaSQSQueueExecutionRole"
+VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole"
+TRIGGER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface")
+
+
+def managed_policy_arn(s: Student, name: str) -> str:
+    """AWS's managed policy ``name`` in the graded region's partition (AWS's own: known by ARN, never by name)."""
+    return f"arn:{s.partition}:iam::aws:policy/{name}"
+
+
+def role_of(fn: dict[str, Any]) -> str:
+    return str(fn.get("Role", "")).rsplit("/", 1)[-1]
+
+
+def role_may(s: Student, fn: dict[str, Any], actions: tuple[str, ...], resource: str) -> bool:
+    """May the function's role do every one of ``actions`` on ``resource``, as IAM decides (its policies, an
+    explicit Deny, its permissions boundary)? A role that does not exist is its own check's miss: yes here."""
+    role = role_of(fn)
+    try:
+        documents, boundary = s.account.gather(lambda: s.role_documents(role), lambda: s.role_boundary(role))
+    except Missing:
+        return True
+    return all(
+        iam.allows(documents, a, resource) and (boundary is None or iam.allows([boundary], a, resource))
+        for a in actions
+    )
+
+
+def grant_first(
+    s: Student, fn: dict[str, Any], actions: tuple[str, ...], resource: str, *, managed: str = "", inline: str = ""
+) -> Fix | None:
+    """What the function's role needs before AWS accepts a change that rests on ``actions`` on ``resource``.
+
+    None when its policies already allow them, as IAM decides (an explicit Deny wins; the permissions
+    boundary must allow them too); else AWS's ``managed`` policy attached, or a minimal ``inline`` one.
+    A role that does not exist is its own check's miss, not this fix's.
+    """
+    role = role_of(fn)
+    if role_may(s, fn, actions, resource):
+        return None
+    if managed:
+        return aws("iam", "attach-role-policy", "--role-name", role, "--policy-arn", managed_policy_arn(s, managed))
+    statement = {"Effect": "Allow", "Action": list(actions), "Resource": resource}
+    document = {"Version": "2012-10-17", "Statement": [statement]}
+    return aws(
+        "iam", "put-role-policy", "--role-name", role, "--policy-name", inline, "--policy-document", json_word(document)
+    )
+
+
+def settled_queue(s: Student, queue_prefix: str, fn: dict[str, Any], pinned: int | None) -> Fix | None:
+    """AWS refuses an SQS trigger whose queue's VisibilityTimeout is below the function's Timeout: the queue's
+    raised first, or, where the rubric pins the queue's value (``pinned``), the function's Timeout lowered."""
+    url, attributes = s.queue(queue_prefix)
+    visibility = int(attributes.get("VisibilityTimeout") or 30)
+    timeout = int(fn.get("Timeout") or 3)
+    if visibility >= timeout:
+        return None
+    if pinned is not None and pinned < timeout:
+        lower = update_config(fn["FunctionName"], "--timeout", pinned).quiet()
+        return lower.then(aws("lambda", "wait", "function-updated-v2", "--function-name", fn["FunctionName"]))
+    return set_queue_attributes(url, {"VisibilityTimeout": max(timeout, pinned or 0)})
 
 
 # An event source mapping in these states is live or on its way there (the rubric, t5.mapping).
@@ -116,18 +186,34 @@ def retention(s: Student, prefix: str, seconds: int) -> Verdict:
 
 
 def sqs_trigger(
-    s: Student, queue_prefix: str, function_prefix: str, settings: tuple[Arg, ...] = ("--batch-size", 10)
+    s: Student,
+    queue_prefix: str,
+    function_prefix: str,
+    settings: tuple[Arg, ...] = ("--batch-size", 10),
+    pinned_visibility: int | None = None,
 ) -> tuple[Verdict, list[dict[str, object]]]:
     """Is there an enabled mapping from the queue to the function? The verdict and the mappings.
 
     ``settings`` are the mapping's flags the rubric wants, given with every fix that makes or enables it.
+    The fix first puts right what AWS checks when it saves a mapping: the role's SQS rights, and the
+    queue's visibility timeout against the function's timeout (``pinned_visibility``: the rubric's).
     """
     fn = s.function(function_prefix)
     # The queue's ARN and the account's mappings are independent: one round trip for both.
     queue_arn, _ = s.account.gather(lambda: s.queue_arn(queue_prefix), s.account.event_source_mappings)
     mappings = s.mappings(queue_arn, fn["FunctionArn"])
     live = [m for m in mappings if m.get("State") in LIVE_STATES]
-    fix = aws(
+    if live:
+        return passed(f"mapping {live[0].get('UUID')} from {s.name(queue_prefix)}, {live[0].get('State')}"), live
+    first = [
+        grant_first(s, fn, TRIGGER_ACTIONS, queue_arn, managed=SQS_EXECUTION_POLICY),
+        settled_queue(s, queue_prefix, fn, pinned_visibility),
+    ]
+    if mappings:
+        m = mappings[0]
+        enable = aws("lambda", "update-event-source-mapping", "--uuid", str(m.get("UUID")), "--enabled", *settings)
+        return failed(f"mapping {m.get('UUID')} is {m.get('State')} (want Enabled)", chain([*first, enable])), []
+    create = aws(
         "lambda",
         "create-event-source-mapping",
         "--function-name",
@@ -136,15 +222,9 @@ def sqs_trigger(
         queue_arn,
         *settings,
     )
-    if live:
-        return passed(f"mapping {live[0].get('UUID')} from {s.name(queue_prefix)}, {live[0].get('State')}"), live
-    if mappings:
-        m = mappings[0]
-        return failed(
-            f"mapping {m.get('UUID')} is {m.get('State')} (want Enabled)",
-            aws("lambda", "update-event-source-mapping", "--uuid", str(m.get("UUID")), "--enabled", *settings),
-        ), []
-    return failed(f"no event source mapping from {s.name(queue_prefix)} to {fn['FunctionName']}", fix), []
+    return failed(
+        f"no event source mapping from {s.name(queue_prefix)} to {fn['FunctionName']}", chain([*first, create])
+    ), []
 
 
 def shown(value: object) -> str:

@@ -95,6 +95,19 @@ _default_sessions: dict[tuple[str, str | None], boto3.Session] = {}
 _clients: weakref.WeakKeyDictionary[boto3.Session, dict[tuple[str, str, str | None], Any]] = weakref.WeakKeyDictionary()
 
 
+def settled(lam: Any, function: str, *, seconds: float = 60.0) -> None:
+    """Wait until a function is no longer being made or changed (what ``aws lambda wait function-updated-v2``
+    and ``function-active-v2`` wait for), polling briefly: AWS refuses the next change until then."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        config = lam.get_function_configuration(FunctionName=function)
+        if config.get("State") != "Pending" and config.get("LastUpdateStatus") != "InProgress":
+            return
+        time.sleep(0.05)
+
+
 def deploy(
     student_id: str,
     region: str = "us-east-1",
@@ -227,10 +240,12 @@ def deploy(
     # Task 9 (errata 2: publish version 2 before routing to it).
     step("versions")
     consumer = f"layer-consumer-{sid}"
+    settled(lam, consumer)  # AWS refuses a change while the function is still being made or changed
     lam.publish_version(FunctionName=consumer, Description="Initial production version")
     lam.create_alias(FunctionName=consumer, Name="PROD", FunctionVersion="1")
     lam.create_alias(FunctionName=consumer, Name="STAGING", FunctionVersion="$LATEST")
     lam.update_function_configuration(FunctionName=consumer, Description="canary")
+    settled(lam, consumer)
     lam.publish_version(FunctionName=consumer, Description="Canary version")
     lam.update_alias(
         FunctionName=consumer, Name="PROD", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"2": 0.1}}
@@ -303,8 +318,11 @@ def deploy_demo(student_id: str, region: str, *, session: boto3.Session) -> None
     """The reference solution with :data:`DEMO_MISTAKES` made."""
     deploy(student_id, region, session=session)
     lam = session.client("lambda", region_name=region)
-    lam.update_function_configuration(FunctionName=f"layer-consumer-{student_id}", MemorySize=128)
-    lam.update_function_configuration(FunctionName=f"rate-limited-function-{student_id}", Timeout=3)
+    consumer, rate_limited = f"layer-consumer-{student_id}", f"rate-limited-function-{student_id}"
+    settled(lam, consumer)
+    lam.update_function_configuration(FunctionName=consumer, MemorySize=128)
+    settled(lam, rate_limited)
+    lam.update_function_configuration(FunctionName=rate_limited, Timeout=3)
     session.client("application-autoscaling", region_name=region).put_scaling_policy(
         PolicyName="target-tracking-policy",
         ServiceNamespace="lambda",

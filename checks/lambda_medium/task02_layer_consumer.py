@@ -32,7 +32,7 @@ def memory(s: Student) -> Verdict:
     return function_setting(s, LAYER_CONSUMER, "MemorySize", 256, "--memory-size")
 
 
-@check("t2.uses_layer", 4, "Uses a version of your common-utils-layer", reads=LAYERS)
+@check("t2.uses_layer", 4, "Uses a version of your common-utils-layer", reads=(*LAYERS, "lambda:GetLayerVersion"))
 def uses_layer(s: Student) -> Verdict:
     fn = s.function(LAYER_CONSUMER)
     prefix = f":{s.account_id}:layer:{s.name(LAYER)}:"

@@ -5,14 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from checks import iam
-from checks.fix import Fix, Part, Shell, ask, aws, json_word, variable, word
+from checks.fix import Fix, Part, Shell, ask, aws, chain, json_word, variable, word
 from checks.lambda_medium.common import (
+    ENI_ACTIONS,
     FIND,
     ROLE,
     SECURITY_GROUP,
+    VPC_ACCESS_POLICY,
     VPC_LAMBDA,
     differences,
     function_setting,
+    grant_first,
+    managed_policy_arn,
     shown,
     update_config,
 )
@@ -21,9 +25,6 @@ from checks.registry import TaskInfo, check, note
 from checks.student import Missing, Student
 
 TASK = TaskInfo(3, "VPC access", "Task 3: Configure VPC Access for Lambda")
-
-VPC_ACCESS_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
-ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface")
 
 
 def _vpc(s: Student) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -37,6 +38,8 @@ def _vpc(s: Student) -> tuple[dict[str, Any], dict[str, Any]]:
 
 # What a fix that puts the function into the VPC reads to fill in the VPC: lambda-sg-<id> and its VPC's subnets.
 ATTACH = ("ec2:DescribeSecurityGroups", "ec2:DescribeSubnets")
+# A check whose fix puts the function into the VPC: what the fix fills in, and what the role may do.
+VPC_READS = (*FIND, *ATTACH, *ROLE)
 
 
 VPC = ask("VPC_ID", "the VPC for vpc-lambda")
@@ -52,9 +55,9 @@ def _attach(s: Student, fn: dict[str, Any]) -> Fix:
     """
     group = s.account.security_group_named(None, s.name(SECURITY_GROUP))
     if group is None:
-        return _vpc_fix(fn, VPC, list(SUBNETS), GROUP)
+        return _vpc_fix(s, fn, VPC, list(SUBNETS), GROUP)
     vpc_id = str(group.get("VpcId", ""))
-    return _vpc_fix(fn, vpc_id, _two_zones(s.account.vpc_subnets(vpc_id), []), group["GroupId"])
+    return _vpc_fix(s, fn, vpc_id, _two_zones(s.account.vpc_subnets(vpc_id), []), group["GroupId"])
 
 
 def _two_zones(subnets: list[dict[str, Any]], keep: list[str]) -> list[Id]:
@@ -80,13 +83,17 @@ def _joined(ids: list[Id], sep: str = ",") -> list[Part]:
     return parts
 
 
-def _vpc_fix(fn: dict[str, Any], vpc_id: Id, subnets: list[Id], group: Id) -> Fix:
-    """One update: the VPC configuration, and Task 3's three variables describing it (so t3.env_vars holds)."""
+def _vpc_fix(s: Student, fn: dict[str, Any], vpc_id: Id, subnets: list[Id], group: Id) -> Fix:
+    """One update: the VPC configuration, and Task 3's three variables describing it (so t3.env_vars holds).
+
+    AWS refuses a VPC configuration whose role may not manage network interfaces: that is granted first.
+    """
     environment = json_word(
         {"Variables": {"VPC_ID": vpc_id, "SUBNET_IDS": _list_value(subnets), "SECURITY_GROUP_ID": group}}
     )
     config = word("SubnetIds=", *_joined(subnets), ",SecurityGroupIds=", group)
-    return update_config(fn["FunctionName"], "--vpc-config", config, "--environment", environment)
+    grant = grant_first(s, fn, ENI_ACTIONS, "*", managed=VPC_ACCESS_POLICY)
+    return chain([grant, update_config(fn["FunctionName"], "--vpc-config", config, "--environment", environment)])
 
 
 def _list_value(ids: list[Id]) -> Id:
@@ -106,7 +113,7 @@ def memory(s: Student) -> Verdict:
     return function_setting(s, VPC_LAMBDA, "MemorySize", 512, "--memory-size")
 
 
-@check("t3.in_vpc", 2, "Attached to a VPC with at least one subnet", reads=(*FIND, *ATTACH))
+@check("t3.in_vpc", 2, "Attached to a VPC with at least one subnet", reads=VPC_READS)
 def in_vpc(s: Student) -> Verdict:
     fn = s.function(VPC_LAMBDA)
     vpc = fn.get("VpcConfig") or {}
@@ -116,7 +123,7 @@ def in_vpc(s: Student) -> Verdict:
     return failed(f"{fn['FunctionName']} is not in a VPC{_others_replaced(env)}", _attach(s, fn))
 
 
-@check("t3.multi_az", 2, "Subnets in at least two Availability Zones", reads=(*FIND, *ATTACH))
+@check("t3.multi_az", 2, "Subnets in at least two Availability Zones", reads=VPC_READS)
 def multi_az(s: Student) -> Verdict:
     fn, vpc = _vpc(s)
     subnets = s.account.subnets(vpc["SubnetIds"])
@@ -128,11 +135,11 @@ def multi_az(s: Student) -> Verdict:
     env = (fn.get("Environment") or {}).get("Variables") or {}
     return failed(
         f"subnets span {len(zones)} Availability Zone(s): {shown(zones)} (want at least 2){_others_replaced(env)}",
-        _vpc_fix(fn, vpc["VpcId"], chosen, groups[0] if len(groups) == 1 else ",".join(map(str, groups))),
+        _vpc_fix(s, fn, vpc["VpcId"], chosen, groups[0] if len(groups) == 1 else ",".join(map(str, groups))),
     )
 
 
-@check("t3.security_group", 2, "Security group lambda-sg-<id> attached", reads=(*FIND, *ATTACH))
+@check("t3.security_group", 2, "Security group lambda-sg-<id> attached", reads=VPC_READS)
 def security_group(s: Student) -> Verdict:
     fn, vpc = _vpc(s)
     groups = s.account.security_groups(vpc.get("SecurityGroupIds") or [])
@@ -152,7 +159,7 @@ def _group_fix(s: Student, fn: dict[str, Any], vpc: dict[str, Any]) -> Fix:
     """
     name = s.name(SECURITY_GROUP)
     found = s.account.security_group_named(vpc["VpcId"], name)
-    fix = _vpc_fix(fn, vpc["VpcId"], list(vpc["SubnetIds"]), found["GroupId"] if found else variable("SG"))
+    fix = _vpc_fix(s, fn, vpc["VpcId"], list(vpc["SubnetIds"]), found["GroupId"] if found else variable("SG"))
     if found:
         return fix
     create = aws(
@@ -168,7 +175,9 @@ def _group_fix(s: Student, fn: dict[str, Any], vpc: dict[str, Any]) -> Fix:
     return create.then(fix)
 
 
-@check("t3.env_vars", 1, "VPC_ID, SUBNET_IDS and SECURITY_GROUP_ID describe the VPC config", reads=(*FIND, *ATTACH))
+@check(
+    "t3.env_vars", 1, "VPC_ID, SUBNET_IDS and SECURITY_GROUP_ID describe the VPC config", reads=(*FIND, *ATTACH, *ROLE)
+)
 def env_vars(s: Student) -> Verdict:
     fn, vpc = _vpc(s)
     env = (fn.get("Environment") or {}).get("Variables") or {}
@@ -229,7 +238,7 @@ def eni_permissions(s: Student) -> str | None:
     fn, _ = _vpc(s)
     role = str(fn.get("Role", "")).rsplit("/", 1)[-1]
     attached, documents = s.account.gather(lambda: s.role_attachments(role), lambda: s.role_documents(role))
-    if VPC_ACCESS_POLICY_ARN in [p.get("PolicyArn") for p in attached]:
+    if managed_policy_arn(s, VPC_ACCESS_POLICY) in [p.get("PolicyArn") for p in attached]:
         return None
     lacking = [a for a in ENI_ACTIONS if not iam.allows(documents, a)]
     if not lacking:
@@ -237,5 +246,5 @@ def eni_permissions(s: Student) -> str | None:
     return (
         f"role {role} lacks {', '.join(lacking)}: attach AWSLambdaVPCAccessExecutionRole "
         f"(aws iam attach-role-policy --role-name {role} "
-        f"--policy-arn {VPC_ACCESS_POLICY_ARN})"
+        f"--policy-arn {managed_policy_arn(s, VPC_ACCESS_POLICY)})"
     )

@@ -21,10 +21,15 @@ from checks.lambda_medium.common import (
     create_queue,
     function_setting,
     retention,
+    role_may,
+    role_of,
 )
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check, note
 from checks.student import Student
+
+# The configuration's checks read the queues and, for a fix, what the role may send to.
+CONFIG_READS = (*QUEUES, *ROLE, "lambda:GetFunctionEventInvokeConfig")
 
 TASK = TaskInfo(4, "Async invocation with destinations", "Task 4: Implement Async Invocation with Destinations")
 
@@ -40,13 +45,18 @@ def _config_fix(s: Student) -> Fix:
     PutFunctionEventInvokeConfig replaces the configuration: a command per setting would undo
     the others. A destination queue that does not exist yet is created first (its ARN is known).
     """
-    steps = []
+    steps: list[Fix | None] = []
     destinations = {}
     for which, prefix in (("OnSuccess", SUCCESS_QUEUE), ("OnFailure", FAILURE_QUEUE)):
         name = s.name(prefix)
         if name not in s.account.queues():
             steps.append(create_queue(name, {"MessageRetentionPeriod": 86400}).quiet())
-        destinations[which] = {"Destination": f"arn:aws:sqs:{s.region}:{s.account_id}:{name}"}
+        destinations[which] = {"Destination": s.arn("sqs", name)}
+    # AWS refuses a destination the role may not send to: that is granted first.
+    fn = s.function(ASYNC_PROCESSOR)
+    arns = sorted(d["Destination"] for d in destinations.values())
+    if not all(role_may(s, fn, ("sqs:SendMessage",), a) for a in arns):
+        steps.append(_send_to(s, fn, arns))
     steps.append(
         aws(
             "lambda",
@@ -62,6 +72,21 @@ def _config_fix(s: Student) -> Fix:
         )
     )
     return chain(steps)
+
+
+def _send_to(s: Student, fn: dict[str, Any], arns: list[str]) -> Fix:
+    """A minimal inline policy: the function's role may send to its destination queues."""
+    statement = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": arns}
+    return aws(
+        "iam",
+        "put-role-policy",
+        "--role-name",
+        role_of(fn),
+        "--policy-name",
+        f"send-to-destinations-{s.id}",
+        "--policy-document",
+        json_word({"Version": "2012-10-17", "Statement": [statement]}),
+    )
 
 
 def _setting(s: Student, key: str, want: int) -> Verdict:
@@ -90,13 +115,16 @@ def memory(s: Student) -> Verdict:
 
 
 @check(
-    "t4.max_event_age", 1, "Maximum event age 6 hours (21600 s)", reads=(*QUEUES, "lambda:GetFunctionEventInvokeConfig")
+    "t4.max_event_age",
+    1,
+    "Maximum event age 6 hours (21600 s)",
+    reads=CONFIG_READS,
 )
 def max_event_age(s: Student) -> Verdict:
     return _setting(s, "MaximumEventAgeInSeconds", 21600)
 
 
-@check("t4.retry_attempts", 1, "Retry attempts 2", reads=(*QUEUES, "lambda:GetFunctionEventInvokeConfig"))
+@check("t4.retry_attempts", 1, "Retry attempts 2", reads=CONFIG_READS)
 def retry_attempts(s: Student) -> Verdict:
     return _setting(s, "MaximumRetryAttempts", 2)
 
@@ -105,7 +133,7 @@ def retry_attempts(s: Student) -> Verdict:
     "t4.on_success",
     2,
     "On-success destination is lambda-success-queue-<id>",
-    reads=(*QUEUES, "lambda:GetFunctionEventInvokeConfig"),
+    reads=CONFIG_READS,
 )
 def on_success(s: Student) -> Verdict:
     return _destination(s, "OnSuccess", SUCCESS_QUEUE)
@@ -115,7 +143,7 @@ def on_success(s: Student) -> Verdict:
     "t4.on_failure",
     2,
     "On-failure destination is lambda-failure-queue-<id>",
-    reads=(*QUEUES, "lambda:GetFunctionEventInvokeConfig"),
+    reads=CONFIG_READS,
 )
 def on_failure(s: Student) -> Verdict:
     return _destination(s, "OnFailure", FAILURE_QUEUE)

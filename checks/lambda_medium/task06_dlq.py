@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from checks.fix import chain
 from checks.lambda_medium.common import (
     ASYNC_PROCESSOR,
     DLQ,
@@ -9,7 +10,9 @@ from checks.lambda_medium.common import (
     FIND,
     MAPPINGS,
     QUEUES,
+    ROLE,
     create_queue,
+    grant_first,
     retention,
     sqs_trigger,
     update_config,
@@ -32,17 +35,17 @@ def retention_14_days(s: Student) -> Verdict:
     return retention(s, DLQ, 1209600)
 
 
-@check("t6.attached", 3, "async-processor-<id> sends failed events to the DLQ", reads=QUEUES)
+@check("t6.attached", 3, "async-processor-<id> sends failed events to the DLQ", reads=(*QUEUES, *ROLE))
 def attached(s: Student) -> Verdict:
     fn = s.function(ASYNC_PROCESSOR)
     want = s.queue_arn(DLQ)
     got = (fn.get("DeadLetterConfig") or {}).get("TargetArn")
     if got == want:
         return passed(f"DeadLetterConfig.TargetArn is {s.name(DLQ)}")
-    return failed(
-        f"DeadLetterConfig.TargetArn {got or 'not set'} (want {want})",
-        update_config(fn["FunctionName"], "--dead-letter-config", f"TargetArn={want}"),
-    )
+    # AWS refuses a dead-letter queue the role may not send to: that is granted first.
+    grant = grant_first(s, fn, ("sqs:SendMessage",), want, inline=f"send-to-{s.name(DLQ)}")
+    attach = update_config(fn["FunctionName"], "--dead-letter-config", f"TargetArn={want}")
+    return failed(f"DeadLetterConfig.TargetArn {got or 'not set'} (want {want})", chain([grant, attach]))
 
 
 @check("t6.processor", 2, "Function dlq-processor-<id> exists", reads=FIND)

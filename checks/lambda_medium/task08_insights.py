@@ -6,7 +6,7 @@ from typing import Any
 
 from checks import iam
 from checks.fix import Arg, Fix, ask, aws, variable
-from checks.lambda_medium.common import FIND, FUNCTIONS, LAYER_CONSUMER, ROLE, update_config
+from checks.lambda_medium.common import FUNCTIONS, LAYER_CONSUMER, LAYERS, ROLE, managed_policy_arn, update_config
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
 from checks.student import Missing, Student
@@ -14,6 +14,8 @@ from checks.student import Missing, Student
 TASK = TaskInfo(8, "Lambda Insights", "Task 8: Configure Lambda Insights for Enhanced Monitoring")
 
 INSIGHTS_LAYERS = ("LambdaInsightsExtension", "LambdaInsightsExtension-Arm64")
+# A fix that sets a function's layers reads the student's layer and whether the versions it keeps still exist.
+LAYER_FIX = (*LAYERS, "lambda:GetLayerVersion")
 INSIGHTS_POLICY = "CloudWatchLambdaInsightsExecutionRolePolicy"
 DEFAULT_PUBLISHER = "580247275435"
 # AWS's published ARNs of the Lambda Insights extension, version 1.0.229.0 (CloudWatch User Guide,
@@ -99,7 +101,7 @@ def consumer_layers_fix(s: Student, fn: dict[str, Any]) -> Fix:
     """
     from checks.lambda_medium.common import LAYER, publish_layer
 
-    arns = [str(layer.get("Arn", "")) for layer in fn.get("Layers") or []]
+    arns = kept_layers(s, fn)
     kept: list[Arg] = [a for a in arns if (a.split(":") + [""] * 7)[6] not in INSIGHTS_LAYERS]
     prefix = f":{s.account_id}:layer:{s.name(LAYER)}:"
     publish = None
@@ -117,6 +119,17 @@ def consumer_layers_fix(s: Student, fn: dict[str, Any]) -> Fix:
     return publish.then(update) if publish is not None else update
 
 
+def kept_layers(s: Student, fn: dict[str, Any]) -> list[str]:
+    """The function's layers a fix keeps: all but the versions of the account's own layers that were deleted
+    since (AWS refuses to set a deleted version; the student's layer is then put back at its latest)."""
+    arns = [str(layer.get("Arn", "")) for layer in fn.get("Layers") or []]
+    own = [a for a in arns if f":{s.account_id}:layer:" in a]
+    exists = dict(
+        zip(own, s.account.gather(*[lambda a=a: s.account.layer_version_exists(a) for a in own]), strict=True)
+    )
+    return [a for a in arns if exists.get(a, True)]
+
+
 def _insights_arn(s: Student, fn: dict[str, Any]) -> Arg:
     """AWS's extension for the function's region and architecture; where it is not known here, the student's."""
     architecture = str((fn.get("Architectures") or ["x86_64"])[0])
@@ -131,12 +144,12 @@ def _layer_fix(s: Student, fn: dict[str, Any]) -> Fix:
     """Add AWS's extension for the function's region and architecture to the layers it already has."""
     name = str(fn["FunctionName"])
     arn = _insights_arn(s, fn)
-    arns = [str(layer.get("Arn", "")) for layer in fn.get("Layers") or []]
+    arns = kept_layers(s, fn)
     kept: list[Arg] = [a for a in arns if (a.split(":") + [""] * 7)[6] not in INSIGHTS_LAYERS]  # a look-alike goes
     return update_config(name, "--layers", *kept, arn)
 
 
-@check("t8.layer", 6, "A function has AWS's Lambda Insights extension layer", reads=FIND)
+@check("t8.layer", 6, "A function has AWS's Lambda Insights extension layer", reads=LAYER_FIX)
 def layer(s: Student) -> Verdict:
     found = insights_functions(s)
     if found:
@@ -150,15 +163,24 @@ def layer(s: Student) -> Verdict:
     )
 
 
-INSIGHTS_POLICY_ARN = f"arn:aws:iam::aws:policy/{INSIGHTS_POLICY}"  # AWS's own: known by its ARN, never its name
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 
 
+INSIGHTS_LOG_GROUP = "/aws/lambda-insights"  # where the extension writes: what the role must be allowed
+
+
 def _role_verdict(s: Student, fn: dict[str, Any], role: str) -> Verdict:
-    """May the function's role write its logs, as IAM would decide for the function writing them?"""
-    # Both at once: one round trip fewer than asking for the documents after the names.
-    attached, documents = s.account.gather(lambda: s.role_attachments(role), lambda: s.role_documents(role))
-    stream = f"arn:aws:logs:{s.region}:{s.account_id}:log-group:/aws/lambda/{fn['FunctionName']}:log-stream:x"
+    """May the function's role write the Insights extension's logs, as IAM decides?
+
+    Judged on the log group the extension writes to (``/aws/lambda-insights``) in the graded
+    region's partition: an explicit Deny there wins over every Allow, a conditional statement
+    applies only under its condition, and a permissions boundary must allow the actions too.
+    """
+    # All at once: one round trip fewer than asking for the documents after the names.
+    attached, documents, boundary = s.account.gather(
+        lambda: s.role_attachments(role), lambda: s.role_documents(role), lambda: s.role_boundary(role)
+    )
+    stream = s.arn("logs", f"log-group:{INSIGHTS_LOG_GROUP}:log-stream:x")
     context = {"aws:SecureTransport": "true", "aws:RequestedRegion": s.region, "aws:PrincipalAccount": s.account_id}
     decisions = [iam.evaluate(documents, a, stream, context) for a in LOG_ACTIONS]
     assumed = sorted({c for d in decisions for c in d.assumed})
@@ -176,17 +198,25 @@ def _role_verdict(s: Student, fn: dict[str, Any], role: str) -> Verdict:
     denied = next((d.denied_by for d in decisions if d.denied_by is not None), None)
     if denied is not None:
         return failed(
-            f"role {role} denies {iam.describe(denied)}: an explicit Deny wins over every Allow{resting}",
+            f"role {role} denies {iam.describe(denied)} on {INSIGHTS_LOG_GROUP}: an explicit Deny wins over every "
+            f"Allow{resting}",
             f"remove or narrow that Deny statement in role {role}'s policies",
         )
-    if any(p.get("PolicyArn") == INSIGHTS_POLICY_ARN for p in attached):
+    if boundary is not None and not all(iam.evaluate([boundary], a, stream, context).allowed for a in LOG_ACTIONS):
+        return failed(
+            f"role {role}'s permissions boundary does not allow logs:CreateLogStream and logs:PutLogEvents on "
+            f"{INSIGHTS_LOG_GROUP}: what the role's policies allow is limited by it{resting}",
+            f"widen role {role}'s permissions boundary to those actions, or ask whoever set it",
+        )
+    policy_arn = managed_policy_arn(s, INSIGHTS_POLICY)
+    if any(p.get("PolicyArn") == policy_arn for p in attached):
         return passed(f"role {role} of {fn['FunctionName']} has AWS's {INSIGHTS_POLICY}{resting}")
     if all(d.allowed for d in decisions):
-        return passed(f"role {role} of {fn['FunctionName']} may write Insights logs{resting}")
+        return passed(f"role {role} of {fn['FunctionName']} may write Insights logs to {INSIGHTS_LOG_GROUP}{resting}")
     return failed(
         f"role {role} has neither AWS's {INSIGHTS_POLICY} nor a policy allowing "
-        f"logs:CreateLogStream and logs:PutLogEvents on {fn['FunctionName']}'s logs{resting}",
-        aws("iam", "attach-role-policy", "--role-name", role, "--policy-arn", INSIGHTS_POLICY_ARN),
+        f"logs:CreateLogStream and logs:PutLogEvents on {INSIGHTS_LOG_GROUP}{resting}",
+        aws("iam", "attach-role-policy", "--role-name", role, "--policy-arn", policy_arn),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from checks import iam
-from checks.fix import Fix, ask, aws
+from checks.fix import Fix, ask, aws, chain
 from checks.lambda_medium.common import ALIASES, LAYER_CONSUMER, shown
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
@@ -44,19 +44,40 @@ def _allow_statements(s: Student) -> list[tuple[str, dict[str, Any]]]:
 TRUSTED_ACCOUNT = ask("TRUSTED_ACCOUNT", "the 12-digit ID of the other account")
 
 
+STATEMENT_ID = "AllowCrossAccountInvoke"  # the assessment text's
+
+
 def _add_permission(s: Student) -> Fix:
-    return aws(
+    """Another account's invoke, under a statement ID the policy does not hold (AWS refuses one it holds).
+
+    When the text's statement ID holds the wrong grant (the graded account itself, or ``*``), that
+    statement is removed first and its ID used again; any other statement under it is kept.
+    """
+    name = s.name(LAYER_CONSUMER)
+    held = {str(st.get("Sid")): st for st in iam.statements(s.account.function_policy(name, None) or {})}
+    steps: list[Fix | None] = []
+    sid = STATEMENT_ID
+    taken = held.get(STATEMENT_ID)
+    if taken is not None:
+        principals = iam.principals(taken)
+        wrong = not principals or all(p == "*" or iam.account_of(p) == s.account_id for p in principals)
+        if wrong:
+            steps.append(aws("lambda", "remove-permission", "--function-name", name, "--statement-id", STATEMENT_ID))
+        else:
+            sid = next(f"{STATEMENT_ID}{n}" for n in range(2, 100) if f"{STATEMENT_ID}{n}" not in held)
+    add = aws(
         "lambda",
         "add-permission",
         "--function-name",
-        s.name(LAYER_CONSUMER),
+        name,
         "--statement-id",
-        "AllowCrossAccountInvoke",
+        sid,
         "--action",
         "lambda:InvokeFunction",
         "--principal",
         TRUSTED_ACCOUNT,
     )
+    return chain([*steps, add])
 
 
 @check("t11.cross_account", 8, "Another account may invoke layer-consumer-<id>", reads=(*ALIASES, "lambda:GetPolicy"))
