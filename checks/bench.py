@@ -256,7 +256,9 @@ def measure(
     if plain:
         with ThreadPoolExecutor(max_workers=1) as pool:
             for sid in students:
-                student = Student(account, sid, students, prefixes=assessment.resource_prefixes)
+                student = Student(
+                    account, sid, students, prefixes=assessment.resource_prefixes, makers=dict(assessment.makers)
+                )
                 earned.append(grade(assessment, student, pool=pool).earned)
     elif len(students) == 1:  # the command line's path for one student: a roster of one
         from checks.pipeline import Opened, grade_student

@@ -79,6 +79,8 @@ def quote(text: str) -> str:
 
 def _bytes(ch: str) -> str:
     """A character as ANSI-C escapes of its UTF-8 bytes: bash rebuilds it exactly, whatever the locale."""
+    if ch in "\n\t\r":
+        return {"\n": "\\n", "\t": "\\t", "\r": "\\r"}[ch]
     return "".join(f"\\x{b:02x}" for b in ch.encode("utf-8", "surrogatepass"))
 
 
@@ -192,6 +194,7 @@ class Command:
     argv: tuple[Word, ...]
     capture: str | None = None
     quiet: bool = False
+    once: bool = False  # a set-up step several fixes share (a role to make): a block runs it the first time only
 
     def words(self) -> list[str]:
         rendered = [w.render() for w in self.argv]
@@ -200,7 +203,12 @@ class Command:
         return rendered + (["> /dev/null"] if self.quiet else [])
 
     def to_json(self) -> dict[str, Any]:
-        return {"argv": [w.to_json() for w in self.argv], "capture": self.capture, "quiet": self.quiet}
+        return {
+            "argv": [w.to_json() for w in self.argv],
+            "capture": self.capture,
+            "quiet": self.quiet,
+            "once": self.once,
+        }
 
     @staticmethod
     def from_json(data: Any) -> Command:
@@ -209,7 +217,8 @@ class Command:
         capture = data.get("capture")
         if capture is not None and not (isinstance(capture, str) and re.fullmatch(r"[A-Z][A-Z0-9_]*", capture)):
             raise ValueError("capture is a variable name")
-        return Command(tuple(Word.from_json(w) for w in data["argv"]), capture, bool(data.get("quiet", False)))
+        argv = tuple(Word.from_json(w) for w in data["argv"])
+        return Command(argv, capture, bool(data.get("quiet", False)), bool(data.get("once", False)))
 
 
 @dataclass(frozen=True)
@@ -247,6 +256,10 @@ class Fix:
         *head, last = self.steps
         extra = tuple(as_word(a) for a in ("--query", query, "--output", "text"))
         return replace(self, steps=(*head, replace(last, argv=last.argv + extra, capture=name)))
+
+    def shared(self) -> Fix:
+        """Every step marked as set-up several fixes share: a block runs each the first time only."""
+        return replace(self, steps=tuple(replace(step, once=True) for step in self.steps))
 
     def quiet(self) -> Fix:
         *head, last = self.steps
@@ -311,13 +324,19 @@ def _lambda_step(step: Command) -> tuple[str, str] | None:
 def settled(fixes: Sequence[Fix]) -> list[Fix]:
     """The fixes of one block as they run in a row: before a command that changes or publishes a function, a
     wait until AWS is done with it (its waiter). The first time too: the student may have changed it just
-    before pasting, and a settled function's waiter answers at once."""
+    before pasting, and a settled function's waiter answers at once. A set-up step several fixes share
+    (``once``) runs the first time only."""
     busy: dict[str, str] = {}
     seen: set[str] = set()
+    done: set[tuple[str, ...]] = set()  # the shared set-up steps already in the block
     out: list[Fix] = []
     for fix in fixes:
         steps: list[Command] = []
         for step in fix.steps:
+            if step.once:
+                if tuple(step.words()) in done:
+                    continue
+                done.add(tuple(step.words()))
             found = _lambda_step(step)
             if found is not None:
                 operation, name = found

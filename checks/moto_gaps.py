@@ -56,7 +56,9 @@ Gaps filled (moto 5.2):
     UpdateFunctionCode and PublishVersion meanwhile answer 409 ResourceConflictException ("The
     operation cannot be performed at this time. An update is in progress for resource: ARN").
     Applied to requests through the sandbox (:func:`as_aws`), where pasted fix blocks meet it; the
-    tests' own set-up, in process, is not kept waiting.
+    tests' own set-up, in process, is not kept waiting. Reading the function's state (what
+    ``aws lambda wait function-updated-v2`` does) ends the busy time at once: waiting costs nothing
+    here, and a block that does not wait is still refused.
 
 Importing this module changes nothing; :func:`install` does, once per process.
 """
@@ -736,14 +738,12 @@ def _busy_functions() -> None:
         return publish(self, function_name, description)
 
     def configuration(self: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        config: dict[str, Any] = get_configuration(self, *args, **kwargs)
-        status = busy(self)
-        if status == "Pending":
-            config["State"] = "Pending"
-            config["StateReason"] = "The function is being created."
-        elif status == "InProgress":
-            config["LastUpdateStatus"] = "InProgress"
-        return config
+        # Reading the function's state (as a waiter does) ends its busy time: a block that waits is
+        # served at once, one that does not is still refused. The stand-in's time, not AWS's.
+        on_create = bool(kwargs.get("on_create") or (args and args[0]))  # CreateFunction's own answer
+        if not on_create:
+            self.busy = (None, 0.0)
+        return get_configuration(self, *args, **kwargs)  # type: ignore[no-any-return]
 
     backend.create_function = create_function
     backend.update_function_configuration = update_function_configuration

@@ -276,7 +276,13 @@ def grade_roster(
         def grade_one(row: RosterRow) -> None:
             if stop is not None and stop.is_set():
                 return
-            student = Student(account, row.student_id, classmates, prefixes=assessment.resource_prefixes)
+            student = Student(
+                account,
+                row.student_id,
+                classmates,
+                prefixes=assessment.resource_prefixes,
+                makers=dict(assessment.makers),
+            )
             try:
                 report = grade(assessment, student, tasks=chosen, pass_mark=pass_mark, pool=checks_pool, demo=demo)
             except Exception as exc:  # one student's fault is theirs alone: the class goes on

@@ -13,7 +13,7 @@ import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from checks.model import Verdict
 
@@ -86,6 +86,8 @@ class Assessment:
     # The check whose fix makes each named resource (by name prefix): a check that needs the resource
     # points there instead of repeating that fix.
     owners: tuple[tuple[str, str], ...] = ()
+    # How a missing resource is made, by name prefix (the student's view asks it for a fix).
+    makers: tuple[tuple[str, Callable[..., Any]], ...] = ()
 
     def owner(self, prefix: str | None) -> str | None:
         return dict(self.owners).get(prefix) if prefix else None
@@ -159,6 +161,7 @@ def assessment(
     modules: Iterable[ModuleType],
     resource_prefixes: Iterable[str] = (),
     owners: dict[str, str] | None = None,
+    makers: dict[str, Callable[..., Any]] | None = None,
 ) -> Assessment:
     tasks = tuple(task_from_module(m) for m in modules)
     seen: dict[str, str] = {}
@@ -173,7 +176,15 @@ def assessment(
     unknown = sorted(set((owners or {}).values()) - set(seen))
     if unknown:
         raise RegistryError(f"{name}: resources owned by unknown checks {unknown}")
-    return Assessment(name, title, readme, tasks, tuple(resource_prefixes), tuple((owners or {}).items()))
+    return Assessment(
+        name,
+        title,
+        readme,
+        tasks,
+        tuple(resource_prefixes),
+        tuple((owners or {}).items()),
+        tuple((makers or {}).items()),
+    )
 
 
 # Sub-packages of ``checks`` that are the grader's own parts, not assessments.

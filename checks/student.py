@@ -10,7 +10,7 @@ classmate's resource.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -18,6 +18,8 @@ from typing import Any
 from checks.aws import Account, AwsError, NoSuchRole
 from checks.fix import Fix, ask, aws, json_word
 from checks.model import STUDENT_ID, Diagnosis
+
+Maker = Callable[["Student", str], Fix]  # the fix that makes a missing resource, given its prefix
 
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -83,12 +85,19 @@ class Student:
     """One student's view of an account: names resources ``<prefix>-<id>``, exactly."""
 
     def __init__(
-        self, account: Account, student_id: str, classmates: Iterable[str] = (), *, prefixes: Iterable[str] = ()
+        self,
+        account: Account,
+        student_id: str,
+        classmates: Iterable[str] = (),
+        *,
+        prefixes: Iterable[str] = (),
+        makers: Mapping[str, Maker] | None = None,
     ) -> None:
         self.account = account
         self.id = student_id
         self.classmates = frozenset(classmates) - {student_id}
         self.prefixes = tuple(prefixes)  # every function prefix of the assessment
+        self.makers = dict(makers or {})  # how the assessment makes each missing resource, by prefix
 
     @property
     def region(self) -> str:
@@ -194,8 +203,13 @@ class Student:
         name = self.name(prefix)
         found = self.account.function(name)
         if found is None:
-            raise self._missing("function", prefix, self.account.functions(), fix or _create_function(name))
+            raise self._missing("function", prefix, self.account.functions(), fix or self._make(prefix))
         return found
+
+    def _make(self, prefix: str) -> Fix:
+        """The fix that makes a missing function: the assessment's, or a plain create-function."""
+        maker = self.makers.get(prefix)
+        return maker(self, prefix) if maker is not None else _create_function(self.name(prefix))
 
     def layer(self, prefix: str, fix: Fix | None = None) -> dict[str, Any]:
         name = self.name(prefix)

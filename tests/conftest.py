@@ -226,7 +226,9 @@ def grade_in_process(
 ) -> tuple[Report, Account]:
     account = Account(session or new_session(region_name=region), region, targeted=targeted)
     account.identify()
-    student = Student(account, student_id, classmates, prefixes=assessment.resource_prefixes)
+    student = Student(
+        account, student_id, classmates, prefixes=assessment.resource_prefixes, makers=dict(assessment.makers)
+    )
     return grade(assessment, student), account
 
 

@@ -37,7 +37,9 @@ def test_an_empty_account_says_start_at_task_1_and_gives_its_fixes_only(
     }
     lines = table.splitlines()
     assert len(lines) <= SHORT, table
-    assert sum(line.startswith("aws ") for line in lines) == 1  # Task 1's one command, and no other
+    block = lines[lines.index("# How to fix  (this block runs as it is in bash)") :]
+    commands = [line for line in block if line and not line.startswith(("#", " "))][:-2]  # Score:, Next:
+    assert len(commands) == 1, table  # Task 1's one fix (its zip, then the publish), and no other
     assert "aws lambda publish-layer-version --layer-name common-utils-layer-ux1" in table
     assert "Next: Task 1, Lambda layer: run the fix for t1.layer_exists above" in table
     assert "t2." not in table  # no row per check: the diagnosis says why they all fail

@@ -294,7 +294,10 @@ def test_a_throttled_answer_slows_its_budget_and_answers_win_the_pace_back(
     account.identify()
     from checks.student import Student
 
-    report = grade(lambda_medium, Student(account, "s1", prefixes=lambda_medium.resource_prefixes))
+    report = grade(
+        lambda_medium,
+        Student(account, "s1", prefixes=lambda_medium.resource_prefixes, makers=dict(lambda_medium.makers)),
+    )
     assert report.earned == 120
     assert budgets.throttled() == 2
     paced = budgets.for_request(account.account_id, REGION, "lambda", "ListFunctions")

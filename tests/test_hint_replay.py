@@ -40,6 +40,19 @@ class Clients:
         self.lam = session.client("lambda", endpoint_url=endpoint)
         self.cw = session.client("cloudwatch", endpoint_url=endpoint)
         self.sqs = session.client("sqs", endpoint_url=endpoint)
+        self.iam = session.client("iam", endpoint_url=endpoint)
+
+    def change(self, prefix: str, **settings: Any) -> None:
+        """UpdateFunctionConfiguration once the function is settled (AWS refuses a change while one is under way)."""
+        name = f"{prefix}-{self.sid}"
+        reference.settled(self.lam, name)
+        self.lam.update_function_configuration(FunctionName=name, **settings)
+
+    def unmap(self, function_prefix: str) -> None:
+        for mapping in self.lam.list_event_source_mappings(FunctionName=f"{function_prefix}-{self.sid}")[
+            "EventSourceMappings"
+        ]:
+            self.lam.delete_event_source_mapping(UUID=mapping["UUID"])
 
     def queue_arn(self, prefix: str) -> str:
         url = self.sqs.get_queue_url(QueueName=f"{prefix}-{self.sid}")["QueueUrl"]
@@ -110,7 +123,87 @@ def _mapping_disabled_and_unbatched(c: Clients) -> None:
     c.lam.update_event_source_mapping(UUID=uuid, Enabled=False, BatchSize=5, FunctionResponseTypes=[])
 
 
+def _role_as_the_text_leaves_it(c: Clients) -> None:
+    """The original text's role (logs only: no SQS, ENI or send rights, erratum 5), the steps that needed them
+    undone: AWS refuses the trigger, DLQ and VPC fixes until the role is granted what they need."""
+    logs = {
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": "*",
+    }
+    role = f"lambda-medium-role-{c.sid}"
+    destinations = {
+        "Effect": "Allow",
+        "Action": "sqs:SendMessage",
+        "Resource": [c.queue_arn("lambda-success-queue"), c.queue_arn("lambda-failure-queue")],
+    }  # Task 4's, which the text grants: the DLQ's is what is missing
+    for name, statement in (("lambda-medium", logs), ("send-to-destinations", destinations)):
+        document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+        c.iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=document)
+    c.unmap("sqs-consumer")
+    c.unmap("dlq-processor")
+    c.change("async-processor", DeadLetterConfig={"TargetArn": ""})
+    c.change("vpc-lambda", VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})
+
+
+def _slower_than_the_queues(c: Clients) -> None:
+    """Processors whose Timeout exceeds their queue's visibility timeout, their triggers gone: AWS refuses a
+    trigger until the queue waits at least as long (the DLQ's is raised; the task queue's is the rubric's 300 s,
+    so the function's Timeout comes down instead)."""
+    c.unmap("sqs-consumer")
+    c.unmap("dlq-processor")
+    c.change("sqs-consumer", Timeout=400)
+    c.change("dlq-processor", Timeout=60)
+
+
+def _own_account_under_the_text_s_statement(c: Clients) -> None:
+    """Task 11 done with the graded account itself, under the text's statement ID."""
+    name = f"layer-consumer-{c.sid}"
+    c.lam.remove_permission(FunctionName=name, StatementId="AllowCrossAccountInvoke")
+    c.lam.add_permission(
+        FunctionName=name,
+        StatementId="AllowCrossAccountInvoke",
+        Action="lambda:InvokeFunction",
+        Principal="123456789012",
+    )
+
+
+def _layer_version_deleted_while_attached(c: Clients) -> None:
+    """The student's only layer version deleted while layer-consumer still has it, and the Insights layer gone:
+    a layers fix that kept the deleted version would be refused."""
+    layer = f"common-utils-layer-{c.sid}"
+    mine = c.lam.list_layer_versions(LayerName=layer)["LayerVersions"][0]["LayerVersionArn"]
+    c.change("layer-consumer", Layers=[mine])
+    c.lam.delete_layer_version(LayerName=layer, VersionNumber=int(mine.rsplit(":", 1)[1]))
+
+
 CASES: dict[str, tuple[Callable[[Clients], None], set[str]]] = {
+    "the role as the text leaves it, triggers, DLQ and VPC undone": (
+        _role_as_the_text_leaves_it,
+        {
+            "t3.in_vpc",
+            "t3.multi_az",
+            "t3.security_group",
+            "t3.env_vars",
+            "t5.mapping",
+            "t5.batching",
+            "t5.partial_failures",
+            "t6.attached",
+            "t6.processor_trigger",
+        },
+    ),
+    "processors slower than their queues' visibility timeout": (
+        _slower_than_the_queues,
+        {"t5.mapping", "t5.batching", "t5.partial_failures", "t6.processor_trigger"},
+    ),
+    "Task 11 done with the graded account under the text's statement ID": (
+        _own_account_under_the_text_s_statement,
+        {"t11.cross_account"},
+    ),
+    "a layer version deleted while still attached": (
+        _layer_version_deleted_while_attached,
+        {"t1.layer_exists", "t1.runtime", "t1.description", "t8.layer", "t8.role_policy"},
+    ),
     "task 4's configuration, every setting wrong": (
         _invoke_config_all_wrong,
         {"t4.max_event_age", "t4.retry_attempts", "t4.on_success", "t4.on_failure"},
@@ -149,14 +242,12 @@ CASES: dict[str, tuple[Callable[[Clients], None], set[str]]] = {
         {"t5.mapping", "t5.batching", "t5.partial_failures"},
     ),
     "the layer-consumer without the student's layer": (
-        lambda c: c.lam.update_function_configuration(
-            FunctionName=f"layer-consumer-{c.sid}", Layers=[reference.insights_layer_arn(REGION)]
-        ),
+        lambda c: c.change("layer-consumer", Layers=[reference.insights_layer_arn(REGION)]),
         {"t2.uses_layer"},
     ),
     "no Insights layer": (
-        lambda c: c.lam.update_function_configuration(
-            FunctionName=f"layer-consumer-{c.sid}",
+        lambda c: c.change(
+            "layer-consumer",
             Layers=[
                 c.lam.list_layer_versions(LayerName=f"common-utils-layer-{c.sid}")["LayerVersions"][0][
                     "LayerVersionArn"
@@ -174,7 +265,7 @@ def student_shell(
     aws_cli: Path,
     tmp_path: Path,
 ) -> Iterator[Callable[[str], None]]:
-    """Runs a printed fix as a student would: bash, the AWS CLI, in the folder holding layer.zip and function.zip."""
+    """Runs a printed fix as a student would: bash and the AWS CLI (the fixes zip the code they deploy)."""
     from tests.aws_cli_server import CLIENT
 
     endpoint, _ = sandbox
@@ -182,8 +273,10 @@ def student_shell(
     tools.mkdir()
     (tools / "aws").write_text(CLIENT.format(python=sys.executable, path=str(aws_cli)))
     (tools / "aws").chmod(0o755)
-    (tmp_path / "layer.zip").write_bytes(reference.LAYER_ZIP)
-    (tmp_path / "function.zip").write_bytes(reference.zipped({"lambda_function.py": reference.HANDLER}))
+    (tools / "python3").symlink_to(sys.executable)  # the fixes zip the text's code with it
+    # The stand-in has no IAM to wait on: a new role is usable at once, so a fix's sleep for it need not wait.
+    (tools / "sleep").write_text("#!/bin/sh\nexit 0\n")
+    (tools / "sleep").chmod(0o755)
     env = {
         "PATH": f"{tools}:/usr/bin:/bin",
         "HOME": str(tmp_path),
@@ -220,8 +313,8 @@ def test_the_how_to_fix_block_pasted_into_bash_reaches_full_marks(
     sid = "paste1"
     reference.deploy(sid, REGION, endpoint_url=endpoint, session=new_session(region_name=REGION))
     c = Clients(endpoint, sid)
-    c.lam.update_function_configuration(FunctionName=f"layer-consumer-{sid}", MemorySize=128)
-    c.lam.update_function_configuration(FunctionName=f"rate-limited-function-{sid}", Timeout=3)
+    c.change("layer-consumer", MemorySize=128)
+    c.change("rate-limited-function", Timeout=3)
     _invoke_config_all_wrong(c)  # Task 4's configuration, set wrong whole
     c.cw.delete_alarms(AlarmNames=[f"Lambda-Throttles-{sid}"])
     main(["lambda_medium", "--student-id", sid, "--format", "table", "--endpoint-url", endpoint])

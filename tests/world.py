@@ -264,9 +264,9 @@ class World:
     def _ec2_DescribeRegions(self) -> dict[str, Any]:
         return {"Regions": [{"RegionName": r} for r in self.regions]}
 
-    def _iam_GetRole(self, RoleName: str) -> dict[str, Any]:
+    def _iam_GetRole(self, RoleName: str) -> dict[str, Any] | None:
         if RoleName not in self.role_inline and RoleName not in self.role_attached:
-            raise AwsError("iam:GetRole", "NoSuchEntity", f"The role with name {RoleName} cannot be found.")
+            return None  # AWS's NoSuchEntity
         role: dict[str, Any] = {"RoleName": RoleName, "Arn": f"arn:aws:iam::{self.account}:role/{RoleName}"}
         if RoleName in self.boundaries:
             role["PermissionsBoundary"] = {
@@ -473,6 +473,6 @@ class WorldAccount(Account):
 
 
 def student_of(world: World, sid: str = SID, classmates: tuple[str, ...] = (), *, targeted: bool = False) -> Student:
-    from checks.lambda_medium.common import FUNCTIONS
+    from checks.lambda_medium.common import FUNCTIONS, MAKERS
 
-    return Student(WorldAccount(world, targeted=targeted), sid, classmates, prefixes=FUNCTIONS)
+    return Student(WorldAccount(world, targeted=targeted), sid, classmates, prefixes=FUNCTIONS, makers=MAKERS)

@@ -333,6 +333,12 @@ class IamReader(Transport):
 
         return self.once(("role_policy_documents", role), load)
 
+    def role_exists(self, role: str) -> bool:
+        """Asked only for a fix (a function to create needs a role): one GetRole, for one student or a class."""
+        return self.once(
+            ("role_exists", role), lambda: self.call("iam", "GetRole", absent=True, RoleName=role) is not None
+        )
+
     def role_boundary(self, role: str) -> dict[str, Any] | None:
         """The document of the role's permissions boundary, or None when it has none."""
 

@@ -17,7 +17,7 @@ from checks.lambda_medium import (
     task11_cross_account,
     task12_alarms,
 )
-from checks.lambda_medium.common import FUNCTIONS, OWNERS
+from checks.lambda_medium.common import FUNCTIONS, MAKERS, OWNERS
 from checks.registry import assessment
 
 ASSESSMENT = assessment(
@@ -40,4 +40,5 @@ ASSESSMENT = assessment(
     ],
     resource_prefixes=FUNCTIONS,
     owners=OWNERS,
+    makers=MAKERS,
 )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from checks import iam
-from checks.fix import Arg, Fix, aws, chain, json_word
+from checks.fix import Arg, Fix, Word, aws, chain, command, json_word, variable, word
+from checks.lambda_medium.text_code import FUNCTION_CODE, LAYER_UTILS, ROLE_POLICY
 from checks.model import Verdict, failed, passed
-from checks.student import Missing, Student
+from checks.student import LAMBDA_TRUST, Missing, Student
 
 LAYER = "common-utils-layer"
 LAYER_CONSUMER = "layer-consumer"
@@ -44,7 +45,8 @@ OWNERS = {
 # The AWS read actions behind each kind of look-up, for the checks' ``reads=``.
 # Finding a resource by name reads the function list (its near misses, and other
 # regions when none of the student's functions is in the graded one).
-FIND = ("lambda:ListFunctions", "lambda:GetFunction", "ec2:DescribeRegions")
+# A missing function's fix finds the role to give it (the student's other functions', or the text's).
+FIND = ("lambda:ListFunctions", "lambda:GetFunction", "ec2:DescribeRegions", "iam:GetRole")
 LAYERS = (*FIND, "lambda:ListLayers")
 QUEUES = (*FIND, "sqs:ListQueues", "sqs:GetQueueAttributes")
 ROLE = (
@@ -132,20 +134,97 @@ def settled_queue(s: Student, queue_prefix: str, fn: dict[str, Any], pinned: int
 LIVE_STATES = ("Enabled", "Creating", "Enabling", "Updating")
 
 
+# Writes the text's code into a zip in a folder of its own (nothing of the student's is overwritten) and
+# prints the zip's path: python3 -c ZIPPER CODE NAME-IN-THE-ZIP.
+ZIPPER = (
+    'import os, sys, tempfile, zipfile; path = os.path.join(tempfile.mkdtemp(), "code.zip"); '
+    'zipfile.ZipFile(path, "w").writestr(sys.argv[2], sys.argv[1]); print(path)'
+)
+
+
+def zipped(code: str, name: str, variable_name: str) -> tuple[Fix, Word]:
+    """A step that zips ``code`` as ``name`` into ``$variable_name``, and the ``fileb://`` argument of it."""
+    return command("python3", "-c", ZIPPER, code, name).into(variable_name), word("fileb://", variable(variable_name))
+
+
 def publish_layer(s: Student) -> Fix:
-    """A new version of the student's layer, as Task 1 asks (layer.zip is what Task 1 builds)."""
-    return aws(
-        "lambda",
-        "publish-layer-version",
-        "--layer-name",
-        s.name(LAYER),
-        "--description",
-        "Common utilities and dependencies",
-        "--zip-file",
-        "fileb://layer.zip",
-        "--compatible-runtimes",
-        RUNTIME,
+    """A new version of the student's layer, as Task 1 asks: the text's python/utils.py, zipped by the fix."""
+    zip_step, zip_file = zipped(LAYER_UTILS, "python/utils.py", "LAYER_ZIP")
+    return zip_step.then(
+        aws(
+            "lambda",
+            "publish-layer-version",
+            "--layer-name",
+            s.name(LAYER),
+            "--description",
+            "Common utilities and dependencies",
+            "--zip-file",
+            zip_file,
+            "--compatible-runtimes",
+            RUNTIME,
+        )
     )
+
+
+TEXT_ROLE = "lambda-medium-role"  # the text's execution role, lambda-medium-role-<id>
+
+
+def execution_role(s: Student) -> tuple[str, Fix | None]:
+    """The role a function to create gets: the one the student's other functions use, else the text's role;
+    when the account has neither, the fix makes the text's role first (as the text does, with its policy)."""
+    for prefix in FUNCTIONS:
+        fn = s.account.function(s.name(prefix))
+        if fn and fn.get("Role"):
+            return str(fn["Role"]), None
+    name = s.name(TEXT_ROLE)
+    arn = f"arn:{s.partition}:iam::{s.account_id}:role/{name}"
+    if s.account.role_exists(name):
+        return arn, None
+    make = chain(
+        [
+            aws(
+                "iam", "create-role", "--role-name", name, "--assume-role-policy-document", json_word(LAMBDA_TRUST)
+            ).quiet(),
+            aws(
+                "iam",
+                "put-role-policy",
+                "--role-name",
+                name,
+                "--policy-name",
+                "lambda-medium",
+                "--policy-document",
+                json_word(ROLE_POLICY),
+            ),
+            aws("iam", "wait", "role-exists", "--role-name", name),
+            # A new role reaches Lambda some seconds after IAM has it: without this, CreateFunction refuses it.
+            command("sleep", 10),
+        ]
+    )
+    return arn, make.shared()
+
+
+def create_function(s: Student, prefix: str) -> Fix:
+    """A missing function, as the text makes it: its code zipped by the fix, its role found or made first."""
+    role, make_role = execution_role(s)
+    zip_step, zip_file = zipped(FUNCTION_CODE.get(prefix, FALLBACK_CODE), "lambda_function.py", "FUNCTION_ZIP")
+    create = aws(
+        "lambda",
+        "create-function",
+        "--function-name",
+        s.name(prefix),
+        "--runtime",
+        RUNTIME,
+        "--handler",
+        "lambda_function.lambda_handler",
+        "--role",
+        role,
+        "--zip-file",
+        zip_file,
+    ).quiet()
+    return chain([make_role, zip_step, create])
+
+
+FALLBACK_CODE = "def lambda_handler(event, context):\n    return event\n"
 
 
 def update_config(function: str, *flags: Arg) -> Fix:
@@ -239,3 +318,7 @@ def shown(value: object) -> str:
 def differences(*found: tuple[str, object, object]) -> str:
     """``label got (want wanted)`` for each (label, got, wanted) that differs; matching ones are not said."""
     return ", ".join(f"{label} {shown(got)} (want {shown(want)})" for label, got, want in found if got != want)
+
+
+# How the assessment makes each missing function (the student's view asks for it).
+MAKERS = {prefix: create_function for prefix in FUNCTIONS}

@@ -21,38 +21,13 @@ import boto3
 
 from checks.aws import new_session
 from checks.lambda_medium.task08_insights import DEFAULT_PUBLISHER, insights_arn_for
+from checks.lambda_medium.text_code import ROLE_POLICY
 from checks.student import LAMBDA_TRUST
 
 TRUSTED_ACCOUNT = "999988887777"
 
 # The execution role's permissions, inline: logs and Insights (task 8's policy), the
 # VPC network interfaces (task 3), reading the trigger queues (tasks 5, 6).
-ROLE_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": "arn:aws:logs:*:*:*",
-        },
-        {
-            "Effect": "Allow",
-            "Action": "cloudwatch:PutMetricData",
-            "Resource": "*",
-            "Condition": {"StringEquals": {"cloudwatch:namespace": "LambdaInsights"}},
-        },
-        {
-            "Effect": "Allow",
-            "Action": ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface"],
-            "Resource": "*",
-        },
-        {
-            "Effect": "Allow",
-            "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
-            "Resource": "*",
-        },
-    ],
-}
 
 
 def zipped(files: dict[str, str]) -> bytes:

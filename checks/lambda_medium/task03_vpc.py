@@ -42,8 +42,6 @@ ATTACH = ("ec2:DescribeSecurityGroups", "ec2:DescribeSubnets")
 VPC_READS = (*FIND, *ATTACH, *ROLE)
 
 
-VPC = ask("VPC_ID", "the VPC for vpc-lambda")
-SUBNETS = (ask("SUBNET_A", "a subnet of that VPC"), ask("SUBNET_B", "a subnet of that VPC in another zone"))
 GROUP = ask("SG_ID", "the ID of your lambda-sg security group")
 Id = str | Shell
 
@@ -55,9 +53,51 @@ def _attach(s: Student, fn: dict[str, Any]) -> Fix:
     """
     group = s.account.security_group_named(None, s.name(SECURITY_GROUP))
     if group is None:
-        return _vpc_fix(s, fn, VPC, list(SUBNETS), GROUP)
+        return _network(s).then(
+            _vpc_fix(s, fn, variable("VPC_ID"), [variable("SUBNET_A"), variable("SUBNET_B")], variable("SG_ID"))
+        )
     vpc_id = str(group.get("VpcId", ""))
     return _vpc_fix(s, fn, vpc_id, _two_zones(s.account.vpc_subnets(vpc_id), []), group["GroupId"])
+
+
+def _network(s: Student) -> Fix:
+    """Task 3's network as the text makes it: a VPC, a subnet in each of two zones, lambda-sg-<id> in the VPC."""
+
+    def zone(n: int) -> Fix:
+        query = f"AvailabilityZones[{n}].ZoneName"
+        return aws("ec2", "describe-availability-zones", "--query", query, "--output", "text").into(f"AZ_{n + 1}")
+
+    def subnet(n: int) -> Fix:
+        return aws(
+            "ec2",
+            "create-subnet",
+            "--vpc-id",
+            variable("VPC_ID"),
+            "--cidr-block",
+            f"10.42.{n}.0/24",
+            "--availability-zone",
+            variable(f"AZ_{n}"),
+        ).keep("Subnet.SubnetId", "SUBNET_A" if n == 1 else "SUBNET_B")
+
+    return chain(
+        [
+            aws("ec2", "create-vpc", "--cidr-block", "10.42.0.0/16").keep("Vpc.VpcId", "VPC_ID"),
+            zone(0),
+            zone(1),
+            subnet(1),
+            subnet(2),
+            aws(
+                "ec2",
+                "create-security-group",
+                "--group-name",
+                s.name(SECURITY_GROUP),
+                "--description",
+                "Lambda VPC access",
+                "--vpc-id",
+                variable("VPC_ID"),
+            ).keep("GroupId", "SG_ID"),
+        ]
+    )
 
 
 def _two_zones(subnets: list[dict[str, Any]], keep: list[str]) -> list[Id]:
@@ -72,7 +112,7 @@ def _two_zones(subnets: list[dict[str, Any]], keep: list[str]) -> list[Id]:
         return picked
     if picked:  # one zone only: the student makes a subnet in another
         return [picked[0], ask("SUBNET_B", "a subnet of that VPC in another Availability Zone")]
-    return list(SUBNETS)
+    return [ask("SUBNET_A", "a subnet of that VPC"), ask("SUBNET_B", "a subnet of that VPC in another zone")]
 
 
 def _joined(ids: list[Id], sep: str = ",") -> list[Part]:
