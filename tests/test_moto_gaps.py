@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import boto3
 import pytest
@@ -129,3 +130,80 @@ def test_an_alias_names_only_published_versions_as_the_api_reference_describes(a
     )
     lam.delete_function(FunctionName=name, Qualifier="2")  # no alias names it any more
     assert [v["Version"] for v in lam.list_versions_by_function(FunctionName=name)["Versions"]] == ["$LATEST", "1"]
+
+
+def test_what_aws_checks_when_a_change_is_saved_with_its_codes_and_messages(aws: None) -> None:
+    """Gap fills 10 to 14, as the AWS Lambda API reference and AWS's answers word them."""
+    import io
+    import json
+    import zipfile
+
+    from checks.moto_gaps import as_aws
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("lambda_function.py", "def lambda_handler(event, context):\n    return event\n")
+    iam = boto3.client("iam", region_name=REGION)
+    lam = boto3.client("lambda", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    role = iam.create_role(RoleName="bare", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    common = {"Runtime": "python3.12", "Role": role, "Handler": "lambda_function.lambda_handler"}
+    lam.create_function(FunctionName="slow", Timeout=60, Code={"ZipFile": buf.getvalue()}, **common)
+    url = sqs.create_queue(QueueName="source")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def refused(call: Any) -> tuple[str, str]:
+        with pytest.raises(ClientError) as answer:
+            call()
+        return answer.value.response["Error"]["Code"], answer.value.response["Error"]["Message"]
+
+    mapping = lambda: lam.create_event_source_mapping(FunctionName="slow", EventSourceArn=queue)  # noqa: E731
+    assert refused(mapping) == (
+        "InvalidParameterValueException",
+        "The provided execution role does not have permissions to call ReceiveMessage on SQS",
+    )
+    rights = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    statement = {"Effect": "Allow", "Action": rights, "Resource": queue}
+    document = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    iam.put_role_policy(RoleName="bare", PolicyName="trigger", PolicyDocument=document)
+    assert refused(mapping) == (
+        "InvalidParameterValueException",
+        "Queue visibility timeout: 30 seconds is less than Function timeout: 60 seconds",
+    )
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "60"})
+    mapping()  # granted and long enough: accepted
+    assert refused(
+        lambda: lam.update_function_configuration(FunctionName="slow", DeadLetterConfig={"TargetArn": queue})
+    )[1] == ("The provided execution role does not have permissions to call SendMessage on SQS")
+    subnets = {"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}
+    assert refused(lambda: lam.update_function_configuration(FunctionName="slow", VpcConfig=subnets))[1] == (
+        "The provided execution role does not have permissions to call CreateNetworkInterface on EC2"
+    )
+    deny = {"Effect": "Deny", "Action": "sqs:SendMessage", "Resource": "*"}
+    allow = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}
+    document = json.dumps({"Version": "2012-10-17", "Statement": [allow, deny]})
+    iam.put_role_policy(RoleName="bare", PolicyName="send", PolicyDocument=document)
+    destination = {"OnFailure": {"Destination": queue}}
+    assert (
+        refused(lambda: lam.put_function_event_invoke_config(FunctionName="slow", DestinationConfig=destination))[0]
+        == "InvalidParameterValueException"
+    )  # an explicit Deny wins, as IAM decides
+    permission = {"FunctionName": "slow", "StatementId": "once", "Action": "lambda:InvokeFunction"}
+    lam.add_permission(Principal="111122223333", **permission)
+    assert refused(lambda: lam.add_permission(Principal="444455556666", **permission)) == (
+        "ResourceConflictException",
+        "The statement id (once) provided already exists. Please provide a new statement id, "
+        "or remove the existing statement.",
+    )
+    layer = lam.publish_layer_version(LayerName="l", Content={"ZipFile": buf.getvalue()})["LayerVersionArn"]
+    assert refused(lambda: lam.update_function_configuration(FunctionName="slow", Layers=[layer] * 6)) == (
+        "InvalidParameterValueException",
+        "Cannot reference more than 5 layers.",
+    )
+    with as_aws():
+        lam.update_function_configuration(FunctionName="slow", MemorySize=256)
+        code, message = refused(lambda: lam.update_function_configuration(FunctionName="slow", Timeout=30))
+        assert code == "ResourceConflictException"
+        assert message.startswith("The operation cannot be performed at this time. An update is in progress")
+        lam.get_function_configuration(FunctionName="slow")  # what a waiter reads: then it may go on
+        lam.update_function_configuration(FunctionName="slow", Timeout=30)
