@@ -12,7 +12,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from checks import PROG, __version__
@@ -144,6 +144,19 @@ def resolve_student_id(given: str | None, stdin: IO[str] | None = None) -> str:
     return value
 
 
+def unknown_region(region: str, where: str) -> str | None:
+    """Why AWS has no such region (``where``: the flag or file line naming it), with the nearest real one."""
+    import difflib
+
+    from checks.aws import known_regions
+
+    known = known_regions()
+    if region in known:
+        return None
+    close = difflib.get_close_matches(region, sorted(known), n=1, cutoff=0.6)
+    return f"unknown region {region!r} ({where})" + (f": did you mean {close[0]}?" if close else "")
+
+
 def resolve_region(given: str | None) -> str | None:
     """--region, else $AWS_REGION, else None (boto3 goes on to $AWS_DEFAULT_REGION and the profile).
 
@@ -152,15 +165,9 @@ def resolve_region(given: str | None) -> str | None:
     region = given or os.environ.get("AWS_REGION") or None
     if region is None:
         return None
-    import difflib
-
-    from checks.aws import known_regions
-
-    known = known_regions()
-    if region not in known:
-        close = difflib.get_close_matches(region, sorted(known), n=1, cutoff=0.6)
-        source = "--region" if given else "AWS_REGION"
-        raise BadInput(f"unknown region {region!r} ({source})" + (f": did you mean {close[0]}?" if close else ""))
+    why = unknown_region(region, "--region" if given else "AWS_REGION")
+    if why:
+        raise BadInput(why)
     return region
 
 
@@ -199,6 +206,7 @@ def merge_command(argv: Sequence[str]) -> int:
         raise BadInput(str(exc)) from exc
     if not outcomes:
         raise BadInput(f"no JSON reports in {', '.join(args.dirs)}")
+    missing = _missing_shards(args.dirs)
     numbers = sorted({t.number for o in outcomes if o.report for t in o.report.tasks})
     if args.gradebook:
         write_gradebook(args.gradebook, outcomes, numbers)
@@ -207,7 +215,42 @@ def merge_command(argv: Sequence[str]) -> int:
     from checks.sinks import write_class_report
 
     write_class_report(assessment, outcomes, summarize(outcomes), fmt, None, color=None)
-    return EXIT_PASSED if all(o.report is not None for o in outcomes) else EXIT_CANNOT_GRADE
+    if missing:
+        return _fail(EXIT_CANNOT_GRADE, missing)
+    return EXIT_PASSED if all(o.report is not None and o.report.complete for o in outcomes) else EXIT_CANNOT_GRADE
+
+
+def _missing_shards(dirs: Sequence[str]) -> str | None:
+    """Which shards a merge lacks, from what each shard's folder says it holds (``--shard K/N`` writes it)."""
+    import json
+
+    from checks.roster import SHARD_FILE
+
+    held: dict[int, str] = {}
+    counts: set[int] = set()
+    for folder in dirs:
+        path = os.path.join(folder, SHARD_FILE)
+        if not os.path.exists(path):
+            continue
+        try:
+            with open(path, encoding="utf-8") as fh:
+                marker = json.load(fh)
+            k, n = int(marker["shard"]), int(marker["of"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise BadInput(f"{path}: not a shard marker ({type(exc).__name__})") from exc
+        if k in held:
+            raise BadInput(f"{folder} and {held[k]} both hold shard {k}")
+        held[k] = folder
+        counts.add(n)
+    if not counts:
+        return None
+    if len(counts) > 1:
+        raise BadInput(f"the folders are shards of different splits: of {', '.join(map(str, sorted(counts)))}")
+    total = counts.pop()
+    lacking = [str(k) for k in range(1, total + 1) if k not in held]
+    if not lacking:
+        return None
+    return f"incomplete merge: shard{'s' if len(lacking) > 1 else ''} {', '.join(lacking)} of {total} missing"
 
 
 def policy_command(argv: Sequence[str]) -> int:
@@ -258,7 +301,28 @@ def run() -> NoReturn:
     sys.exit(code)
 
 
+REQUIRED = ("boto3", "botocore", "rich", "moto", "werkzeug", "flask")  # what requirements.txt installs
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command, with every failure it knows as one line: bad input 2, could not grade 3."""
+    try:
+        return _main(argv)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in REQUIRED:
+            raise
+        return _fail(
+            EXIT_CANNOT_GRADE,
+            f"{exc.name} is not installed here: run `pip install -r requirements.txt` "
+            "(in the virtual environment you made for it)",
+        )
+    except Exception as exc:
+        if type(exc).__name__ != "StandInTooOld":
+            raise
+        return _fail(EXIT_CANNOT_GRADE, str(exc))
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in COMMANDS:
         try:
@@ -297,6 +361,13 @@ def _grade_one(args: argparse.Namespace) -> int:
         if value is not None and not (math.isfinite(value) and value > 0):
             raise BadInput(f"{flag} {value:g} is not a number of seconds (a positive, finite number)")
     _refuse_overwriting(args)
+    endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        source = "--endpoint-url" if args.endpoint_url else "AWS_ENDPOINT_URL"
+        raise BadInput(f"{source} {endpoint!r} has no scheme: did you mean http://{endpoint}?")
+    if args.roster and fmt == "gradescope" and not args.report_dir:
+        raise BadInput("--format gradescope for a class writes one results.json per student: add --report-dir DIR")
+
     if args.workers < 1:
         raise BadInput("--workers must be at least 1")
     args.region = resolve_region(args.region)
@@ -308,10 +379,21 @@ def _grade_one(args: argparse.Namespace) -> int:
         raise BadInput("--evidence and --from-evidence do not go together")
     if args.roster:
         return _grade_class(args, assessment, fmt)
+    _ready_to_write(args)
     for flag in ("gradebook", "report_dir", "shard"):
         if getattr(args, flag):
             raise BadInput(f"--{flag.replace('_', '-')} goes with --roster")
     return _grade_student(args, assessment, fmt)
+
+
+def _ready_to_write(args: argparse.Namespace) -> None:
+    """Every place the run will write, made and tried before any grading (a class is never lost to a path)."""
+    from checks import sinks
+
+    sinks.ready_to_write(
+        [("--output", args.output), ("--gradebook", args.gradebook)],
+        [("--report-dir", args.report_dir), ("--evidence", args.evidence)],
+    )
 
 
 def _refuse_overwriting(args: argparse.Namespace) -> None:
@@ -438,55 +520,22 @@ def _color(args: argparse.Namespace) -> bool | None:
 
 
 def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
-    """A roster: a source, the grader, then the evidence folder, the gradebook, the report folder and the report."""
+    """A roster: its lines read, a source, the grader, then the evidence, the gradebook, the reports and the report."""
     import threading
 
     from checks import pipeline, sinks
-    from checks.aws.budgets import BUDGETS
-    from checks.roster import (
-        Outcome,
-        RosterError,
-        in_natural_order,
-        in_shard,
-        parse_shard,
-        read_roster,
-        summarize,
-    )
 
     if args.demo or args.student_id:
         raise BadInput("--roster grades the students it lists: leave out --demo and --student-id")
-    try:
-        rows, problems = read_roster(args.roster)
-        shard = parse_shard(args.shard) if args.shard else None
-    except (RosterError, ValueError) as exc:
-        raise BadInput(str(exc)) from exc
-    if shard:
-        rows = [r for r in rows if in_shard(r.student_id, *shard)]
-        problems = [p for p in problems if in_shard(p.student_id, *shard)]
-    BUDGETS.share = 1 / shard[1] if shard else 1.0  # N shards at once take 1/N of each quota each
-    for problem in problems:
-        print(f"{PROG}: {args.roster}:{problem.line}: {problem.reason}", file=sys.stderr)
-    if args.report_dir:
-        sinks.make_folder(args.report_dir)
-    source: Source
-    unevidenced: list[Any] = []
-    if args.from_evidence:
-        source = pipeline.Replayed(args.from_evidence)
-        kept = set(source.students())
-        unevidenced = [
-            Outcome(r.student_id, error=f"not graded: no evidence for {r.student_id} in {args.from_evidence}")
-            for r in rows
-            if r.student_id not in kept
-        ]
-        rows = [r for r in rows if r.student_id in kept]
-        for row in rows:
-            source.open(row)  # the evidence it has is readable, before any grading
-    else:
-        source = _live(args, budgets=BUDGETS, timeout=args.account_timeout or CLASS_TIMEOUT)
+    if args.watch is not None:
+        raise BadInput("--watch regrades one student on a terminal: leave out --roster")
+    roster = _read_class(args)
+    _ready_to_write(args)  # once the roster is known good: a bad one leaves nothing behind
+    source, unevidenced, rows = _class_source(args, roster.rows)
     evidence = sinks.EvidenceFolder(args.evidence) if args.evidence else None
     stop = threading.Event()
     with _class_progress(len(rows)) as advance:
-        outcomes = pipeline.grade_roster(
+        graded = pipeline.grade_roster(
             assessment,
             rows,
             source=source,
@@ -498,36 +547,119 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
             stop=stop,
             prepare=evidence.prepare if evidence else None,
         )
-    # Every line of the roster is in every output: the lines not graded say why.
-    finished = {o.student_id for o in outcomes}
-    unfinished = [Outcome(r.student_id, error="not graded: interrupted") for r in rows if r.student_id not in finished]
-    outcomes = in_natural_order(
-        [
-            *outcomes,
-            *unfinished,
-            *unevidenced,
-            *(
-                Outcome(p.student_id, error=f"not graded: {args.roster}:{p.line}: {p.reason}", bad_row=True)
-                for p in problems
-            ),
-        ]
-    )
+    outcomes, unfinished = _every_line(args, roster, graded, unevidenced)
     if evidence:
         evidence.save_outcomes(outcomes)
     if args.no_hints:
         outcomes = [replace(o, report=o.report.without_hints()) if o.report else o for o in outcomes]
-    numbers = [t.number for t in assessment.tasks if not args.task or t.number in args.task]
-    sinks.write_class_files(outcomes, numbers, assessment.name, gradebook=args.gradebook, report_dir=args.report_dir)
-    sinks.write_class_report(assessment.name, outcomes, summarize(outcomes), fmt, args.output, color=_color(args))
+    _write_class(args, assessment, fmt, outcomes)
     if stop.is_set():
-        graded = len(rows) - len(unfinished)
-        return _fail(
-            130, f"interrupted: {graded} of {len(rows)} students graded, {len(unfinished)} not graded; all written"
-        )
-    if problems:
+        done = len(rows) - unfinished
+        return _fail(130, f"interrupted: {done} of {len(rows)} students graded, {unfinished} not graded; all written")
+    if roster.problems:
         return EXIT_BAD_INPUT
     whole = all(o.report is not None and o.report.complete for o in outcomes)
     return EXIT_PASSED if whole else EXIT_CANNOT_GRADE
+
+
+@dataclass
+class _Roster:
+    rows: list[Any]
+    problems: list[Any]
+
+
+def _read_class(args: argparse.Namespace) -> _Roster:
+    """The roster's students (this shard's), its bad lines and its repeats, said on stderr with their file:line."""
+    from checks.aws.budgets import BUDGETS
+    from checks.roster import RosterError, RosterProblem, in_shard, parse_shard, read_roster_lines
+
+    try:
+        rows, problems, repeats = read_roster_lines(args.roster)
+        shard = parse_shard(args.shard) if args.shard else None
+    except (RosterError, ValueError) as exc:
+        raise BadInput(str(exc)) from exc
+    for row in list(rows):
+        why = unknown_region(str(row.region), "region column") if row.region else None
+        if why:  # a region AWS does not have: a bad line, with the nearest real one
+            rows.remove(row)
+            problems.append(RosterProblem(row.line, row.student_id, why, row.extra))
+    if shard:
+        rows = [r for r in rows if in_shard(r.student_id, *shard)]
+        problems = [p for p in problems if in_shard(p.student_id, *shard)]
+        repeats = [r for r in repeats if in_shard(r.student_id, *shard)]
+    BUDGETS.share = 1 / shard[1] if shard else 1.0  # N shards at once take 1/N of each quota each
+    for problem in sorted(problems, key=lambda p: p.line):
+        print(f"{PROG}: {args.roster}:{problem.line}: {problem.reason}", file=sys.stderr)
+    for repeat in repeats:
+        print(
+            f"{PROG}: {args.roster}:{repeat.line}: {repeat.student_id} again (first on line {repeat.first}): "
+            "one student, graded once",
+            file=sys.stderr,
+        )
+    return _Roster(rows, problems)
+
+
+def _class_source(args: argparse.Namespace, rows: list[Any]) -> tuple[Source, list[Any], list[Any]]:
+    """Where the class's accounts come from; the rows a regrade from evidence cannot grade, and those it can."""
+    from checks import pipeline
+    from checks.aws.budgets import BUDGETS
+    from checks.roster import Outcome
+
+    if not args.from_evidence:
+        return _live(args, budgets=BUDGETS, timeout=args.account_timeout or CLASS_TIMEOUT), [], rows
+    source = pipeline.Replayed(args.from_evidence)
+    kept = set(source.students())
+    unevidenced = [
+        Outcome(
+            r.student_id, error=f"not graded: no evidence for {r.student_id} in {args.from_evidence}", extra=r.extra
+        )
+        for r in rows
+        if r.student_id not in kept
+    ]
+    rows = [r for r in rows if r.student_id in kept]
+    for row in rows:
+        source.open(row)  # the evidence it has is readable, before any grading
+    return source, unevidenced, rows
+
+
+def _every_line(
+    args: argparse.Namespace, roster: _Roster, graded: list[Any], unevidenced: list[Any]
+) -> tuple[list[Any], int]:
+    """Every line of the roster, in every output: the graded, and the lines not graded saying why."""
+    from checks.roster import Outcome, in_natural_order
+
+    extra = {r.student_id: r.extra for r in roster.rows}
+    finished = {o.student_id for o in graded}
+    unfinished = [
+        Outcome(r.student_id, error="not graded: interrupted", extra=r.extra)
+        for r in roster.rows
+        if r.student_id not in finished
+    ]
+    bad = [
+        Outcome(p.student_id, error=f"not graded: {args.roster}:{p.line}: {p.reason}", bad_row=True, extra=p.extra)
+        for p in roster.problems
+    ]
+    carried = [replace(o, extra=extra.get(o.student_id, ())) for o in graded]
+    return in_natural_order([*carried, *unfinished, *unevidenced, *bad]), len(unfinished)
+
+
+def _write_class(args: argparse.Namespace, assessment: Any, fmt: str, outcomes: list[Any]) -> None:
+    from checks import sinks
+    from checks.roster import summarize
+
+    numbers = [t.number for t in assessment.tasks if not args.task or t.number in args.task]
+    from checks.roster import parse_shard
+
+    sinks.write_class_files(
+        outcomes,
+        numbers,
+        assessment.name,
+        gradebook=args.gradebook,
+        report_dir=args.report_dir,
+        fmt=fmt,
+        shard=parse_shard(args.shard) if args.shard else None,
+    )
+    sinks.write_class_report(assessment.name, outcomes, summarize(outcomes), fmt, args.output, color=_color(args))
 
 
 class _class_progress:

@@ -45,6 +45,10 @@ def _suite(parent: ET.Element, report: Report, task: TaskResult) -> None:
             "time": "0",
         },
     )
+    if report.diagnosis is not None:  # the one cause behind every miss, beside each task's cases
+        ET.SubElement(suite, "properties").append(
+            ET.Element("property", {"name": "diagnosis", "value": report.diagnosis.message})
+        )
     for c in task.checks:
         case = ET.SubElement(
             suite,
@@ -63,6 +67,8 @@ def _suite(parent: ET.Element, report: Report, task: TaskResult) -> None:
             ET.SubElement(case, "skipped", {"message": c.message})
         else:
             ET.SubElement(case, "system-out").text = c.message
+    if report.diagnosis is not None:  # after the cases, as JUnit's schema orders a suite
+        ET.SubElement(suite, "system-out").text = report.diagnosis.message
 
 
 def junit(reports: Sequence[Report], name: str, not_graded: Sequence[tuple[str, str]] = ()) -> str:
@@ -163,9 +169,10 @@ def markdown_class(assessment: str, outcomes: Sequence[Any], summary: Sequence[A
             row = f"| {_cell(o.student_id)} | — | ⚠️ not graded: {_cell(o.error or '')} |\n"
         else:
             r = o.report
+            why = f": {_cell(r.diagnosis.message)}" if r.diagnosis is not None else ""
             row = (
                 f"| {_cell(r.student_id)} | {r.earned}/{r.possible} ({r.percent:.1f} %) | "
-                f"{'✅ passed' if r.passed else '❌ not passed'}{'' if r.complete else ' (incomplete)'} |\n"
+                f"{'✅ passed' if r.passed else '❌ not passed'}{'' if r.complete else ' (incomplete)'}{why} |\n"
             )
         size += len(row.encode())
         if size > MARKDOWN_LIMIT:

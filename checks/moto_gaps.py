@@ -78,12 +78,27 @@ DEFAULT_CONCURRENCY_QUOTA = 1000
 concurrency_quota: dict[str, int] = {}
 
 
+NEEDS = (5, 2)  # the moto whose internals these fills patch
+
+
+class StandInTooOld(Exception):
+    """The installed moto is older than the demo and the sandbox need."""
+
+
 def install() -> None:
     """Apply every gap fill to moto. Idempotent; safe to call from any thread."""
     global _installed
     with _lock:
         if _installed:
             return
+        import moto
+
+        found = tuple(int(p) for p in str(moto.__version__).split(".")[:2] if p.isdigit())
+        if found < NEEDS:
+            raise StandInTooOld(
+                f"moto {moto.__version__} is older than the {'.'.join(map(str, NEEDS))} the demo and the sandbox "
+                "need: pip install -r requirements.txt"
+            )
         _dead_letter_config()
         _provisioned_concurrency()
         _foreign_layers()

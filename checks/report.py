@@ -84,7 +84,7 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
     console.print(_verdict(report))
     step = _next_line(report)
     if step:
-        console.print(Text(step), soft_wrap=True)
+        console.print(Text(step))  # wrapped to the terminal's width
     if report.demo:
         console.print(
             "This is the built-in DEMO account (moto, in memory), not your AWS account. Grade yours without --demo."
@@ -151,7 +151,9 @@ def _next_line(report: Report) -> str | None:
     if check.status is Status.ERROR:
         return f"{head}: {check.id} could not be read; grade again once AWS answers."
     if check.fix:
-        return f"{head}: run the fix for {check.id} above, then grade again."
+        first = next((e for e in fix_entries(report) if e.task == task.number and e.remedy is not None), None)
+        where = "the first command" if first is not None and check in first.checks else "the command"
+        return f"{head}: run {where} under Task {task.number} above, then grade again ({check.id})."
     return f"{head}: {check.id}, see above."
 
 
@@ -261,7 +263,16 @@ def fix_block(report: Report, width: int) -> list[tuple[str, bool]]:
     import textwrap
 
     def note(text: str) -> list[tuple[str, bool]]:
-        return [(part, False) for part in textwrap.wrap(text, width - 1, initial_indent="# ", subsequent_indent="#   ")]
+        # Wrapped between words only: an ARN or a name is never split across lines.
+        parts = textwrap.wrap(
+            text,
+            width - 1,
+            initial_indent="# ",
+            subsequent_indent="#   ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        return [(part, False) for part in parts]
 
     entries = fix_entries(report)
     titles = {t.number: t.title for t in report.tasks}
@@ -269,9 +280,12 @@ def fix_block(report: Report, width: int) -> list[tuple[str, bool]]:
     for k, entry in enumerate(entries):
         if k == 0 or entries[k - 1].task != entry.task:
             lines += note(f"Task {entry.task}: {titles[entry.task]}")
-        ids = ", ".join(f"{c.id} ({c.points} pt{'s' if c.points != 1 else ''})" for c in entry.checks)
-        for i, line in enumerate(entry.lines):
-            lines += note(f"{ids}: {line}" if i == 0 else "  " + line)
+        # Each check the entry fixes, with its own finding in full; then what else the hint says.
+        for i, c in enumerate(entry.checks):
+            said = entry.lines[0] if i == 0 and entry.lines else c.message + "."
+            lines += note(f"{c.id} ({c.points} pt{'s' if c.points != 1 else ''}): {said}")
+        for line in entry.lines[1:]:
+            lines += note("  " + line)
         if entry.remedy is not None:
             lines += [(part, True) for part in pasteable(entry.remedy.words(), width, indent="")]
         last = k == len(entries) - 1 or entries[k + 1].task != entry.task
@@ -345,6 +359,8 @@ def render_class_table(summary: list[Any], outcomes: list[Any], out: IO[str], *,
         else:
             r = o.report
             result = ("passed" if r.passed else "not passed") + ("" if r.complete else " (incomplete)")
+            if r.diagnosis is not None:  # the one cause behind a score: said where the class reads it
+                result += f": {r.diagnosis.message}"
             score = f"{r.earned}/{r.possible} ({r.percent:.1f} %)"
             students.add_row(*map(Text, (r.student_id, r.account_id, score, result)))
     console.print(students)

@@ -32,7 +32,6 @@ COLUMNS = ("student_id", "profile", "role_arn", "external_id", "region")
 MAX_LINE = 64 * 1024  # a roster line longer than this is not a roster line
 MAX_FILE = 32 * 1024 * 1024
 ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 PROFILE = re.compile(r"^[\w+=,.@:/-]{1,128}$")
 EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 
@@ -49,6 +48,7 @@ class RosterRow:
     role_arn: str | None = None
     external_id: str | None = None
     region: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()  # the roster's other columns (an LMS export's name, email…)
 
     @property
     def account_key(self) -> tuple[str | None, str | None, str | None, str | None]:
@@ -57,11 +57,21 @@ class RosterRow:
 
 @dataclass(frozen=True)
 class RosterProblem:
-    """A row that is not graded (a duplicate, a malformed value); the others are."""
+    """A row that is not graded (a malformed value); the others are."""
 
     line: int
     student_id: str
     reason: str
+    extra: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """A line that names a student an earlier line names: the same student, graded once."""
+
+    line: int
+    student_id: str
+    first: int
 
 
 @dataclass(frozen=True)
@@ -74,7 +84,8 @@ class Outcome:
     region: str = ""
     account_id: str = ""
     account: Account | None = field(default=None, compare=False, repr=False)  # what it was graded on
-    bad_row: bool = False  # a roster line that was not graded (malformed, a duplicate): no report file of its own
+    bad_row: bool = False  # a roster line that was not graded (malformed): no report file of its own
+    extra: tuple[tuple[str, str], ...] = ()  # the roster line's other columns, carried into the gradebook
 
     def __post_init__(self) -> None:  # what an account or a file said is one printable line in every output
         for name in ("student_id", "error", "region", "account_id"):
@@ -95,6 +106,15 @@ def in_natural_order(outcomes: Iterable[Outcome]) -> list[Outcome]:
 
 def read_roster(path: str) -> tuple[list[RosterRow], list[RosterProblem]]:
     """Read and check a roster. Structural faults raise :class:`RosterError`; bad rows are returned apart."""
+    rows, problems, _ = read_roster_lines(path)
+    return rows, problems
+
+
+def read_roster_lines(path: str) -> tuple[list[RosterRow], list[RosterProblem], list[Repeat]]:
+    """A roster's students, its bad rows, and its repeated lines (a student named again: graded once).
+
+    Columns other than the grader's (an LMS export's name, email, section…) are kept with each row.
+    """
     try:
         if os.path.getsize(path) > MAX_FILE:
             raise RosterError(f"{path}: larger than {MAX_FILE // (1024 * 1024)} MiB; split it")
@@ -119,16 +139,17 @@ def read_roster(path: str) -> tuple[list[RosterRow], list[RosterProblem]]:
     header_at = next((i for i, r in enumerate(rows) if any(c.strip() for c in r)), None)
     if header_at is None:
         raise RosterError(f"{path}: empty roster (want a header line with student_id)")
-    header = [c.strip().lower() for c in rows[header_at]]
+    written = [c.strip() for c in rows[header_at]]
+    header = [c.lower() if c.lower() in COLUMNS else c for c in written]
     if "student_id" not in header:
-        raise RosterError(f"{path}:{header_at + 1}: no student_id column (header: {', '.join(header)})")
-    unknown = [c for c in header if c not in COLUMNS]
-    if unknown:
-        raise RosterError(f"{path}:{header_at + 1}: unknown column {unknown[0]!r} (known: {', '.join(COLUMNS)})")
-    if len(set(header)) != len(header):
+        raise RosterError(
+            f"{path}:{header_at + 1}: no student_id column (header: {printable(', '.join(written))[:200]})"
+        )
+    if len({c.lower() for c in header}) != len(header):
         raise RosterError(f"{path}:{header_at + 1}: a column is named twice")
     good: list[RosterRow] = []
     problems: list[RosterProblem] = []
+    repeats: list[Repeat] = []
     first_line: dict[str, int] = {}
     for index, cells in enumerate(rows[header_at + 1 :], start=header_at + 2):
         if not any(c.strip() for c in cells):
@@ -137,18 +158,19 @@ def read_roster(path: str) -> tuple[list[RosterRow], list[RosterProblem]]:
             problems.append(RosterProblem(index, cells[0].strip(), f"{len(cells)} fields (header has {len(header)})"))
             continue
         values = {name: (cells[i].strip() if i < len(cells) else "") or None for i, name in enumerate(header)}
-        row = RosterRow(
-            index, **{k: v for k, v in values.items() if k != "student_id"}, student_id=values.get("student_id") or ""
-        )
+        known = {k: v for k, v in values.items() if k in COLUMNS and k != "student_id"}
+        extra = tuple((k, v or "") for k, v in values.items() if k not in COLUMNS)
+        row = RosterRow(index, **known, student_id=values.get("student_id") or "", extra=extra)
         reason = _row_problem(row)
         if reason is None and row.student_id in first_line:
-            reason = f"duplicate student ID {row.student_id} (first on line {first_line[row.student_id]}); graded once"
+            repeats.append(Repeat(index, row.student_id, first_line[row.student_id]))
+            continue
         if reason:
-            problems.append(RosterProblem(index, row.student_id, reason))
+            problems.append(RosterProblem(index, row.student_id, reason, extra))
             continue
         first_line[row.student_id] = index
         good.append(row)
-    return good, problems
+    return good, problems, repeats
 
 
 def _row_problem(row: RosterRow) -> str | None:
@@ -160,8 +182,7 @@ def _row_problem(row: RosterRow) -> str | None:
         return "external_id without role_arn"
     if row.external_id and not EXTERNAL_ID.fullmatch(row.external_id):
         return "bad external_id"
-    if row.region and not REGION.fullmatch(row.region):
-        return f"bad region {row.region[:30]!r}"
+
     if row.profile and not PROFILE.fullmatch(row.profile):
         return f"bad profile name {row.profile[:40]!r}"
     return None
@@ -181,7 +202,9 @@ def in_shard(student_id: str, k: int, n: int) -> bool:
 
 
 # -- outputs -------------------------------------------------------------------------
-def gradebook_header(assessment_tasks: Iterable[int]) -> list[str]:
+def gradebook_header(assessment_tasks: Iterable[int], extra: Iterable[str] = ()) -> list[str]:
+    """The gradebook's columns: the grade, ``error`` (why a line is not graded or not whole), ``note`` (the one
+    cause a report gives, such as work in another region), then the roster's own columns (an LMS export's)."""
     return [
         "student_id",
         "account_id",
@@ -193,10 +216,14 @@ def gradebook_header(assessment_tasks: Iterable[int]) -> list[str]:
         "complete",
         *[f"task_{n}" for n in assessment_tasks],
         "error",
+        "note",
+        *extra,
     ]
 
 
-def gradebook_row(outcome: Outcome, task_numbers: list[int]) -> list[str]:
+def gradebook_row(outcome: Outcome, task_numbers: list[int], extra: Iterable[str] = ()) -> list[str]:
+    carried = dict(outcome.extra)
+    roster = [printable(carried.get(name, "")) for name in extra]
     report = outcome.report
     if report is None:
         return [
@@ -210,6 +237,8 @@ def gradebook_row(outcome: Outcome, task_numbers: list[int]) -> list[str]:
             "false",
             *["" for _ in task_numbers],
             outcome.error or "",
+            "",
+            *roster,
         ]
     earned = {t.number: t.earned for t in report.tasks}
     errors = [c for c in report.checks() if c.status is Status.ERROR]
@@ -229,6 +258,8 @@ def gradebook_row(outcome: Outcome, task_numbers: list[int]) -> list[str]:
         str(report.complete).lower(),
         *[str(earned[n]) if n in earned else "" for n in task_numbers],
         incomplete,
+        report.diagnosis.message if report.diagnosis else "",
+        *roster,
     ]
 
 
@@ -265,11 +296,13 @@ def csv_cell(value: str) -> str:
 
 
 def write_gradebook(path: str | Path, outcomes: list[Outcome], task_numbers: list[int]) -> None:
+    ours = set(gradebook_header(task_numbers))
+    extra = list(dict.fromkeys(name for o in outcomes for name, _ in o.extra if name not in ours))
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(gradebook_header(task_numbers))
+    writer.writerow([csv_cell(printable(name)) for name in gradebook_header(task_numbers, extra)])
     for outcome in in_natural_order(outcomes):
-        writer.writerow([csv_cell(cell) for cell in gradebook_row(outcome, task_numbers)])
+        writer.writerow([csv_cell(cell) for cell in gradebook_row(outcome, task_numbers, extra)])
     write_atomically(path, buf.getvalue())
 
 
@@ -301,6 +334,9 @@ def write_reports(directory: str | Path, outcomes: list[Outcome], assessment: st
         )
 
 
+SHARD_FILE = "shard.json"  # in a shard's --report-dir: which shard of how many (merge counts them)
+
+
 def outcomes_from_reports(directories: Iterable[str]) -> list[Outcome]:
     """Read the JSON reports of shards back (for ``merge``)."""
     seen: dict[str, str] = {}
@@ -309,7 +345,7 @@ def outcomes_from_reports(directories: Iterable[str]) -> list[Outcome]:
         folder = Path(directory)
         if not folder.is_dir():
             raise RosterError(f"{directory}: not a folder of reports")
-        for path in sorted(folder.glob("*.json")):
+        for path in sorted(p for p in folder.glob("*.json") if p.name != SHARD_FILE):
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError, RecursionError) as exc:

@@ -18,7 +18,7 @@ from checks.aws import Account
 from checks.errors import BadInput
 from checks.evidence import Evidence, save
 from checks.model import Report
-from checks.roster import Outcome, TaskSummary, write_atomically, write_gradebook, write_reports
+from checks.roster import SHARD_FILE, Outcome, TaskSummary, write_atomically, write_gradebook, write_reports
 
 
 def write_report(report: Report, fmt: str, output: str | None, *, color: bool | None) -> None:
@@ -54,13 +54,59 @@ def write_class_report(
 
 
 def write_class_files(
-    outcomes: list[Outcome], task_numbers: list[int], assessment: str, *, gradebook: str | None, report_dir: str | None
+    outcomes: list[Outcome],
+    task_numbers: list[int],
+    assessment: str,
+    *,
+    gradebook: str | None,
+    report_dir: str | None,
+    fmt: str = "json",
+    shard: tuple[int, int] | None = None,
 ) -> None:
-    """The gradebook (one CSV row per student) and the report folder (one JSON report per student)."""
+    """The gradebook (one CSV row per student) and the report folder (one JSON report per student; with
+    ``--format gradescope``, each student's ``<id>/results.json`` too, the file Gradescope takes; with
+    ``--shard``, which shard of how many it holds, for ``merge`` to count)."""
     if gradebook:
         write_gradebook(gradebook, outcomes, task_numbers)
-    if report_dir:
-        write_reports(report_dir, outcomes, assessment)
+    if not report_dir:
+        return
+    write_reports(report_dir, outcomes, assessment)
+    if fmt == "gradescope":
+        from checks.fix import json_text
+        from checks.formats import gradescope
+
+        for o in outcomes:
+            if o.bad_row:
+                continue
+            os.makedirs(os.path.join(report_dir, o.student_id), exist_ok=True)
+            results = gradescope(o.report) if o.report else {"score": 0, "output": o.error or "not graded", "tests": []}
+            write_atomically(os.path.join(report_dir, o.student_id, "results.json"), json_text(results))
+    if shard is not None:
+        import json
+
+        write_atomically(os.path.join(report_dir, SHARD_FILE), json.dumps({"shard": shard[0], "of": shard[1]}) + "\n")
+
+
+def ready_to_write(files: list[tuple[str, str | None]], folders: list[tuple[str, str | None]]) -> None:
+    """Every place a run will write, made and tried before any grading: a class's work is never graded and
+    then lost to a path. ``files`` and ``folders`` are (flag, path); a folder that does not exist is made."""
+    import tempfile
+
+    places = [(flag, os.path.dirname(os.path.abspath(path)) or ".") for flag, path in files if path]
+    places += [(flag, path) for flag, path in folders if path]
+    for flag, folder in places:
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise BadInput(f"{flag}: {folder} is not a folder")
+        try:
+            os.makedirs(folder, exist_ok=True)
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=".validate-tasks-", suffix=".probe")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise BadInput(f"{flag}: cannot write in {folder} ({exc.strerror})") from exc
+    for flag, path in files:
+        if path and os.path.isdir(path):
+            raise BadInput(f"{flag} {path} is a folder: name a file")
 
 
 def make_folder(directory: str) -> None:

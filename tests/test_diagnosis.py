@@ -37,11 +37,12 @@ def test_an_empty_account_says_start_at_task_1_and_gives_its_fixes_only(
     }
     lines = table.splitlines()
     assert len(lines) <= SHORT, table
-    block = lines[lines.index("# How to fix  (this block runs as it is in bash)") :]
-    commands = [line for line in block if line and not line.startswith(("#", " "))][:-2]  # Score:, Next:
+    start = lines.index("# How to fix  (this block runs as it is in bash)")
+    block = lines[start : lines.index("", start)]
+    commands = [line for line in block if not line.startswith(("#", " "))]
     assert len(commands) == 1, table  # Task 1's one fix (its zip, then the publish), and no other
     assert "aws lambda publish-layer-version --layer-name common-utils-layer-ux1" in table
-    assert "Next: Task 1, Lambda layer: run the fix for t1.layer_exists above" in table
+    assert "Next: Task 1, Lambda layer: run the first command under Task 1 above" in table
     assert "t2." not in table  # no row per check: the diagnosis says why they all fail
 
 
@@ -77,7 +78,7 @@ def test_a_started_account_gets_no_diagnosis_and_a_row_per_miss(aws: None, capsy
     _, report, table = _grade(capsys, "--student-id", "ux1")
     assert report["diagnosis"] is None
     assert "✗ t2.memory" in table and "aws lambda update-function-configuration" in table
-    assert "Next: Task 2, Function using the layer: run the fix for t2.memory above" in table
+    assert "Next: Task 2, Function using the layer: run the first command under Task 2" in table
 
 
 def test_a_classmates_work_is_no_reason_to_diagnose_another_id(aws: None, capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,6 +25,7 @@ from checks.roster import (
     in_shard,
     outcomes_from_reports,
     read_roster,
+    read_roster_lines,
     summarize,
     write_gradebook,
     write_reports,
@@ -147,9 +148,10 @@ def test_the_roster_is_read_with_its_bom_crlf_and_blank_line(tmp_path: Path) -> 
     assert [r.student_id for r in rows] == [*SHARED, "a1", "a2", "a3", "b1", "b2", "c1"]
     assert rows[SHARED.index("s01")].role_arn is None and rows[-1].role_arn == ROLE_DENIED
     assert rows[51].region == REGION and rows[50].region is None
-    assert [(p.line, p.student_id) for p in problems] == [(59, "s05"), (60, "bad id!")]
-    assert "duplicate student ID s05 (first on line 6)" in problems[0].reason
-    assert "bad student ID" in problems[1].reason
+    assert [(p.line, p.student_id) for p in problems] == [(60, "bad id!")]
+    assert "bad student ID" in problems[0].reason
+    _, _, repeats = read_roster_lines(str(_roster_file(tmp_path)))  # a repeated line is the same student
+    assert [(r.line, r.student_id, r.first) for r in repeats] == [(59, "s05", 6)]
 
 
 def test_the_class_gradebook_is_exactly_as_expected(
@@ -174,6 +176,7 @@ def test_the_class_gradebook_is_exactly_as_expected(
         "complete",
         *[f"task_{n}" for n in range(1, 13)],
         "error",
+        "note",
     ]
     by_id = {r["student_id"]: r for r in rows}
     assert by_id["s03"]["earned"] == "118" and by_id["s03"]["task_2"] == "8" and by_id["s03"]["passed"] == "true"
@@ -284,19 +287,15 @@ def test_the_command_line_grades_a_roster(classroom: None, tmp_path: Path, capsy
         ]
     )
     out, err = capsys.readouterr()
-    assert code == 2  # the duplicate line; everyone else graded
-    assert f"{roster}:5: duplicate student ID s03 (first on line 3); graded once" in err
+    assert code == 0  # a repeated line is the same student, graded once: every student graded whole
+    assert f"{roster}:5: s03 again (first on line 3): one student, graded once" in err
     data = json.loads(out)
-    # Every roster line is in every output: the duplicate as a row that says why it was not graded.
-    assert [s["student_id"] for s in data["students"]] == ["s01", "s03", "s03", "s49"]
-    assert [s.get("score", {}).get("earned") for s in data["students"]] == [120, 118, None, 0]
-    assert (
-        data["students"][2]["error"]
-        == f"not graded: {roster}:5: duplicate student ID s03 (first on line 3); graded once"
-    )
+    # One row per student: the repeat adds no second row an LMS could take for the grade.
+    assert [s["student_id"] for s in data["students"]] == ["s01", "s03", "s49"]
+    assert [s.get("score", {}).get("earned") for s in data["students"]] == [120, 118, 0]
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["s01.json", "s03.json", "s49.json"]
     gradebook = (tmp_path / "gb.csv").read_text().splitlines()
-    assert len(gradebook) == 5 and gradebook[3].startswith("s03,,,") and "duplicate" in gradebook[3]
+    assert len(gradebook) == 4 and [line.split(",")[0] for line in gradebook[1:]] == ["s01", "s03", "s49"]
     code = main(["merge", str(tmp_path / "reports"), "--gradebook", str(tmp_path / "merged.csv")])
     assert code == 0
-    assert (tmp_path / "merged.csv").read_text().splitlines() == gradebook[:3] + gradebook[4:]
+    assert (tmp_path / "merged.csv").read_text().splitlines() == gradebook

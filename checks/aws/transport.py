@@ -258,6 +258,9 @@ def session_for(profile: str | None = None, region: str | None = None) -> boto3.
     try:
         session = new_session(profile_name=profile, region_name=region)
         session._session.get_scoped_config()  # an unknown profile is refused now, not at the first request
+    except botocore.exceptions.ConfigParseError as exc:
+        path = exc.kwargs.get("path") or "the AWS configuration"
+        raise CannotGrade(f"cannot read {path}: it is not an AWS config file (fix or move it)") from exc
     except botocore.exceptions.ProfileNotFound as exc:
         name = exc.kwargs.get("profile") or profile
         source = "--profile" if profile else "$AWS_PROFILE" if os.environ.get("AWS_PROFILE") else "the configuration"
