@@ -257,7 +257,12 @@ def measure(
         with ThreadPoolExecutor(max_workers=1) as pool:
             for sid in students:
                 student = Student(
-                    account, sid, students, prefixes=assessment.resource_prefixes, makers=dict(assessment.makers)
+                    account,
+                    sid,
+                    students,
+                    prefixes=assessment.resource_prefixes,
+                    makers=dict(assessment.makers),
+                    others=dict(assessment.others),
                 )
                 earned.append(grade(assessment, student, pool=pool).earned)
     elif len(students) == 1:  # the command line's path for one student: a roster of one

@@ -506,9 +506,16 @@ def _watch(args: argparse.Namespace, assessment: Any, student_id: str, fmt: str)
         )
         return report.without_hints() if args.no_hints else report
 
+    import shutil
+
     color = _color(args)
+    colored = True if color is None else color  # --watch runs on a terminal: its colours, drawn into each frame
+
+    def frame(report: Any, out: IO[str]) -> None:
+        render_table(report, out, color=colored, width=shutil.get_terminal_size().columns)
+
     try:
-        last = watch(once, lambda r, out: render_table(r, out, color=color), sys.stdout, args.watch)
+        last = watch(once, frame, sys.stdout, args.watch, height=lambda: shutil.get_terminal_size().lines)
     except CannotGrade as exc:
         return _fail(EXIT_CANNOT_GRADE, str(exc))
     return exit_code(last) if last is not None else EXIT_BELOW

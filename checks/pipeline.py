@@ -282,6 +282,7 @@ def grade_roster(
                 classmates,
                 prefixes=assessment.resource_prefixes,
                 makers=dict(assessment.makers),
+                others=dict(assessment.others),
             )
             try:
                 report = grade(assessment, student, tasks=chosen, pass_mark=pass_mark, pool=checks_pool, demo=demo)

@@ -88,6 +88,9 @@ class Assessment:
     owners: tuple[tuple[str, str], ...] = ()
     # How a missing resource is made, by name prefix (the student's view asks it for a fix).
     makers: tuple[tuple[str, Callable[..., Any]], ...] = ()
+    # Its other kinds of resource, by kind ("layer", "queue"): their name prefixes (looked for elsewhere).
+    others: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    diagnosis_reads: tuple[str, ...] = ()  # what telling why every check fails may read
 
     def owner(self, prefix: str | None) -> str | None:
         return dict(self.owners).get(prefix) if prefix else None
@@ -106,7 +109,7 @@ class Assessment:
         """Every IAM action its checks and notes declare: what a grading role needs."""
         checks = {a for c in self.checks() for a in c.reads}
         notes = {a for t in self.tasks for n in t.notes for a in n.reads}
-        return sorted(checks | notes)
+        return sorted(checks | notes | set(self.diagnosis_reads))
 
 
 def check(check_id: str, points: int, title: str, *, reads: Iterable[str]) -> Callable[[F], F]:
@@ -162,6 +165,8 @@ def assessment(
     resource_prefixes: Iterable[str] = (),
     owners: dict[str, str] | None = None,
     makers: dict[str, Callable[..., Any]] | None = None,
+    others: dict[str, tuple[str, ...]] | None = None,
+    diagnosis_reads: Iterable[str] = (),
 ) -> Assessment:
     tasks = tuple(task_from_module(m) for m in modules)
     seen: dict[str, str] = {}
@@ -184,6 +189,8 @@ def assessment(
         tuple(resource_prefixes),
         tuple((owners or {}).items()),
         tuple((makers or {}).items()),
+        tuple((others or {}).items()),
+        _actions(diagnosis_reads),
     )
 
 

@@ -148,7 +148,8 @@ def diagnose(student: Student, results: list[TaskResult]) -> Diagnosis | None:
     if not all(c.status is Status.FAIL for t in results for c in t.checks):
         return None
     try:
-        return student.diagnose()
+        with asking("diagnosis"):  # its reads are the assessment's diagnosis_reads
+            return student.diagnose()
     except AwsError:
         return None
 

@@ -92,12 +92,15 @@ class Student:
         *,
         prefixes: Iterable[str] = (),
         makers: Mapping[str, Maker] | None = None,
+        others: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         self.account = account
         self.id = student_id
         self.classmates = frozenset(classmates) - {student_id}
         self.prefixes = tuple(prefixes)  # every function prefix of the assessment
         self.makers = dict(makers or {})  # how the assessment makes each missing resource, by prefix
+        # The assessment's other kinds of resource, by kind ("layer", "queue"): their name prefixes.
+        self.others = {kind: tuple(found) for kind, found in (others or {}).items()}
 
     @property
     def region(self) -> str:
@@ -169,10 +172,13 @@ class Student:
                 f"--student-id {others[0]}",
             )
         regions = self.regions_holding()
+        what = "your functions are"
+        if not regions:  # no function elsewhere: any other resource of the assessment's (a layer, a queue)
+            regions, what = self.regions_holding_anything(), "your work is"
         if regions:
             return Diagnosis(
                 "other_region",
-                f"Nothing of {self.id}'s is in {self.region}: your functions are in {', '.join(regions)}.",
+                f"Nothing of {self.id}'s is in {self.region}: {what} in {', '.join(regions)}.",
                 f"--region {regions[0]}",
             )
         return Diagnosis(
@@ -197,6 +203,30 @@ class Student:
             return [r for r, yes in zip(others, found, strict=True) if yes]
 
         return account.once(("regions_holding", self.id, self.prefixes), scan)
+
+    def regions_holding_anything(self) -> list[str]:
+        """The account's other enabled regions holding one of the student's resources of any kind the
+        assessment names besides functions (its layers, its queues)."""
+        account = self.account
+        names = {kind: {self.name(p) for p in prefixes} for kind, prefixes in self.others.items()}
+        readers = {"layer": account.layer_names_in, "queue": account.queue_names_in}
+
+        def holds(region: str) -> bool:
+            for kind, wanted in names.items():
+                read = readers.get(kind)
+                try:
+                    if read is not None and wanted & set(read(region)):
+                        return True
+                except AwsError:
+                    continue
+            return False
+
+        def scan() -> list[str]:
+            others = [r for r in account.enabled_regions() if r != account.region]
+            found = account.gather(*[partial(holds, r) for r in others])
+            return [r for r, yes in zip(others, found, strict=True) if yes]
+
+        return account.once(("regions_holding_anything", self.id), scan)
 
     # -- resources -----------------------------------------------------------
     def function(self, prefix: str, fix: Fix | None = None) -> dict[str, Any]:

@@ -6,6 +6,8 @@ report, to compare with). Ctrl-C stops between or during rounds and leaves the l
 
 from __future__ import annotations
 
+import io
+import re
 import time
 from collections.abc import Callable
 from typing import IO
@@ -39,6 +41,25 @@ def changes(before: Report | None, after: Report) -> list[str]:
     return gained + lost
 
 
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def fitted(top: list[str], report_text: str, height: int | None) -> str:
+    """A frame of at most ``height`` lines: ``top`` (what changed), the report's body cut to what fits,
+    and its last lines (the score, ``Next:``) always whole: nothing that matters scrolls off the screen."""
+    lines = report_text.rstrip("\n").splitlines()
+    verdict = next(
+        (i for i, line in enumerate(lines) if _SGR.sub("", line).startswith(("Score:", "Graded "))), len(lines)
+    )
+    body, tail = lines[:verdict], lines[verdict:]
+    if height is not None:
+        room = height - len(top) - len(tail) - 1  # one line for the cursor's own
+        if len(body) > room:
+            keep = max(room - 1, 0)
+            body = [*body[:keep], f"… {len(body) - keep} more lines: grade once without --watch for the whole report"]
+    return "\n".join([*top, *body, *tail]) + "\n"
+
+
 def watch(
     grade_once: Callable[[], Report],
     render: Callable[[Report, IO[str]], None],
@@ -48,10 +69,12 @@ def watch(
     rounds: int | None = None,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], str] = lambda: time.strftime("%H:%M:%S"),
+    height: Callable[[], int | None] = lambda: None,
 ) -> Report | None:
     """Grade, show, wait ``interval`` seconds, again; ``rounds`` bounds it (None: until Ctrl-C).
 
-    Returns the last report shown (None when Ctrl-C came before the first).
+    Each frame fits the terminal's ``height`` (asked each round: the window may change). Returns the
+    last report shown (None when Ctrl-C came before the first).
     """
     last: Report | None = None
     done = 0
@@ -59,15 +82,12 @@ def watch(
         while rounds is None or done < rounds:
             report = grade_once()
             moved = changes(last, report)
-            out.write(CLEAR)
-            head = f"Watching: graded at {clock()}, again every {interval:g} s (Ctrl-C stops)."
+            top = [f"Watching: graded at {clock()}, again every {interval:g} s (Ctrl-C stops)."]
             if last is not None:
-                head += " Since the last grade:" + (" nothing changed." if not moved else "")
-            out.write(head + "\n")
-            for line in moved:
-                out.write(f"  {line}\n")
-            out.write("\n")
-            render(report, out)
+                top.append("Since the last grade:" + (" nothing changed." if not moved else ""))
+            shown = io.StringIO()
+            render(report, shown)
+            out.write(CLEAR + fitted([*top, *(f"  {line}" for line in moved), ""], shown.getvalue(), height()))
             out.flush()
             last = report
             done += 1

@@ -227,7 +227,12 @@ def grade_in_process(
     account = Account(session or new_session(region_name=region), region, targeted=targeted)
     account.identify()
     student = Student(
-        account, student_id, classmates, prefixes=assessment.resource_prefixes, makers=dict(assessment.makers)
+        account,
+        student_id,
+        classmates,
+        prefixes=assessment.resource_prefixes,
+        makers=dict(assessment.makers),
+        others=dict(assessment.others),
     )
     return grade(assessment, student), account
 

@@ -86,3 +86,20 @@ def test_a_classmates_work_is_no_reason_to_diagnose_another_id(aws: None, capsys
     reference.deploy("ux10", REGION)
     _, report, _ = _grade(capsys, "--student-id", "ux1")
     assert report["diagnosis"]["kind"] == "nothing_deployed"
+
+
+def test_a_layer_made_only_in_another_region_is_work_there_not_a_start(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No function anywhere, but the student's layer in eu-west-1: grade there, not "start at Task 1"."""
+    import boto3
+
+    lam = boto3.client("lambda", region_name="eu-west-1")
+    lam.publish_layer_version(LayerName="common-utils-layer-ux1", Content={"ZipFile": reference.LAYER_ZIP})
+    _, report, table = _grade(capsys, "--student-id", "ux1")
+    assert report["diagnosis"] == {
+        "kind": "other_region",
+        "message": f"Nothing of ux1's is in {REGION}: your work is in eu-west-1.",
+        "rerun": "--region eu-west-1",
+    }
+    assert "start at Task 1" not in table and "Next: grade again with --region eu-west-1." in table

@@ -296,7 +296,13 @@ def test_a_throttled_answer_slows_its_budget_and_answers_win_the_pace_back(
 
     report = grade(
         lambda_medium,
-        Student(account, "s1", prefixes=lambda_medium.resource_prefixes, makers=dict(lambda_medium.makers)),
+        Student(
+            account,
+            "s1",
+            prefixes=lambda_medium.resource_prefixes,
+            makers=dict(lambda_medium.makers),
+            others=dict(lambda_medium.others),
+        ),
     )
     assert report.earned == 120
     assert budgets.throttled() == 2

@@ -125,3 +125,48 @@ def test_watch_finds_credentials_once_and_says_in_one_line_when_there_are_none(
     assert main(["lambda_medium", "--student-id", "s1", "--profile", "nope", "--watch", "3"]) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("validate-tasks: AWS profile nope (from --profile) not found")
+
+
+def test_an_80_by_24_frame_keeps_what_changed_the_score_and_next_on_screen() -> None:
+    """Two rounds on a 24-line terminal: each frame fits, with what changed, the score and Next: all on it."""
+    import io
+    import os
+    from pathlib import Path
+
+    from checks.registry import load_assessment
+    from checks.report import render_table
+    from checks.runner import grade
+    from checks.watch import CLEAR, watch
+    from tests.world import reference_world, student_of
+
+    assessment = load_assessment("lambda_medium")
+    worlds = [reference_world(), reference_world()]
+    for world in worlds:  # many misses: a report far longer than the screen
+        world.fn("layer-consumer")["MemorySize"] = 128
+        world.fn("rate-limited-function")["Timeout"] = 3
+        world.alarms.clear()
+        world.invoke_configs.clear()
+    worlds[1].fn("layer-consumer")["MemorySize"] = 256  # the student's fix between the rounds
+    reports = iter([grade(assessment, student_of(w)) for w in worlds])
+    out = io.StringIO()
+    watch(
+        lambda: next(reports),
+        lambda r, o: render_table(r, o, color=False, width=80),
+        out,
+        10,
+        rounds=2,
+        sleep=lambda _: None,
+        clock=lambda: "12:00:00",
+        height=lambda: 24,
+    )
+    frames = [f for f in out.getvalue().split(CLEAR) if f]
+    assert len(frames) == 2
+    for frame in frames:
+        lines = frame.rstrip("\n").splitlines()
+        assert len(lines) <= 23 and all(len(line) <= 80 for line in lines), frame
+        assert any(line.startswith("Score:") for line in lines) and any(line.startswith("Next:") for line in lines)
+    assert "✓ t2.memory now passes (+2)" in frames[1] and "more lines: grade once without --watch" in frames[1]
+    path = Path(__file__).parent / "snapshots" / "watch.80x24"
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        path.write_text(frames[1], encoding="utf-8")
+    assert frames[1] == path.read_text(encoding="utf-8")

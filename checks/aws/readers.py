@@ -141,9 +141,28 @@ class LambdaReader(Transport):
             ],
         )
 
+    def layer_names_in(self, region: str) -> list[str]:
+        """The names of the layers in another region of the account."""
+        return self.once(
+            ("layers_in", region),
+            lambda: [
+                x["LayerName"] for x in self.paginate("lambda", "ListLayers", "Layers", page_size=50, region=region)
+            ],
+        )
+
 
 class SqsReader(Transport):
     """SQS: queues and their attributes."""
+
+    def queue_names_in(self, region: str) -> list[str]:
+        """The names of the queues in another region of the account."""
+        return self.once(
+            ("queues_in", region),
+            lambda: [
+                url.rstrip("/").rsplit("/", 1)[-1]
+                for url in self.paginate("sqs", "ListQueues", "QueueUrls", page_size=1000, region=region)
+            ],
+        )
 
     def queues(self) -> dict[str, str]:
         def load() -> dict[str, str]:

@@ -17,7 +17,7 @@ from checks.lambda_medium import (
     task11_cross_account,
     task12_alarms,
 )
-from checks.lambda_medium.common import FUNCTIONS, MAKERS, OWNERS
+from checks.lambda_medium.common import DIAGNOSIS_READS, FUNCTIONS, MAKERS, OTHERS, OWNERS
 from checks.registry import assessment
 
 ASSESSMENT = assessment(
@@ -41,4 +41,6 @@ ASSESSMENT = assessment(
     resource_prefixes=FUNCTIONS,
     owners=OWNERS,
     makers=MAKERS,
+    others=OTHERS,
+    diagnosis_reads=DIAGNOSIS_READS,
 )

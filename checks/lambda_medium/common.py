@@ -322,3 +322,8 @@ def differences(*found: tuple[str, object, object]) -> str:
 
 # How the assessment makes each missing function (the student's view asks for it).
 MAKERS = {prefix: create_function for prefix in FUNCTIONS}
+
+# The assessment's other kinds of resource: where they are tells a student whose work is in another region.
+OTHERS = {"layer": (LAYER,), "queue": (SUCCESS_QUEUE, FAILURE_QUEUE, TASK_QUEUE, DLQ)}
+# What telling why every check fails reads: the other regions' functions, layers and queues.
+DIAGNOSIS_READS = ("ec2:DescribeRegions", "lambda:ListFunctions", "lambda:ListLayers", "sqs:ListQueues")
