@@ -49,7 +49,8 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
             f"{name} ASSESSMENT [options]\n"
             f"       {name} sandbox [--port PORT]\n"
             f"       {name} merge DIR... --gradebook FILE.csv\n"
-            f"       {name} policy ASSESSMENT"
+            f"       {name} policy ASSESSMENT\n"
+            f"       {name} cleanup ASSESSMENT --student-id ID"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
@@ -59,6 +60,7 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
             "  sandbox               a local AWS endpoint on 127.0.0.1 to practise on with the AWS CLI\n"
             "  merge                 join the report folders of roster shards into one gradebook\n"
             "  policy                the IAM policy a grading identity needs for ASSESSMENT\n"
+            "  cleanup               the commands that delete a student's resources of ASSESSMENT (read-only)\n"
             f"  (`{name} COMMAND --help` for each)"
         ),
         epilog=(
@@ -276,7 +278,105 @@ def policy_json(actions: Sequence[str]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, indent=2)
 
 
-COMMANDS = {"sandbox": sandbox_command, "merge": merge_command, "policy": policy_command}
+def cleanup_command(argv: Sequence[str]) -> int:
+    """The teardown of a student's resources of an assessment, as a block to paste: read-only itself."""
+    p = _Parser(
+        prog=f"{invoked_as()} cleanup",
+        description="Print the commands that delete exactly a student's resources of an assessment, as found in "
+        "the account, in the order AWS requires (a bash block that runs as pasted). Reads only; deletes nothing.",
+    )
+    p.add_argument("assessment", help="e.g. lambda_medium")
+    p.add_argument("--student-id", help="whose resources (else $STUDENT_ID, else asked on a terminal)")
+    p.add_argument("--roster", metavar="FILE.csv", help="one block per student of a roster (an account closed)")
+    p.add_argument("--region", help="AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's)")
+    p.add_argument("--profile", help="AWS CLI profile to use")
+    p.add_argument("--endpoint-url", help="send every AWS call there (also: $AWS_ENDPOINT_URL)")
+    p.add_argument("--format", default="text", help="text (the block, default) or json (the resources and commands)")
+    p.add_argument("--output", metavar="FILE", help="write it to FILE instead of stdout")
+    args = p.parse_args(argv)
+    from checks.registry import known_assessments, load_assessment
+
+    if args.assessment not in known_assessments():
+        raise BadInput(f"unknown assessment {args.assessment!r}; known: {', '.join(known_assessments())}")
+    if args.format not in ("text", "json"):
+        raise BadInput(f"unknown format {args.format!r}: choose text or json")
+    assessment = load_assessment(args.assessment)
+    if assessment.teardown is None:
+        raise BadInput(f"{assessment.name} has no teardown")
+    args.region = resolve_region(args.region)
+    ids = _cleanup_students(args)
+    _ready_to_write(argparse.Namespace(output=args.output, gradebook=None, report_dir=None, evidence=None))
+    return _print_teardowns(args, assessment, ids)
+
+
+def _cleanup_students(args: argparse.Namespace) -> list[str]:
+    from checks.roster import RosterError, read_roster
+
+    if args.roster:
+        try:
+            rows, problems = read_roster(args.roster)
+        except RosterError as exc:
+            raise BadInput(str(exc)) from exc
+        if problems:
+            raise BadInput(f"{args.roster}:{problems[0].line}: {problems[0].reason}")
+        return [r.student_id for r in rows]
+    return [resolve_student_id(args.student_id)]
+
+
+def _print_teardowns(args: argparse.Namespace, assessment: Any, ids: list[str]) -> int:
+    """Each student's teardown, found with the grader's read-only access; any read refused: one line, exit 3."""
+    import io
+    import shutil
+
+    from checks.aws import AwsError, CannotGrade
+    from checks.fix import json_text
+    from checks.roster import RosterRow, write_atomically
+    from checks.student import Student
+    from checks.teardown import block
+
+    source = _live(
+        argparse.Namespace(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url),
+        targeted=True,
+        timeout=CLASS_TIMEOUT,
+    )
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() and not args.output else 100
+    text = io.StringIO()
+    found: list[dict[str, Any]] = []
+    account = None
+    for sid in ids:
+        try:
+            account = account or source.open(RosterRow(0, sid))
+            account.identify()
+            student = Student(account, sid, ids, prefixes=assessment.resource_prefixes, others=dict(assessment.others))
+            removals = assessment.teardown(student)
+        except CannotGrade as exc:
+            return _fail(EXIT_CANNOT_GRADE, str(exc))
+        except AwsError as exc:  # a teardown that cannot see everything is not printed as if it could
+            return _fail(EXIT_CANNOT_GRADE, f"cannot read all of {sid}'s resources: {exc}")
+        text.write("\n".join(block(sid, removals, width, assessment.prices_read)) + "\n\n")
+        found.append(
+            {
+                "student_id": sid,
+                "account_id": account.account_id,
+                "region": account.region,
+                "resources": [r.to_json() for r in removals],
+                "monthly_usd": round(sum(r.monthly_usd or 0 for r in removals), 2),
+            }
+        )
+    body = (
+        json_text({"schema_version": 1, "assessment": assessment.name, "students": found})
+        if args.format == "json"
+        else text.getvalue()
+    )
+    if args.output:
+        write_atomically(args.output, body)
+        print(f"{PROG}: teardown written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(body)
+    return EXIT_PASSED
+
+
+COMMANDS = {"sandbox": sandbox_command, "merge": merge_command, "policy": policy_command, "cleanup": cleanup_command}
 
 
 def _terminated(signum: int, frame: Any) -> None:

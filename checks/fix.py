@@ -351,3 +351,29 @@ def settled(fixes: Sequence[Fix]) -> list[Fix]:
             steps.append(step)
         out.append(Fix(tuple(steps)))
     return out
+
+
+def pasteable(words: Sequence[str], width: int, indent: str = "") -> list[str]:
+    """A command's rendered shell ``words`` as lines of at most ``width``, each but the last ending `` \\``.
+
+    Breaks only between words: before an option (``--x``, kept with its value) and after ``&&``,
+    where each chained command starts a line. A part longer than the width stays whole on its line.
+    """
+    units: list[list[str]] = []
+    for i, word in enumerate(words):
+        starts = i == 0 or word.startswith("--") or words[i - 1] == "&&"
+        if starts:
+            units.append([word])
+        else:
+            units[-1].append(word)
+    lines: list[str] = []
+    line = indent + " ".join(units[0])
+    for unit in units[1:]:
+        text = " ".join(unit)
+        if line.endswith(" &&") or len(line) + 1 + len(text) + 2 > width:
+            lines.append(line + " \\")
+            line = indent + "    " + text
+        else:
+            line += " " + text
+    lines.append(line)
+    return lines

@@ -91,6 +91,8 @@ class Assessment:
     # Its other kinds of resource, by kind ("layer", "queue"): their name prefixes (looked for elsewhere).
     others: tuple[tuple[str, tuple[str, ...]], ...] = ()
     diagnosis_reads: tuple[str, ...] = ()  # what telling why every check fails may read
+    teardown: Callable[..., Any] | None = None  # the student's resources and what removes them (cleanup)
+    prices_read: str = ""  # where the teardown's monthly figures come from, and when they were read
 
     def owner(self, prefix: str | None) -> str | None:
         return dict(self.owners).get(prefix) if prefix else None
@@ -167,6 +169,8 @@ def assessment(
     makers: dict[str, Callable[..., Any]] | None = None,
     others: dict[str, tuple[str, ...]] | None = None,
     diagnosis_reads: Iterable[str] = (),
+    teardown: Callable[..., Any] | None = None,
+    prices_read: str = "",
 ) -> Assessment:
     tasks = tuple(task_from_module(m) for m in modules)
     seen: dict[str, str] = {}
@@ -191,6 +195,8 @@ def assessment(
         tuple((makers or {}).items()),
         tuple((others or {}).items()),
         _actions(diagnosis_reads),
+        teardown,
+        prices_read,
     )
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from checks.fix import Fix, json_text, settled
+from checks.fix import Fix, json_text, pasteable, settled
 from checks.model import CheckResult, Report, Status, TaskStatus
 
 FORMATS = ("table", "json", "junit", "markdown", "gradescope", "text")
@@ -216,32 +215,6 @@ def fix_entries(report: Report) -> list[FixEntry]:
     for entry, remedy in zip(with_fix, settled([e.remedy for e in with_fix if e.remedy is not None]), strict=True):
         entry.remedy = remedy
     return entries
-
-
-def pasteable(words: Sequence[str], width: int, indent: str = "") -> list[str]:
-    """A command's rendered shell ``words`` as lines of at most ``width``, each but the last ending `` \\``.
-
-    Breaks only between words: before an option (``--x``, kept with its value) and after ``&&``,
-    where each chained command starts a line. A part longer than the width stays whole on its line.
-    """
-    units: list[list[str]] = []
-    for i, word in enumerate(words):
-        starts = i == 0 or word.startswith("--") or words[i - 1] == "&&"
-        if starts:
-            units.append([word])
-        else:
-            units[-1].append(word)
-    lines: list[str] = []
-    line = indent + " ".join(units[0])
-    for unit in units[1:]:
-        text = " ".join(unit)
-        if line.endswith(" &&") or len(line) + 1 + len(text) + 2 > width:
-            lines.append(line + " \\")
-            line = indent + "    " + text
-        else:
-            line += " " + text
-    lines.append(line)
-    return lines
 
 
 def _how_to_fix(report: Report, console: Any) -> None:

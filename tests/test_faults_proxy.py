@@ -27,7 +27,7 @@ from checks.lambda_medium import reference
 from tests.conftest import REGION, ROOT
 from tests.faults import Fault, FaultProxy, Request
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

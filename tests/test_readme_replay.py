@@ -43,9 +43,12 @@ def bash_blocks() -> list[str]:
 
 @pytest.fixture
 def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, io.StringIO]]:
+    from moto.core.base_backend import BackendDict
     from moto.core.config import default_user_config
 
     from checks.sandbox import KEY, make_server
+
+    BackendDict.reset()  # a stand-in of its own: nothing left by a test before on this worker
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)  # what it prints: the only key it serves
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", KEY)

@@ -53,6 +53,20 @@ class LambdaReader(Transport):
             lambda: {x["LayerName"]: x for x in self.paginate("lambda", "ListLayers", "Layers", page_size=50)},
         )
 
+    def layer_versions(self, name: str) -> list[dict[str, Any]]:
+        """Every version of a layer (for a teardown: each is deleted by number)."""
+        return self.once(
+            ("layer_versions", name),
+            lambda: self.paginate("lambda", "ListLayerVersions", "LayerVersions", page_size=50, LayerName=name),
+        )
+
+    def log_groups(self, prefix: str) -> list[dict[str, Any]]:
+        """The CloudWatch Logs log groups whose names start with ``prefix``."""
+        return self.once(
+            ("log_groups", prefix),
+            lambda: self.paginate("logs", "DescribeLogGroups", "logGroups", page_size=50, logGroupNamePrefix=prefix),
+        )
+
     def layer_version_exists(self, arn: str) -> bool:
         """Does this layer version (``arn:...:layer:NAME:VERSION``) still exist? A deleted one cannot be set."""
         layer, _, version = arn.rpartition(":")
@@ -351,6 +365,13 @@ class IamReader(Transport):
             return [d for d in found if d is not None]
 
         return self.once(("role_policy_documents", role), load)
+
+    def role_policy_names(self, role: str) -> list[str]:
+        """The names of a role's inline policies."""
+        return self.once(
+            ("role_policy_names", role),
+            lambda: self._of_role(role, lambda: self.paginate("iam", "ListRolePolicies", "PolicyNames", RoleName=role)),
+        )
 
     def role_exists(self, role: str) -> bool:
         """Asked only for a fix (a function to create needs a role): one GetRole, for one student or a class."""

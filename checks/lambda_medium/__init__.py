@@ -16,6 +16,7 @@ from checks.lambda_medium import (
     task10_provisioned,
     task11_cross_account,
     task12_alarms,
+    teardown,
 )
 from checks.lambda_medium.common import DIAGNOSIS_READS, FUNCTIONS, MAKERS, OTHERS, OWNERS
 from checks.registry import assessment
@@ -43,4 +44,6 @@ ASSESSMENT = assessment(
     makers=MAKERS,
     others=OTHERS,
     diagnosis_reads=DIAGNOSIS_READS,
+    teardown=teardown.teardown,
+    prices_read=teardown.PRICES_READ,
 )

@@ -1,0 +1,60 @@
+"""``cleanup``: a teardown block for one student's resources of an assessment, in the "How to fix" style.
+
+The grader only reads: this prints the commands, and the student (or an instructor closing a shared
+account) runs them. What an assessment removes and in what order is its own knowledge (its
+``teardown``); here is what a removal is and how a block of them is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from checks.fix import Fix, pasteable, printable, settled
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One resource found, and the command that removes it. ``monthly_usd``: what it costs idle, a month."""
+
+    kind: str
+    name: str
+    fix: Fix
+    monthly_usd: float | None = None
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": printable(self.name),
+            "command": self.fix.render(),
+            "fix": self.fix.to_json(),
+            "monthly_usd": round(self.monthly_usd, 2) if self.monthly_usd is not None else None,
+            "note": self.note,
+        }
+
+
+def costs(removals: list[Removal], prices_read: str) -> list[str]:
+    """What bills while it exists, roughly a month, and what does not: the ``#`` lines before the block."""
+    billing = [r for r in removals if r.monthly_usd]
+    if not billing:
+        return ["# Nothing found costs money while idle (functions, layers, queues and logs bill per use)."]
+    lines = ["# Billing while it exists (about, a month; " + prices_read + "):"]
+    lines += [f"#   {r.kind} {printable(r.name)}: ${r.monthly_usd:.2f}" for r in billing]
+    total = sum(r.monthly_usd or 0 for r in billing)
+    lines.append(f"#   in all about ${total:.2f} a month, until removed. The rest bills per use only.")
+    return lines
+
+
+def block(student_id: str, removals: list[Removal], width: int, prices_read: str) -> list[str]:
+    """The teardown as lines that run in bash as they are: ``#`` lines around one command a resource."""
+    if not removals:
+        return [f"# Nothing of {printable(student_id)}'s is in this account: nothing to remove."]
+    lines = [f"# Remove {printable(student_id)}'s resources ({len(removals)}), in the order AWS requires:"]
+    lines += costs(removals, prices_read)
+    for removal, fix in zip(removals, settled([r.fix for r in removals]), strict=True):
+        lines.append(f"# {removal.kind}: {printable(removal.name)}")
+        if removal.note:
+            lines.append(f"#   {removal.note}")
+        lines += pasteable(fix.words(), width)
+    return lines

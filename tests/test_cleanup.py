@@ -1,0 +1,91 @@
+"""``cleanup``: the block that removes exactly one student's resources, run as a student runs it.
+
+Three students in one stand-in account: s1 complete, s2 half done, and s10 whose ID starts like s1's.
+s1's block is pasted into bash, where the real AWS CLI runs it against the sandbox: nothing of s1's is
+left, nothing of anyone else's is touched, and pasting it again is harmless.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from checks.aws import new_session
+from checks.cli import main
+from checks.lambda_medium import reference
+from tests.conftest import REGION
+from tests.test_hint_replay import student_shell  # noqa: F401  (the fixture)
+from tests.test_readme_replay import sandbox  # noqa: F401  (the fixture)
+
+pytestmark = [pytest.mark.slow, pytest.mark.server]
+
+
+def _holdings(endpoint: str, sid: str) -> dict[str, Any]:
+    """Everything of one student's the assessment makes, as the account lists it."""
+    session = new_session(region_name=REGION, aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+    lam = session.client("lambda", endpoint_url=endpoint)
+    sqs = session.client("sqs", endpoint_url=endpoint)
+    cw = session.client("cloudwatch", endpoint_url=endpoint)
+    iam = session.client("iam", endpoint_url=endpoint)
+    scaling = session.client("application-autoscaling", endpoint_url=endpoint)
+    mine = f"-{sid}"
+    return {
+        "functions": sorted(
+            f["FunctionName"] for f in lam.list_functions()["Functions"] if f["FunctionName"].endswith(mine)
+        ),
+        "layers": sorted(x["LayerName"] for x in lam.list_layers()["Layers"] if x["LayerName"].endswith(mine)),
+        "queues": sorted(u for u in sqs.list_queues().get("QueueUrls", []) if u.endswith(mine)),
+        "alarms": sorted(a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"] if a["AlarmName"].endswith(mine)),
+        "roles": sorted(r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].endswith(mine)),
+        "targets": sorted(
+            t["ResourceId"]
+            for t in scaling.describe_scalable_targets(ServiceNamespace="lambda")["ScalableTargets"]
+            if t["ResourceId"].split(":")[1].endswith(mine)
+        ),
+    }
+
+
+def test_one_students_block_removes_exactly_their_work(
+    aws: None,
+    sandbox: tuple[str, io.StringIO],  # noqa: F811
+    student_shell: Callable[[str], None],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    endpoint, _ = sandbox
+    session = new_session(region_name=REGION, aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+    for sid in ("s1", "s2", "s10"):  # in process: the sandbox serves the same stand-in
+        reference.deploy(sid, REGION)
+    cw = session.client("cloudwatch", endpoint_url=endpoint)
+    cw.delete_alarms(AlarmNames=[f"Lambda-{label}-s2" for label in ("HighErrorRate", "HighDuration", "Throttles")])
+    before = {sid: _holdings(endpoint, sid) for sid in ("s1", "s2", "s10")}
+    assert all(before["s1"].values()) and before["s2"]["alarms"] == []  # complete, and half done
+
+    code = main(["cleanup", "lambda_medium", "--student-id", "s1", "--endpoint-url", endpoint, "--region", REGION])
+    block = capsys.readouterr().out
+    assert code == 0, block
+    assert "provisioned concurrency (2 × 256 MB)" in block and "$5.40" in block  # what bills, a month
+    assert "-s10" not in block and "-s2" not in block  # a classmate's, and a look-alike ID's, never named
+    args = ["cleanup", "lambda_medium", "--student-id", "s1", "--endpoint-url", endpoint, "--region", REGION]
+    assert main([*args, "--format", "json"]) == 0  # the same, as data: the resources and their commands
+    [student] = json.loads(capsys.readouterr().out)["students"]
+    kinds = [r["kind"] for r in student["resources"]]
+    assert kinds.index("scaling policy") < kinds.index("alias") < kinds.index("function (and its versions)")
+    assert kinds.index("function (and its versions)") < kinds.index("layer version") < kinds.index("execution role")
+    assert all(r["command"].startswith("aws ") for r in student["resources"])
+    assert student["monthly_usd"] == pytest.approx(5.40 + 0.30, abs=0.01)  # provisioned concurrency, three alarms
+    student_shell(block)
+
+    after = {sid: _holdings(endpoint, sid) for sid in ("s1", "s2", "s10")}
+    assert after["s1"] == {kind: [] for kind in before["s1"]}, after["s1"]
+    assert after["s2"] == before["s2"] and after["s10"] == before["s10"]
+
+    main(["cleanup", "lambda_medium", "--student-id", "s1", "--endpoint-url", endpoint, "--region", REGION])
+    again = capsys.readouterr().out
+    assert again.strip() == "# Nothing of s1's is in this account: nothing to remove."
+    # The first block pasted a second time: AWS answers that each thing is gone, and nothing else changes.
+    student_shell(block + "true\n")
+    assert {sid: _holdings(endpoint, sid) for sid in ("s2", "s10")} == {"s2": before["s2"], "s10": before["s10"]}
