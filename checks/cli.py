@@ -263,12 +263,24 @@ def policy_command(argv: Sequence[str]) -> int:
     )
     p.add_argument("assessment", help="e.g. lambda_medium")
     args = p.parse_args(argv)
-    from checks.registry import known_assessments, load_assessment
-
-    if args.assessment not in known_assessments():
-        raise BadInput(f"unknown assessment {args.assessment!r}; known: {', '.join(known_assessments())}")
-    print(policy_json(load_assessment(args.assessment).reads()))
+    print(policy_json(_assessment(args.assessment).reads()))
     return EXIT_PASSED
+
+
+def _known(name: str) -> None:
+    """One line listing the known assessments (exit 2) when ``name`` is none of them; found without loading."""
+    from checks.registry import known_assessments
+
+    if name not in known_assessments():
+        raise BadInput(f"unknown assessment {name!r}; known: {', '.join(known_assessments())}")
+
+
+def _assessment(name: str) -> Any:
+    """The assessment named (see :func:`_known`)."""
+    from checks.registry import load_assessment
+
+    _known(name)
+    return load_assessment(name)
 
 
 def policy_json(actions: Sequence[str]) -> str:
@@ -294,13 +306,9 @@ def cleanup_command(argv: Sequence[str]) -> int:
     p.add_argument("--format", default="text", help="text (the block, default) or json (the resources and commands)")
     p.add_argument("--output", metavar="FILE", help="write it to FILE instead of stdout")
     args = p.parse_args(argv)
-    from checks.registry import known_assessments, load_assessment
-
-    if args.assessment not in known_assessments():
-        raise BadInput(f"unknown assessment {args.assessment!r}; known: {', '.join(known_assessments())}")
     if args.format not in ("text", "json"):
         raise BadInput(f"unknown format {args.format!r}: choose text or json")
-    assessment = load_assessment(args.assessment)
+    assessment = _assessment(args.assessment)
     if assessment.teardown is None:
         raise BadInput(f"{assessment.name} has no teardown")
     args.region = resolve_region(args.region)
@@ -450,10 +458,9 @@ def _choose_format(fmt: str | None) -> str:
 
 
 def _grade_one(args: argparse.Namespace) -> int:
-    from checks.registry import known_assessments, load_assessment
+    from checks.registry import load_assessment
 
-    if args.assessment not in known_assessments():
-        raise BadInput(f"unknown assessment {args.assessment!r}; known: {', '.join(known_assessments())}")
+    _known(args.assessment)  # before anything else is checked, and before loading anything: the commonest typo
     fmt = _choose_format(args.format)
     if not 0 <= args.pass_mark <= 100:  # nan and inf too
         raise BadInput(f"--pass-mark {args.pass_mark:g} is not a percentage (0 to 100)")

@@ -31,8 +31,37 @@ sys.exit(int(answer or b"255"))
 """
 
 
+# The services the tests' commands use: their models are read once, before any fork.
+SERVICES = ("lambda", "sqs", "iam", "ec2", "cloudwatch", "application-autoscaling", "logs", "sts")
+
+
+def _read_once() -> None:
+    """Each data file botocore reads (service models, the CLI's own) is parsed once in this process and
+    handed to every forked command as it is: the same data the CLI would read, without the parsing."""
+    import botocore.loaders
+
+    read = botocore.loaders.Loader.load_data_with_path
+    parsed: dict[tuple[tuple[str, ...], str], object] = {}
+
+    def load_data_with_path(self: botocore.loaders.Loader, name: str) -> object:
+        key = (tuple(self.search_paths), name)
+        if key not in parsed:
+            parsed[key] = read(self, name)
+        return parsed[key]
+
+    botocore.loaders.Loader.load_data_with_path = load_data_with_path  # type: ignore[method-assign]
+
+
 def serve(path: str) -> None:
     import awscli.clidriver  # the cost of an `aws` process, paid once
+
+    _read_once()
+    warm = awscli.clidriver.create_clidriver()
+    for service in SERVICES:  # parsed here, in the parent: every child finds them read
+        warm.session.get_service_model(service)
+        warm.session.get_paginator_model(service)
+        if service in ("lambda", "iam"):  # the waiters the fixes use: function-updated-v2, role-exists
+            warm.session.get_waiter_model(service)
 
     server = socket.socket(socket.AF_UNIX)
     server.bind(path)

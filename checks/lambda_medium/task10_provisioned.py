@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.fix import Fix, aws, json_word
+from checks.fix import Arg, Fix, aws, json_word
 from checks.lambda_medium.common import LAYER_CONSUMER, VERSIONS, differences, shown
 from checks.model import Verdict, blocked, failed, passed
 from checks.registry import TaskInfo, check
@@ -50,21 +50,23 @@ def _provision(name: str) -> Fix:
     )
 
 
-def _register(s: Student) -> Fix:
+def scaling(verb: str, resource: str, *more: Arg) -> Fix:
+    """An Application Auto Scaling command on PROD's provisioned concurrency (``resource``)."""
     return aws(
         "application-autoscaling",
-        "register-scalable-target",
+        verb,
         "--service-namespace",
         "lambda",
         "--resource-id",
-        _resource(s),
+        resource,
         "--scalable-dimension",
         DIMENSION,
-        "--min-capacity",
-        2,
-        "--max-capacity",
-        10,
+        *more,
     )
+
+
+def _register(s: Student) -> Fix:
+    return scaling("register-scalable-target", _resource(s), "--min-capacity", 2, "--max-capacity", 10)
 
 
 def _target(s: Student, then: Fix | None = None) -> dict[str, Any]:
@@ -150,15 +152,9 @@ def scaling_policy(s: Student) -> Verdict:
 
 def _put_policy(s: Student) -> Fix:
     spec = {"TargetValue": 0.7, "PredefinedMetricSpecification": {"PredefinedMetricType": METRIC}}
-    return aws(
-        "application-autoscaling",
+    return scaling(
         "put-scaling-policy",
-        "--service-namespace",
-        "lambda",
-        "--resource-id",
         _resource(s),
-        "--scalable-dimension",
-        DIMENSION,
         "--policy-name",
         "target-tracking-policy",
         "--policy-type",

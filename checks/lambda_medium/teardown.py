@@ -25,7 +25,7 @@ from checks.lambda_medium.common import (
     TEXT_ROLE,
     role_of,
 )
-from checks.lambda_medium.task10_provisioned import DIMENSION
+from checks.lambda_medium.task10_provisioned import scaling
 from checks.lambda_medium.task12_alarms import alarms
 from checks.student import Student
 from checks.teardown import Removal
@@ -122,42 +122,12 @@ def _scaling_and_provisioning(s: Student, consumer: dict[str, Any]) -> list[Remo
     resource = f"function:{consumer['FunctionName']}:PROD"
     for policy in s.account.scaling_policies(resource):
         if policy.get("ResourceId") == resource:
-            found.append(
-                Removal(
-                    "scaling policy",
-                    str(policy["PolicyName"]),
-                    aws(
-                        "application-autoscaling",
-                        "delete-scaling-policy",
-                        "--service-namespace",
-                        "lambda",
-                        "--resource-id",
-                        resource,
-                        "--scalable-dimension",
-                        DIMENSION,
-                        "--policy-name",
-                        str(policy["PolicyName"]),
-                    ),
-                )
-            )
+            name = str(policy["PolicyName"])
+            removal = scaling("delete-scaling-policy", resource, "--policy-name", name)
+            found.append(Removal("scaling policy", name, removal))
     for target in s.account.scalable_targets(resource):
         if target.get("ResourceId") == resource:
-            found.append(
-                Removal(
-                    "scalable target",
-                    resource,
-                    aws(
-                        "application-autoscaling",
-                        "deregister-scalable-target",
-                        "--service-namespace",
-                        "lambda",
-                        "--resource-id",
-                        resource,
-                        "--scalable-dimension",
-                        DIMENSION,
-                    ),
-                )
-            )
+            found.append(Removal("scalable target", resource, scaling("deregister-scalable-target", resource)))
     if "PROD" in s.account.aliases(consumer["FunctionName"]):
         config = s.account.provisioned_concurrency(consumer["FunctionName"], "PROD")
         if config is not None:
