@@ -33,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
+from checks.sandbox import KEY  # the stand-in serves only requests signed with its key
+
 T = TypeVar("T")
 SOLO_REGION = "us-west-2"
 
@@ -128,8 +130,9 @@ class DelayProxy:
             def _control(self) -> None:
                 if self.path == "/__bench/reset":
                     proxy.reset()
-                if self.path == "/__bench/throttled":
-                    data = json.dumps(proxy.quotas.throttled).encode()
+                if self.path in ("/__bench/throttled", "/__bench/spans"):
+                    found = proxy.quotas.throttled if self.path.endswith("throttled") else sorted(proxy.spans)
+                    data = json.dumps(found).encode()
                     self.send_response(200)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
@@ -188,6 +191,61 @@ class RemoteProxy:
     def set_delay(self, ms: float) -> None:
         self._ask(f"delay/{ms:g}")
 
+    def spans(self) -> list[tuple[float, float]]:
+        """Each request since the last reset: when it reached the proxy and when its answer left (monotonic)."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/__bench/spans", timeout=30) as answer:
+            return [(float(a), float(b)) for a, b in json.loads(answer.read())]
+
+
+@dataclass
+class Fresh:
+    """One student graded the way a student runs it: a new process, from its start to its exit."""
+
+    wall: float  # start to exit
+    first: float  # start to the first request reaching AWS
+    after: float  # the last answer to exit
+    requests: int
+
+
+def fresh_process(proxy: RemoteProxy, endpoint: str, student: str, repeat: int = 5) -> list[Fresh]:
+    """``python validate_tasks.py lambda_medium --student-id STUDENT`` in new processes, timed from outside."""
+    import os
+
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": KEY,
+        "AWS_SECRET_ACCESS_KEY": KEY,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    command = [sys.executable, str(root / "validate_tasks.py"), "lambda_medium", "--student-id", student]
+    command += ["--endpoint-url", endpoint, "--format", "json"]
+    runs = []
+    for _ in range(repeat):
+        proxy.reset()
+        started = time.monotonic()
+        subprocess.run(command, capture_output=True, env=env, check=False)
+        ended = time.monotonic()
+        spans = proxy.spans()
+        runs.append(Fresh(ended - started, spans[0][0] - started, ended - max(b for _, b in spans), len(spans)))
+    return runs
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def flag_seconds(args: list[str], repeat: int = 5) -> float:
+    """The median wall time of the command line with ``args`` in a new process (``--help``, a bad flag)."""
+    root = Path(__file__).resolve().parent.parent
+    times = []
+    for _ in range(repeat):
+        started = time.monotonic()
+        subprocess.run([sys.executable, str(root / "validate_tasks.py"), *args], capture_output=True, check=False)
+        times.append(time.monotonic() - started)
+    return median(times)
+
 
 def serve(delay: float) -> None:
     """The stand-in process: moto's server and the delay proxy, apart from the grader's process."""
@@ -240,7 +298,7 @@ def measure(
     from checks.student import Student
 
     assessment = load_assessment("lambda_medium")
-    session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name=region)
+    session = boto3.Session(aws_access_key_id=KEY, aws_secret_access_key=KEY, region_name=region)
     from checks.aws.budgets import Budgets
 
     account_class = _uncached_account(Account) if plain else Account
@@ -294,7 +352,7 @@ def measure_shards(proxy: RemoteProxy, endpoint: str, students: list[str], shard
     assessment = load_assessment("lambda_medium")
     accounts = []
     for _ in range(shards):
-        session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
+        session = boto3.Session(aws_access_key_id=KEY, aws_secret_access_key=KEY, region_name="us-east-1")
         account = Account(session, "us-east-1", endpoint, budgets=Budgets(share=1 / shards))
         account.identify()
         accounts.append(account)
@@ -342,6 +400,9 @@ def main(argv: list[str] | None = None) -> int:
         default=3,
         help="students graded the plain way, scaled to the class (default 3; each takes ~20 s)",
     )
+    parser.add_argument(
+        "--fresh-only", action="store_true", help="only one student in new processes, and --help and a bad flag"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the stand-in process
     args = parser.parse_args(argv)
     if args.serve:
@@ -350,8 +411,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import os
 
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    os.environ["AWS_ACCESS_KEY_ID"] = os.environ["AWS_SECRET_ACCESS_KEY"] = KEY  # the stand-in's (the sandbox)
     from checks.aws.budgets import QUOTAS, USE
     from checks.lambda_medium import reference
 
@@ -371,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import boto3
 
-    session = boto3.Session(aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
+    session = boto3.Session(aws_access_key_id=KEY, aws_secret_access_key=KEY, region_name="us-east-1")
     students = [f"b{n:03d}" for n in range(1, args.students + 1)]
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -382,6 +442,22 @@ def main(argv: list[str] | None = None) -> int:
         f"deployed the reference solution for {len(students)} students in {time.monotonic() - started:.1f} s; "
         f"every request held {args.delay_ms:g} ms"
     )
+
+    runs = fresh_process(proxy, endpoint, students[0])
+    print(f"\none student among {len(students)}, the way a student runs it (a new process each, median of 5):")
+    print(
+        f"  wall {median([r.wall for r in runs]) * 1000:.0f} ms; the first request leaves "
+        f"{median([r.first for r in runs]) * 1000:.0f} ms after start; exit "
+        f"{median([r.after for r in runs]) * 1000:.0f} ms after the last answer; {runs[0].requests} requests"
+    )
+    print(
+        f"  --help {flag_seconds(['--help']) * 1000:.0f} ms, a bad flag "
+        f"{flag_seconds(['lambda_medium', '--pass-mark', 'nan']) * 1000:.0f} ms (medians of 5)"
+    )
+    if args.fresh_only:
+        child.stdin.close()
+        child.wait(timeout=30)
+        return 0
 
     print("\none student, in an account of their own:")
     fast = measure("grader (threads, cached)", proxy, endpoint, ["solo"], plain=False, region=SOLO_REGION)
