@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from checks import threads
-from checks.aws import Account, CannotGrade, new_session, session_for, transport
+from checks.aws import Account, CannotGrade, session_for, transport
 from checks.aws.budgets import Budgets
+from checks.aws.transport import core_session
 from checks.errors import BadInput
 from checks.model import Report
 from checks.registry import Assessment
@@ -91,11 +92,9 @@ class Live(Source):
             except Exception as exc:
                 code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
                 raise CannotGrade(f"cannot assume {row.role_arn}: {code}") from exc
-            session = new_session(
-                aws_access_key_id=creds["AccessKeyId"],
-                aws_secret_access_key=creds["SecretAccessKey"],
-                aws_session_token=creds["SessionToken"],
-                region_name=chosen_region or session.region_name,
+            session = core_session(
+                region=chosen_region or session.region_name,
+                credentials=(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),
             )
         return Account(
             session,

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
-import boto3
 import botocore.config
 import botocore.exceptions
 import botocore.session
@@ -238,13 +237,52 @@ def known_regions() -> frozenset[str]:
 _known_regions: frozenset[str] | None = None
 
 
-def new_session(**settings: Any) -> boto3.Session:
+class CoreSession:
+    """What the grader asks of a session (a client, the region, the partition), on botocore alone.
+
+    A grade never needs boto3 itself (its resources, its S3 transfer manager): importing it would be
+    most of a student's start-up. Tests and the stand-in still use boto3 sessions (:func:`new_session`),
+    which offer the same three things.
+    """
+
+    def __init__(self, core: botocore.session.Session) -> None:
+        self._session = core
+
+    @property
+    def region_name(self) -> str | None:
+        found = self._session.get_config_variable("region")
+        return str(found) if found else None
+
+    def client(self, service: str, **settings: Any) -> Any:
+        return self._session.create_client(service, **settings)
+
+    def get_partition_for_region(self, region: str) -> str:
+        return str(self._session.get_partition_for_region(region))
+
+
+def core_session(
+    *, profile: str | None = None, region: str | None = None, credentials: tuple[str, str, str] | None = None
+) -> CoreSession:
+    """A botocore session on the process's one model loader: a profile, or credentials (key, secret, token)."""
+    core = botocore.session.Session(profile=profile)
+    with _loader_lock:
+        core.register_component("data_loader", shared_loader())
+    if region:
+        core.set_config_variable("region", region)
+    if credentials is not None:
+        core.set_credentials(*credentials)
+    return CoreSession(core)
+
+
+def new_session(**settings: Any) -> Any:
     """A boto3 session (``boto3.Session``'s keywords) whose service models come from one loader per process.
 
     Each botocore session otherwise reads and parses every service model it uses again
     (EC2's alone is megabytes of JSON): a class graded through many roles or profiles
     would pay that once per session.
     """
+    import boto3
+
     core = botocore.session.Session()
     with _loader_lock:
         core.register_component("data_loader", shared_loader())
@@ -254,9 +292,10 @@ def new_session(**settings: Any) -> boto3.Session:
     return session
 
 
-def session_for(profile: str | None = None, region: str | None = None) -> boto3.Session:
+def session_for(profile: str | None = None, region: str | None = None) -> CoreSession:
+    """The session a live grade reads through: the AWS CLI's profile (or its default chain), on botocore alone."""
     try:
-        session = new_session(profile_name=profile, region_name=region)
+        session = core_session(profile=profile, region=region)
         session._session.get_scoped_config()  # an unknown profile is refused now, not at the first request
     except botocore.exceptions.ConfigParseError as exc:
         path = exc.kwargs.get("path") or "the AWS configuration"
@@ -292,7 +331,7 @@ class Transport:
 
     def __init__(
         self,
-        session: boto3.Session,
+        session: Any,  # a boto3 session, or a CoreSession: each makes clients
         region: str | None = None,
         endpoint_url: str | None = None,
         *,
