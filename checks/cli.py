@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from checks import PROG, __version__
-from checks.errors import BadInput
+from checks.errors import BadInput, NotInstalled
 
 if TYPE_CHECKING:  # the pipeline is imported when a grade needs it: --help stays fast
     from checks.pipeline import Live, Source
@@ -429,9 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{exc.name} is not installed here: run `pip install -r requirements.txt` "
             "(in the virtual environment you made for it)",
         )
-    except Exception as exc:
-        if type(exc).__name__ != "StandInTooOld":
-            raise
+    except NotInstalled as exc:
         return _fail(EXIT_CANNOT_GRADE, str(exc))
 
 

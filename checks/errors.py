@@ -3,3 +3,7 @@
 
 class BadInput(Exception):
     """The user's input is wrong: exit 2 with this one line."""
+
+
+class NotInstalled(Exception):
+    """This machine's installation cannot run it (a package missing, or too old): one line, exit 3."""

@@ -70,6 +70,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from checks.errors import NotInstalled
+
 _lock = threading.Lock()
 _installed = False
 
@@ -81,7 +83,7 @@ concurrency_quota: dict[str, int] = {}
 NEEDS = (5, 2)  # the moto whose internals these fills patch
 
 
-class StandInTooOld(Exception):
+class StandInTooOld(NotInstalled):
     """The installed moto is older than the demo and the sandbox need."""
 
 

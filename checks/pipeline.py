@@ -27,7 +27,7 @@ from checks import threads
 from checks.aws import Account, CannotGrade, session_for, transport
 from checks.aws.budgets import Budgets
 from checks.aws.transport import core_session
-from checks.errors import BadInput
+from checks.errors import BadInput, NotInstalled
 from checks.model import Report
 from checks.registry import Assessment
 from checks.roster import Outcome, RosterRow, in_natural_order
@@ -258,7 +258,7 @@ def grade_roster(
         try:
             account = source.open(first)
             account.identify()
-        except BadInput:
+        except (BadInput, NotInstalled, ModuleNotFoundError):  # the input, or this machine's installation
             raise
         except Exception as exc:  # confined to this account (its profile, role, answers): its students only
             why = str(exc) if isinstance(exc, CannotGrade) else f"cannot open the account: {_said(exc)}"

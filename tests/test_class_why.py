@@ -200,3 +200,17 @@ def test_running_without_the_requirements_is_one_line() -> None:
     )
     assert done.returncode == 3 and done.stderr.count("\n") == 1, done.stderr
     assert "boto3 is not installed here: run `pip install -r requirements.txt`" in done.stderr
+
+
+def test_a_moto_older_than_the_demo_needs_is_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import moto
+
+    from checks import moto_gaps
+
+    monkeypatch.setattr(moto, "__version__", "5.1.9")
+    monkeypatch.setattr(moto_gaps, "_installed", False)
+    assert main(["lambda_medium", "--demo"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "moto 5.1.9 is older than the 5.2 the demo and the sandbox need" in err
