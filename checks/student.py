@@ -206,10 +206,14 @@ class Student:
 
     def regions_holding_anything(self) -> list[str]:
         """The account's other enabled regions holding one of the student's resources of any kind the
-        assessment names besides functions (its layers, its queues)."""
+        assessment names besides functions (its layers, its queues, alarms on its functions)."""
         account = self.account
         names = {kind: {self.name(p) for p in prefixes} for kind, prefixes in self.others.items()}
-        readers = {"layer": account.layer_names_in, "queue": account.queue_names_in}
+        readers = {
+            "layer": account.layer_names_in,
+            "queue": account.queue_names_in,
+            "alarm": account.alarmed_functions_in,  # an alarm is theirs when it watches one of their functions
+        }
 
         def holds(region: str) -> bool:
             for kind, wanted in names.items():

@@ -103,3 +103,24 @@ def test_a_layer_made_only_in_another_region_is_work_there_not_a_start(
         "rerun": "--region eu-west-1",
     }
     assert "start at Task 1" not in table and "Next: grade again with --region eu-west-1." in table
+
+
+def test_alarms_on_the_students_functions_in_another_region_are_work_there(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only alarms, in eu-west-1, watching a function named for the student: their work is there."""
+    import boto3
+
+    boto3.client("cloudwatch", region_name="eu-west-1").put_metric_alarm(
+        AlarmName="errors",
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Dimensions=[{"Name": "FunctionName", "Value": "layer-consumer-ux1"}],
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    _, report, _ = _grade(capsys, "--student-id", "ux1")
+    assert report["diagnosis"]["kind"] == "other_region" and report["diagnosis"]["rerun"] == "--region eu-west-1"

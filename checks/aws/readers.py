@@ -232,6 +232,24 @@ class CloudWatchReader(Transport):
             ),
         )
 
+    def alarmed_functions_in(self, region: str) -> list[str]:
+        """The function names the metric alarms of another region watch (their FunctionName dimension)."""
+
+        def load() -> list[str]:
+            found = self.paginate(
+                "cloudwatch", "DescribeAlarms", "MetricAlarms", page_size=100, region=region, AlarmTypes=["MetricAlarm"]
+            )
+            return sorted(
+                {
+                    str(d.get("Value"))
+                    for alarm in found
+                    for d in alarm.get("Dimensions") or []
+                    if d.get("Name") == "FunctionName"
+                }
+            )
+
+        return self.once(("alarmed_functions_in", region), load)
+
 
 class Ec2Reader(Transport):
     """EC2: the subnets, security groups and route tables of a function's VPC."""

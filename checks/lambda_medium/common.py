@@ -324,6 +324,12 @@ def differences(*found: tuple[str, object, object]) -> str:
 MAKERS = {prefix: create_function for prefix in FUNCTIONS}
 
 # The assessment's other kinds of resource: where they are tells a student whose work is in another region.
-OTHERS = {"layer": (LAYER,), "queue": (SUCCESS_QUEUE, FAILURE_QUEUE, TASK_QUEUE, DLQ)}
-# What telling why every check fails reads: the other regions' functions, layers and queues.
-DIAGNOSIS_READS = ("ec2:DescribeRegions", "lambda:ListFunctions", "lambda:ListLayers", "sqs:ListQueues")
+OTHERS = {"layer": (LAYER,), "queue": (SUCCESS_QUEUE, FAILURE_QUEUE, TASK_QUEUE, DLQ), "alarm": FUNCTIONS}
+# What telling why every check fails reads: the other regions' functions, layers, queues and alarms.
+DIAGNOSIS_READS = (
+    "ec2:DescribeRegions",
+    "lambda:ListFunctions",
+    "lambda:ListLayers",
+    "sqs:ListQueues",
+    "cloudwatch:DescribeAlarms",
+)
