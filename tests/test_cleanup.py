@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +21,6 @@ from checks.lambda_medium import reference
 from tests.conftest import REGION
 from tests.test_hint_replay import student_shell  # noqa: F401  (the fixture)
 from tests.test_readme_replay import sandbox  # noqa: F401  (the fixture)
-
-pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 
 def _holdings(endpoint: str, sid: str) -> dict[str, Any]:
@@ -49,6 +48,8 @@ def _holdings(endpoint: str, sid: str) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
+@pytest.mark.server
 def test_one_students_block_removes_exactly_their_work(
     aws: None,
     sandbox: tuple[str, io.StringIO],  # noqa: F811
@@ -89,3 +90,18 @@ def test_one_students_block_removes_exactly_their_work(
     # The first block pasted a second time: AWS answers that each thing is gone, and nothing else changes.
     student_shell(block + "true\n")
     assert {sid: _holdings(endpoint, sid) for sid in ("s2", "s10")} == {"s2": before["s2"], "s10": before["s10"]}
+
+
+def test_a_teardown_names_only_the_students_own_resources_in_memory() -> None:
+    """s1 and s10 in one account (held in memory): s1's teardown never names s10's, and the reverse."""
+    from checks.lambda_medium.teardown import teardown
+    from tests.world import reference_world, student_of
+
+    world = reference_world()
+    reference_world("s10", world)
+    for sid, other in (("s1", "s10"), ("s10", "s1")):
+        removals = teardown(student_of(world, sid, classmates=("s1", "s10")))
+        named = " ".join(f"{r.name} {r.fix.render()}" for r in removals)
+        assert f"-{sid}" in named and not re.search(rf"-{other}\b", named), named
+        kinds = [r.kind for r in removals]
+        assert kinds.index("alias") < kinds.index("function (and its versions)") < kinds.index("queue")

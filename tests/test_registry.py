@@ -113,3 +113,28 @@ def test_importing_the_checks_makes_no_aws_call() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "50"
+
+
+def test_the_readmes_add_a_check_example_runs_as_written() -> None:
+    """README "Add a check": its code, in its task's module, is a check that passes and fails with a fix."""
+    import re
+
+    from checks.lambda_medium import task05_sqs_trigger
+    from checks.registry import CheckSpec
+    from tests.conftest import ROOT
+    from tests.world import reference_world, student_of
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Add a check") :]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    assert code is not None
+    namespace = dict(vars(task05_sqs_trigger))
+    exec(re.sub(r"^ {3}", "", code.group(1), flags=re.M), namespace)  # the README indents it in a list item
+    visibility = namespace["visibility"]
+    assert isinstance(visibility.__check__, CheckSpec) and visibility.__check__.reads
+    world = reference_world()
+    assert visibility(student_of(world)).passed
+    world.queue("task-queue")["VisibilityTimeout"] = "30"
+    verdict = visibility(student_of(world))
+    assert not verdict.passed and verdict.fix is not None
+    assert "set-queue-attributes" in verdict.fix.render() and "VisibilityTimeout=300" in verdict.fix.render()

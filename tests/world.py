@@ -87,6 +87,7 @@ class World:
     elsewhere: dict[str, list[str]] = field(default_factory=dict)  # other region -> function names there
     boundaries: dict[str, str] = field(default_factory=dict)  # role -> its permissions boundary's policy ARN
     deleted_layer_versions: set[str] = field(default_factory=set)  # layer version ARNs deleted since being set
+    log_groups: list[str] = field(default_factory=list)  # CloudWatch Logs group names
 
     # -- helpers for the tables' edits ------------------------------------------------
     def fn(self, prefix: str, sid: str = SID) -> dict[str, Any]:
@@ -169,6 +170,13 @@ class World:
 
     def _lambda_ListLayers(self) -> dict[str, Any]:
         return {"Layers": [{"LayerName": n, "LatestMatchingVersion": v} for n, v in self.layers.items()]}
+
+    def _lambda_ListLayerVersions(self, LayerName: str) -> dict[str, Any]:
+        latest = self.layers.get(LayerName)
+        return {"LayerVersions": [latest] if latest else []}
+
+    def _logs_DescribeLogGroups(self, logGroupNamePrefix: str) -> dict[str, Any]:
+        return {"logGroups": [{"logGroupName": g} for g in self.log_groups if g.startswith(logGroupNamePrefix)]}
 
     def _lambda_GetLayerVersion(self, LayerName: str, VersionNumber: int) -> dict[str, Any] | None:
         arn = f"{LayerName}:{VersionNumber}"
