@@ -291,11 +291,6 @@ def chain(fixes: Iterable[Fix | None]) -> Fix:
     return found[0].then(*found[1:])
 
 
-def flags(settings: Sequence[tuple[str, Arg]]) -> list[Arg]:
-    """``[("--memory-size", 256)]`` as the arguments ``--memory-size 256``."""
-    return [x for flag, value in settings for x in (flag, value)]
-
-
 # A Lambda function is busy for a while after these (AWS answers 409 to the next change meanwhile),
 # and the AWS CLI's waiter for each; these need it settled first.
 _BUSY_AFTER = {
