@@ -340,7 +340,7 @@ def _print_teardowns(args: argparse.Namespace, assessment: Any, ids: list[str]) 
     from checks.fix import json_text
     from checks.roster import RosterRow, write_atomically
     from checks.student import Student
-    from checks.teardown import block
+    from checks.teardown import block, monthly_total
 
     source = _live(
         argparse.Namespace(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url),
@@ -368,7 +368,7 @@ def _print_teardowns(args: argparse.Namespace, assessment: Any, ids: list[str]) 
                 "account_id": account.account_id,
                 "region": account.region,
                 "resources": [r.to_json() for r in removals],
-                "monthly_usd": round(sum(r.monthly_usd or 0 for r in removals), 2),
+                "monthly_usd": round(monthly_total(removals), 2),
             }
         )
     body = (

@@ -80,7 +80,7 @@ def quote(text: str) -> str:
 def _bytes(ch: str) -> str:
     """A character as ANSI-C escapes of its UTF-8 bytes: bash rebuilds it exactly, whatever the locale."""
     if ch in "\n\t\r":
-        return {"\n": "\\n", "\t": "\\t", "\r": "\\r"}[ch]
+        return _ESCAPES[ch]
     return "".join(f"\\x{b:02x}" for b in ch.encode("utf-8", "surrogatepass"))
 
 
@@ -255,7 +255,7 @@ class Fix:
         """The last step's ``--query`` answer into ``$name`` (``NAME=$(aws ... --query Q --output text)``)."""
         *head, last = self.steps
         extra = tuple(as_word(a) for a in ("--query", query, "--output", "text"))
-        return replace(self, steps=(*head, replace(last, argv=last.argv + extra, capture=name)))
+        return replace(self, steps=(*head, replace(last, argv=last.argv + extra))).into(name)
 
     def shared(self) -> Fix:
         """Every step marked as set-up several fixes share: a block runs each the first time only."""

@@ -60,11 +60,6 @@ def failed(message: str, fix: Fix | str | None = None) -> Verdict:
     return Verdict(Status.FAIL, message, fix)
 
 
-def one_line(text: str) -> str:
-    """Text for any output: one line, control characters shown escaped (see :func:`checks.fix.printable`)."""
-    return printable(text)
-
-
 def lines(text: str | None) -> str | None:
     """Text of several lines the grader composed: each line made printable, the line breaks kept."""
     return None if text is None else "\n".join(printable(line) for line in text.split("\n"))
@@ -347,12 +342,6 @@ def report_from_dict(data: Any) -> Report:
         tasks=tasks,
         demo=bool(_field(data, "demo", bool, False)),
         missing_actions=tuple(str(a) for a in _field(data, "missing_actions", list, [])),
-        diagnosis=(
-            Diagnosis(
-                _field(diagnosis, "kind", str), _field(diagnosis, "message", str), _field(diagnosis, "rerun", str, None)
-            )
-            if diagnosis is not None
-            else None
-        ),
+        diagnosis=_diagnosis_from_dict(diagnosis) if diagnosis is not None else None,
         partial=_field(data, "tasks_graded", list, None) is not None,
     )

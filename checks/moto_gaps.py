@@ -444,7 +444,6 @@ def _pages() -> None:
 # -- 9. An alias names published versions only ------------------------------------------
 def _alias_versions() -> None:
     models, _, _ = _lambda_modules()
-    from moto.awslambda.exceptions import LambdaClientError
 
     backend = models.LambdaBackend
     create, update, delete = backend.create_alias, backend.update_alias, backend.delete_function
@@ -476,12 +475,9 @@ def _alias_versions() -> None:
                 if qualifier in (a.function_version, *named(a.routing_config))
             ]
             if naming:
-                error = LambdaClientError(
-                    "ResourceConflictException",
+                raise _conflict(
                     f"Unable to delete version because the following aliases reference it: {naming}",
                 )
-                error.code = 409
-                raise error
         delete(self, function_name, qualifier)
 
     backend.create_alias = create_alias
@@ -717,13 +713,12 @@ def _busy_functions() -> None:
     update_code, publish = backend.update_function_code, backend.publish_version
     get_configuration = fn_class.get_configuration
 
-    def mark(fn: Any, status: str) -> None:
+    def mark(fn: Any) -> None:
         if getattr(_timing, "strict", False):
-            fn.busy = (status, time.monotonic() + BUSY_SECONDS)
+            fn.busy_until = time.monotonic() + BUSY_SECONDS
 
-    def busy(fn: Any) -> str | None:
-        status, until = getattr(fn, "busy", (None, 0.0))
-        return status if status and time.monotonic() < until else None
+    def busy(fn: Any) -> bool:
+        return time.monotonic() < getattr(fn, "busy_until", 0.0)
 
     def refuse_while_busy(self: Any, function_name: str) -> None:
         fn = self.get_function(function_name)
@@ -735,19 +730,19 @@ def _busy_functions() -> None:
 
     def create_function(self: Any, spec: dict[str, Any]) -> Any:
         fn = create(self, spec)
-        mark(fn, "Pending")
+        mark(fn)
         return fn
 
     def update_function_configuration(self: Any, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
         refuse_while_busy(self, function_name)
         answer = update_config(self, function_name, qualifier, body)
-        mark(self.get_function(function_name), "InProgress")
+        mark(self.get_function(function_name))
         return answer
 
     def update_function_code(self: Any, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
         refuse_while_busy(self, function_name)
         answer = update_code(self, function_name, qualifier, body)
-        mark(self.get_function(function_name), "InProgress")
+        mark(self.get_function(function_name))
         return answer
 
     def publish_version(self: Any, function_name: str, description: str = "") -> Any:
@@ -759,7 +754,7 @@ def _busy_functions() -> None:
         # served at once, one that does not is still refused. The stand-in's time, not AWS's.
         on_create = bool(kwargs.get("on_create") or (args and args[0]))  # CreateFunction's own answer
         if not on_create:
-            self.busy = (None, 0.0)
+            self.busy_until = 0.0
         return get_configuration(self, *args, **kwargs)  # type: ignore[no-any-return]
 
     backend.create_function = create_function

@@ -16,7 +16,8 @@ from functools import partial
 
 from checks import threads
 from checks.aws import NOT_FOUND, AwsError, asking
-from checks.model import CheckResult, Diagnosis, Report, Status, TaskResult, Verdict, one_line
+from checks.fix import printable
+from checks.model import CheckResult, Diagnosis, Report, Status, TaskResult, Verdict
 from checks.registry import Assessment, Check, Note, Task
 from checks.student import Missing, Student
 
@@ -43,19 +44,19 @@ def hint_for(
         then = (
             "Grant that permission or retry" if refused else "Grade again; if it recurs, check the network or endpoint"
         )
-        return f"The grader could not read this: {one_line(verdict.message)}. {then}.\n{see}"
+        return f"The grader could not read this: {printable(verdict.message)}. {then}.\n{see}"
     # Each line is made printable on its own: what the account said never starts a line of its own.
-    parts = [one_line(verdict.message) + "."]
+    parts = [printable(verdict.message) + "."]
     if missing is not None and missing.did_you_mean:
-        parts.append(f"Did you mean `{one_line(missing.did_you_mean)}`?")
+        parts.append(f"Did you mean `{printable(missing.did_you_mean)}`?")
     if missing is not None and missing.elsewhere:
-        parts.append(one_line(missing.elsewhere[0].upper() + missing.elsewhere[1:]) + ".")
+        parts.append(printable(missing.elsewhere[0].upper() + missing.elsewhere[1:]) + ".")
     if owner is not None and missing is not None:
-        parts.append(f"Fix {owner} first: its fix makes {one_line(missing.what)}.")
+        parts.append(f"Fix {owner} first: its fix makes {printable(missing.what)}.")
     elif verdict.fix is not None:
         parts.append(f"Fix: {verdict.fix.render()}")
     elif verdict.advice:
-        parts.append(one_line(verdict.advice[0].upper() + verdict.advice[1:]) + ".")
+        parts.append(printable(verdict.advice[0].upper() + verdict.advice[1:]) + ".")
     parts.append(see)
     return "\n".join(parts)
 

@@ -109,14 +109,6 @@ def ready_to_write(files: list[tuple[str, str | None]], folders: list[tuple[str,
             raise BadInput(f"{flag} {path} is a folder: name a file")
 
 
-def make_folder(directory: str) -> None:
-    """A folder to write into, made before any grading so that a bad path costs nothing."""
-    try:
-        os.makedirs(directory, exist_ok=True)
-    except OSError as exc:
-        raise BadInput(f"cannot create {directory}: {exc.strerror}") from exc
-
-
 class EvidenceFolder:
     """``--evidence DIR``: each account keeps the answers its students' grades rest on, then they are saved."""
 

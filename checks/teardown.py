@@ -34,6 +34,11 @@ class Removal:
         }
 
 
+def monthly_total(removals: list[Removal]) -> float:
+    """What the removals together cost idle, a month (those with no price count nothing)."""
+    return sum(r.monthly_usd or 0 for r in removals)
+
+
 def costs(removals: list[Removal], prices_read: str) -> list[str]:
     """What bills while it exists, roughly a month, and what does not: the ``#`` lines before the block."""
     billing = [r for r in removals if r.monthly_usd]
@@ -41,8 +46,7 @@ def costs(removals: list[Removal], prices_read: str) -> list[str]:
         return ["# Nothing found costs money while idle (functions, layers, queues and logs bill per use)."]
     lines = ["# Billing while it exists (about, a month; " + prices_read + "):"]
     lines += [f"#   {r.kind} {printable(r.name)}: ${r.monthly_usd:.2f}" for r in billing]
-    total = sum(r.monthly_usd or 0 for r in billing)
-    lines.append(f"#   in all about ${total:.2f} a month, until removed. The rest bills per use only.")
+    lines.append(f"#   in all about ${monthly_total(billing):.2f} a month, until removed. The rest bills per use only.")
     return lines
 
 

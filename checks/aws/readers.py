@@ -391,19 +391,26 @@ class IamReader(Transport):
             lambda: self._of_role(role, lambda: self.paginate("iam", "ListRolePolicies", "PolicyNames", RoleName=role)),
         )
 
-    def role_exists(self, role: str) -> bool:
-        """Asked only for a fix (a function to create needs a role): one GetRole, for one student or a class."""
+    def _get_role(self, role: str) -> dict[str, Any] | None:
+        """GetRole's ``Role``, or None when there is no such role: asked once for whatever needs it."""
         return self.once(
-            ("role_exists", role), lambda: self.call("iam", "GetRole", absent=True, RoleName=role) is not None
+            ("get_role", role),
+            lambda: (self.call("iam", "GetRole", absent=True, RoleName=role) or {}).get("Role"),
         )
+
+    def role_exists(self, role: str) -> bool:
+        """Asked only for a fix (a function to create needs a role): GetRole, for one student or a class."""
+        return self._get_role(role) is not None
 
     def role_boundary(self, role: str) -> dict[str, Any] | None:
         """The document of the role's permissions boundary, or None when it has none."""
 
         def load() -> dict[str, Any] | None:
             if self.targeted:
-                answer = self._of_role(role, lambda: self.call("iam", "GetRole", RoleName=role))
-                detail = (answer or {}).get("Role") or {}
+                found = self._get_role(role)
+                if found is None:
+                    raise NoSuchRole(role)
+                detail = found
             else:
                 detail = self._role_detail(role)
             arn = (detail.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")

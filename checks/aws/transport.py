@@ -264,14 +264,20 @@ def core_session(
     *, profile: str | None = None, region: str | None = None, credentials: tuple[str, str, str] | None = None
 ) -> CoreSession:
     """A botocore session on the process's one model loader: a profile, or credentials (key, secret, token)."""
-    core = botocore.session.Session(profile=profile)
-    with _loader_lock:
-        core.register_component("data_loader", shared_loader())
+    core = _botocore_session(profile)
     if region:
         core.set_config_variable("region", region)
     if credentials is not None:
         core.set_credentials(*credentials)
     return CoreSession(core)
+
+
+def _botocore_session(profile: str | None = None) -> botocore.session.Session:
+    """A botocore session whose service models come from the process's one loader."""
+    core = botocore.session.Session(profile=profile)
+    with _loader_lock:
+        core.register_component("data_loader", shared_loader())
+    return core
 
 
 def new_session(**settings: Any) -> Any:
@@ -283,9 +289,8 @@ def new_session(**settings: Any) -> Any:
     """
     import boto3
 
-    core = botocore.session.Session()
+    core = _botocore_session()
     with _loader_lock:
-        core.register_component("data_loader", shared_loader())
         session = boto3.Session(botocore_session=core, **settings)
         paths = _shared_loader.search_paths  # boto3 appends its own folder once per session
         paths[:] = list(dict.fromkeys(paths))
@@ -557,6 +562,7 @@ class Transport:
                 "sts", region_name=self.region, endpoint_url=self.endpoint_url, config=PREFLIGHT_CONFIG
             )
             sts.meta.events.register("before-call", self._record)
+            where = self.endpoint_url or f"AWS in {self.region}"
             sts.meta.events.register("before-parse", check_answer)
             try:
                 account = sts.get_caller_identity().get("Account")
@@ -587,15 +593,12 @@ class Transport:
                 botocore.exceptions.ReadTimeoutError,
                 botocore.exceptions.ConnectionClosedError,
             ) as exc:
-                where = self.endpoint_url or f"AWS in {self.region}"
                 raise CannotGrade(f"cannot reach {where}: check the network, --region or --endpoint-url") from exc
             except MalformedAnswer as exc:
-                where = self.endpoint_url or f"AWS in {self.region}"
                 raise CannotGrade(f"{where} did not answer as AWS does: {str(exc)[:160]}") from exc
             except botocore.exceptions.BotoCoreError as exc:
                 raise CannotGrade(f"cannot use the AWS configuration: {str(exc)[:300]}") from exc
             if not (isinstance(account, str) and account.isascii() and account.isdigit() and len(account) == 12):
-                where = self.endpoint_url or f"AWS in {self.region}"
                 raise CannotGrade(f"{where} did not answer as AWS does: its identity answer has no 12-digit account")
             self._account_id = account
         return self._account_id
