@@ -295,7 +295,6 @@ def measure(
     from checks.aws import Account
     from checks.registry import load_assessment
     from checks.runner import grade
-    from checks.student import Student
 
     assessment = load_assessment("lambda_medium")
     session = boto3.Session(aws_access_key_id=KEY, aws_secret_access_key=KEY, region_name=region)
@@ -314,14 +313,7 @@ def measure(
     if plain:
         with ThreadPoolExecutor(max_workers=1) as pool:
             for sid in students:
-                student = Student(
-                    account,
-                    sid,
-                    students,
-                    prefixes=assessment.resource_prefixes,
-                    makers=dict(assessment.makers),
-                    others=dict(assessment.others),
-                )
+                student = assessment.student(account, sid, students)
                 earned.append(grade(assessment, student, pool=pool).earned)
     elif len(students) == 1:  # the command line's path for one student: a roster of one
         from checks.pipeline import Opened, grade_student

@@ -339,7 +339,6 @@ def _print_teardowns(args: argparse.Namespace, assessment: Any, ids: list[str]) 
     from checks.aws import AwsError, CannotGrade
     from checks.fix import json_text
     from checks.roster import RosterRow, write_atomically
-    from checks.student import Student
     from checks.teardown import block, monthly_total
 
     source = _live(
@@ -355,7 +354,7 @@ def _print_teardowns(args: argparse.Namespace, assessment: Any, ids: list[str]) 
         try:
             account = account or source.open(RosterRow(0, sid))
             account.identify()
-            student = Student(account, sid, ids, prefixes=assessment.resource_prefixes, others=dict(assessment.others))
+            student = assessment.student(account, sid, ids)
             removals = assessment.teardown(student)
         except CannotGrade as exc:
             return _fail(EXIT_CANNOT_GRADE, str(exc))

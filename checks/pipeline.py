@@ -32,7 +32,6 @@ from checks.model import Report
 from checks.registry import Assessment
 from checks.roster import Outcome, RosterRow, in_natural_order
 from checks.runner import grade
-from checks.student import Student
 
 STUDENTS_AT_ONCE = 16  # per account: the budgets, not this, hold the pace under the quotas
 ONE_STUDENT_TIMEOUT = 30.0  # seconds: one student's whole grade, a silent endpoint included
@@ -275,14 +274,7 @@ def grade_roster(
         def grade_one(row: RosterRow) -> None:
             if stop is not None and stop.is_set():
                 return
-            student = Student(
-                account,
-                row.student_id,
-                classmates,
-                prefixes=assessment.resource_prefixes,
-                makers=dict(assessment.makers),
-                others=dict(assessment.others),
-            )
+            student = assessment.student(account, row.student_id, classmates)
             try:
                 report = grade(assessment, student, tasks=chosen, pass_mark=pass_mark, pool=checks_pool, demo=demo)
             except Exception as exc:  # one student's fault is theirs alone: the class goes on

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from checks.model import Verdict
 
 if TYPE_CHECKING:
+    from checks.aws import Account
     from checks.student import Student
 
 CheckFunc = Callable[["Student"], Verdict]
@@ -96,6 +97,19 @@ class Assessment:
 
     def owner(self, prefix: str | None) -> str | None:
         return dict(self.owners).get(prefix) if prefix else None
+
+    def student(self, account: Account, student_id: str, classmates: Iterable[str] = ()) -> Student:
+        """One student's view of an account, naming and making resources as this assessment does."""
+        from checks.student import Student
+
+        return Student(
+            account,
+            student_id,
+            classmates,
+            prefixes=self.resource_prefixes,
+            makers=dict(self.makers),
+            others=dict(self.others),
+        )
 
     @property
     def points(self) -> int:

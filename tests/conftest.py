@@ -19,7 +19,6 @@ from checks.aws import Account, new_session
 from checks.model import Report
 from checks.registry import Assessment, load_assessment
 from checks.runner import grade
-from checks.student import Student
 
 REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -241,14 +240,7 @@ def grade_in_process(
 ) -> tuple[Report, Account]:
     account = Account(session or new_session(region_name=region), region, targeted=targeted)
     account.identify()
-    student = Student(
-        account,
-        student_id,
-        classmates,
-        prefixes=assessment.resource_prefixes,
-        makers=dict(assessment.makers),
-        others=dict(assessment.others),
-    )
+    student = assessment.student(account, student_id, classmates)
     return grade(assessment, student), account
 
 

@@ -292,17 +292,10 @@ def test_a_throttled_answer_slows_its_budget_and_answers_win_the_pace_back(
     budgets = Budgets((Quota("lambda", None, 1000.0),), use=1.0)  # generous: slowed, it still never waits here
     account = Account(session, REGION, budgets=budgets)
     account.identify()
-    from checks.student import Student
 
     report = grade(
         lambda_medium,
-        Student(
-            account,
-            "s1",
-            prefixes=lambda_medium.resource_prefixes,
-            makers=dict(lambda_medium.makers),
-            others=dict(lambda_medium.others),
-        ),
+        lambda_medium.student(account, "s1"),
     )
     assert report.earned == 120
     assert budgets.throttled() == 2
