@@ -75,6 +75,58 @@ class QuotaMeter:
             return True
 
 
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """A handler of a loopback proxy: reads a request, passes it to ``target_port``, answers. A proxy
+    subclasses it with its own ``forward``; :func:`loopback_server` runs it."""
+
+    protocol_version = "HTTP/1.1"
+    target_port = 0
+
+    def forward(self) -> None:
+        raise NotImplementedError
+
+    def do_GET(self) -> None:
+        self.forward()
+
+    do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
+
+    def body(self) -> bytes | None:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else None
+
+    def upstream(self, body: bytes | None) -> tuple[int, bytes, list[tuple[str, str]]]:
+        """The request as it came, sent on to the target: its status, body and headers (as ``send`` takes them)."""
+        upstream = http.client.HTTPConnection("127.0.0.1", self.target_port, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+        try:
+            upstream.request(self.command, self.path, body=body, headers=headers)
+            answer = upstream.getresponse()
+            return answer.status, answer.read(), answer.getheaders()
+        finally:
+            upstream.close()
+
+    def send(self, status: int, data: bytes, headers: list[tuple[str, str]] | None = None) -> None:
+        """An answer of ``data`` with ``headers`` (hop-by-hop ones and the length are this proxy's own)."""
+        self.send_response(status)
+        for key, value in headers or []:
+            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+def loopback_server(handler: type[LoopbackHandler], target_port: int) -> ThreadingHTTPServer:
+    """A loopback server of ``handler`` in front of ``target_port``, serving on a thread of its own."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type(handler.__name__, (handler,), {"target_port": target_port}))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 class DelayProxy:
     """A loopback HTTP proxy that holds each request ``delay`` seconds, times every one, and enforces
     Lambda's request quotas (``TooManyRequestsException``, counted)."""
@@ -86,16 +138,13 @@ class DelayProxy:
         lock = threading.Lock()
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _forward(self) -> None:
+        class Handler(LoopbackHandler):
+            def forward(self) -> None:
                 if self.path.startswith("/__bench/"):
                     self._control()
                     return
                 start = time.monotonic()
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
+                body = self.body()
                 time.sleep(proxy.delay)
                 scope = _SCOPE.search(self.headers.get("Authorization", ""))
                 if (
@@ -104,26 +153,10 @@ class DelayProxy:
                     and not proxy.quotas.admit(scope.group(1), self.command, self.path)
                 ):
                     refusal = json.dumps({"Type": "User", "message": "Rate Exceeded."}).encode()
-                    self.send_response(429)
-                    self.send_header("x-amzn-ErrorType", "TooManyRequestsException")
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(refusal)))
-                    self.end_headers()
-                    self.wfile.write(refusal)
+                    errors = [("x-amzn-ErrorType", "TooManyRequestsException"), ("Content-Type", "application/json")]
+                    self.send(429, refusal, errors)
                     return
-                upstream = http.client.HTTPConnection("127.0.0.1", target_port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
-                upstream.request(self.command, self.path, body=body, headers=headers)
-                answer = upstream.getresponse()
-                data = answer.read()
-                self.send_response(answer.status)
-                for key, value in answer.getheaders():
-                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                upstream.close()
+                self.send(*self.upstream(body))
                 with lock:
                     proxy.spans.append((start, time.monotonic()))
 
@@ -132,29 +165,14 @@ class DelayProxy:
                     proxy.reset()
                 if self.path in ("/__bench/throttled", "/__bench/spans"):
                     found = proxy.quotas.throttled if self.path.endswith("throttled") else sorted(proxy.spans)
-                    data = json.dumps(found).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    self.send(200, json.dumps(found).encode())
                     return
                 if self.path.startswith("/__bench/delay/"):
                     proxy.delay = float(self.path.rsplit("/", 1)[1]) / 1000
-                data = json.dumps(proxy.chain() if self.path == "/__bench/chain" else 0).encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.send(200, json.dumps(proxy.chain() if self.path == "/__bench/chain" else 0).encode())
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = loopback_server(Handler, target_port)
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def reset(self) -> None:
         self.spans.clear()

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse
+
+from checks.bench import LoopbackHandler, loopback_server
 
 # botocore's event names use the service id, hyphenated.
 EVENT_SERVICE = {"application-autoscaling": "application-auto-scaling"}
@@ -134,12 +134,9 @@ class FaultProxy:
         target_port = int(target.rsplit(":", 1)[1])
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _forward(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+        class Handler(LoopbackHandler):
+            def forward(self) -> None:
+                body = self.body() or b""
                 action = re.search(rb"(?:^|&)Action=([A-Za-z]+)", body)
                 seen = Request(
                     self.command,
@@ -168,32 +165,17 @@ class FaultProxy:
                     if seen.target and "." not in seen.target and not self.headers.get("X-Amz-Target"):
                         return self._send(400, xml, "text/xml")
                     return self._send(400, error.encode(), "application/x-amz-json-1.1")
-                upstream = http.client.HTTPConnection("127.0.0.1", target_port, timeout=60)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
-                upstream.request(self.command, self.path, body=body or None, headers=headers)
-                answer = upstream.getresponse()
-                data = answer.read()
-                upstream.close()
+                status, data, headers = self.upstream(body or None)
                 if kind == "truncated":
                     data = data[: max(1, len(data) // 2)]
-                self._send(answer.status, data, answer.getheader("Content-Type") or "application/json")
+                content_type = next((v for k, v in headers if k.lower() == "content-type"), "application/json")
+                self._send(status, data, content_type)
 
             def _send(self, status: int, data: bytes, content_type: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.send(status, data, [("Content-Type", content_type)])
 
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
-
-            def log_message(self, *args: Any) -> None:
-                return None
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = loopback_server(Handler, target_port)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
         self.stopping.set()
