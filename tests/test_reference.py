@@ -75,4 +75,7 @@ def test_an_empty_account_scores_zero_and_every_miss_has_a_hint(aws: None, lambd
         assert c.message, c.id
     by_id = {c.id: c for c in report.checks()}
     assert by_id["t2.memory"].message == "function layer-consumer-s1 does not exist"
-    assert "aws lambda create-function --function-name layer-consumer-s1" in (by_id["t2.function_exists"].hint or "")
+    made = by_id["t2.function_exists"].hint or ""
+    assert "aws lambda create-function --function-name layer-consumer-s1" in made
+    # The assessment's maker (not the plain fallback): the fix zips the function's code itself.
+    assert 'fileb://"$FUNCTION_ZIP"' in made and "fileb://function.zip" not in made
