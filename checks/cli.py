@@ -50,7 +50,10 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
             f"       {name} sandbox [--port PORT]\n"
             f"       {name} merge DIR... --gradebook FILE.csv\n"
             f"       {name} policy ASSESSMENT\n"
-            f"       {name} cleanup ASSESSMENT --student-id ID"
+            f"       {name} cleanup ASSESSMENT --student-id ID\n"
+            f"       {name} ASSESSMENT --submit --repo OWNER/NAME\n"
+            f"       {name} collect ASSESSMENT --repo OWNER/NAME --gradebook FILE.csv\n"
+            f"       {name} show REPORT.json"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
@@ -61,10 +64,14 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
             "  merge                 join the report folders of roster shards into one gradebook\n"
             "  policy                the IAM policy a grading identity needs for ASSESSMENT\n"
             "  cleanup               the commands that delete a student's resources of ASSESSMENT (read-only)\n"
+            "  collect               the gradebook of the submissions made with --submit (instructors)\n"
+            "  show                  a saved JSON report in any format\n"
             f"  (`{name} COMMAND --help` for each)"
         ),
         epilog=(
-            "exit codes: 0 passed (with --task: the graded tasks' score), 1 not, 2 bad input, 3 could not grade\n\n"
+            "exit codes: 0 passed (with --task: the graded tasks' score), 1 not, 2 bad input, 3 could not grade;\n"
+            "  --submit also: 4 no gh, 5 gh not logged in, 6 no access to the repository, 7 no such workflow,\n"
+            "  8 the run failed or was cancelled, 9 the wait timed out\n\n"
             "examples:\n"
             f"  {name} lambda_medium --demo\n"
             f"  {name} lambda_medium --student-id s1 --region us-east-1\n"
@@ -123,6 +130,18 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
     out.add_argument(
         "--from-evidence", metavar="DIR", help="regrade from answers kept with --evidence, offline: no AWS call"
     )
+    sub = p.add_argument_group("submit for an official grade (the course's GitHub workflow grades)")
+    sub.add_argument(
+        "--submit", action="store_true", help="have the course's grading workflow grade you and show its report"
+    )
+    sub.add_argument("--repo", metavar="OWNER/NAME", help="the course's repository (else $GRADER_REPO, course.cfg)")
+    sub.add_argument(
+        "--submit-timeout", type=float, default=900.0, metavar="S", help="wait at most S seconds (default 900)"
+    )
+    sub.add_argument("--poll-every", type=float, default=5.0, metavar="S", help=argparse.SUPPRESS)
+    sub.add_argument("--submission-id", metavar="ID", help="(the grading workflow) grade as this submission")
+    sub.add_argument("--submitted-at", metavar="TIME", help="(the grading workflow) the run's creation time")
+    sub.add_argument("--deadline", metavar="TIME", help="(the grading workflow) after it, a submission is late")
     p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     return p
 
@@ -383,7 +402,155 @@ def _print_teardowns(args: argparse.Namespace, assessment: Any, ids: list[str]) 
     return EXIT_PASSED
 
 
-COMMANDS = {"sandbox": sandbox_command, "merge": merge_command, "policy": policy_command, "cleanup": cleanup_command}
+def show_command(argv: Sequence[str]) -> int:
+    """A saved JSON report (``--format json``, a report folder's, a submission's) in any format."""
+    p = _Parser(
+        prog=f"{invoked_as()} show",
+        description="Show a JSON report saved earlier in any format; exits as its grade did (0, 1 or 3).",
+    )
+    p.add_argument("report", metavar="REPORT.json", help="a report written with --format json")
+    p.add_argument("--format", default=None, help="table (default), json, junit, markdown, gradescope or text")
+    p.add_argument("--output", metavar="FILE", help="write it to FILE instead of stdout")
+    p.add_argument("--no-hints", action="store_true", help="leave hints and notes out")
+    p.add_argument("--no-color", action="store_true", help="plain table without colours (also: $NO_COLOR)")
+    args = p.parse_args(argv)
+    import json
+
+    from checks import sinks
+    from checks.model import Report
+
+    fmt = _choose_format(args.format)
+    try:
+        with open(args.report, encoding="utf-8") as f:
+            report = Report.from_dict(json.load(f))
+    except OSError as exc:
+        raise BadInput(f"cannot read {args.report}: {exc.strerror}") from exc
+    except (ValueError, RecursionError) as exc:
+        raise BadInput(f"{args.report}: not a validate-tasks JSON report ({str(exc)[:80]})") from exc
+    if args.no_hints:
+        report = report.without_hints()
+    sinks.write_report(report, fmt, args.output, color=_color(args))
+    return exit_code(report)
+
+
+def collect_command(argv: Sequence[str]) -> int:
+    """The gradebook of an assessment's submissions, read from the course's grading workflow runs."""
+    from checks.submit import POLICIES
+
+    p = _Parser(
+        prog=f"{invoked_as()} collect",
+        description="Read the runs of the course's grading workflow and their reports, and write one gradebook row "
+        "per student (the roster gradebook's columns plus submitted_at, attempts, late, submitted_by).",
+    )
+    p.add_argument("assessment", help="e.g. lambda_medium")
+    p.add_argument("--repo", metavar="OWNER/NAME", help="the course's repository (else $GRADER_REPO, course.cfg)")
+    p.add_argument("--gradebook", metavar="FILE.csv", required=True, help="write one row per student here")
+    p.add_argument("--policy", default="latest", choices=POLICIES, help="which submission counts (default latest)")
+    p.add_argument("--deadline", metavar="TIME", help="later submissions are late (default: each report's deadline)")
+    p.add_argument("--roster", metavar="FILE.csv", help="every student on it gets a row, submitted or not")
+    p.add_argument("--report-dir", metavar="DIR", help="write DIR/<student_id>.json of each counted submission")
+    p.add_argument("--format", default=None, help="the class report on stdout: table (default), json, markdown…")
+    p.add_argument("--output", metavar="FILE", help="write the class report to FILE instead of stdout")
+    p.add_argument("--no-color", action="store_true", help="plain table without colours (also: $NO_COLOR)")
+    args = p.parse_args(argv)
+    from checks import sinks, submit
+    from checks.roster import Outcome, RosterError, in_natural_order, read_roster_lines, summarize
+
+    assessment = _assessment(args.assessment)
+    fmt = _choose_format(args.format)
+    if args.deadline:
+        submit.parse_time(args.deadline, "--deadline")
+    rows: list[Any] = []
+    if args.roster:
+        try:
+            rows, problems, _ = read_roster_lines(args.roster)
+        except RosterError as exc:
+            raise BadInput(str(exc)) from exc
+        for problem in problems:
+            print(f"{PROG}: {args.roster}:{problem.line}: {problem.reason}", file=sys.stderr)
+    sinks.ready_to_write(
+        [("--gradebook", args.gradebook), ("--output", args.output)], [("--report-dir", args.report_dir)]
+    )
+    repo, workflow = submit.resolve_repo(args.repo)
+    gh = submit.Gh(repo)
+    with _progress(f"Reading the submissions in {repo}"):
+        attempts = submit.collect(gh, workflow, assessment.name, deadline=args.deadline)
+    grouped = submit.by_student(attempts)
+    roster = {r.student_id: r for r in rows}
+    github = {sid: dict(r.extra).get("github", "") for sid, r in roster.items()}
+    outcomes = []
+    for sid, mine in grouped.items():
+        expected = github.get(sid, "")
+        if expected:  # the roster says whose GitHub login submits for this student: others' runs do not count
+            others = [a for a in mine if a.submitted_by.lower() != expected.lower()]
+            for a in others:
+                print(
+                    f"{PROG}: {sid}: a submission by {a.submitted_by or '?'}, not {expected}: left out", file=sys.stderr
+                )
+            mine = [a for a in mine if a not in others]
+            if not mine:
+                continue
+        if roster and sid not in roster:
+            print(f"{PROG}: {sid} submitted but is not on {args.roster}", file=sys.stderr)
+        chosen = submit.choose(mine, args.policy)
+        extra = (
+            ("submitted_at", chosen.submitted_at),
+            ("attempts", str(len(mine))),
+            ("late", str(chosen.late).lower()),
+            ("submitted_by", chosen.submitted_by),
+        )
+        carried = roster[sid].extra if sid in roster else ()
+        report = chosen.report
+        outcomes.append(
+            Outcome(sid, report, region=report.region, account_id=report.account_id, extra=(*extra, *carried))
+        )
+    counted = {o.student_id for o in outcomes}
+    for sid, row in roster.items():
+        if sid not in counted:
+            extra = (("submitted_at", ""), ("attempts", "0"), ("late", ""), ("submitted_by", ""))
+            outcomes.append(Outcome(sid, error="no submission", extra=(*extra, *row.extra)))
+    outcomes = in_natural_order(outcomes)
+    numbers = [t.number for t in assessment.tasks]
+    sinks.write_class_files(outcomes, numbers, assessment.name, gradebook=args.gradebook, report_dir=args.report_dir)
+    sinks.write_class_report(assessment.name, outcomes, summarize(outcomes), fmt, args.output, color=_color(args))
+    print(
+        f"{PROG}: {len(attempts)} submission(s) of {len(grouped)} student(s) read; "
+        f"gradebook written to {args.gradebook}",
+        file=sys.stderr,
+    )
+    return EXIT_PASSED
+
+
+def _submit(args: argparse.Namespace, fmt: str) -> int:
+    """``--submit``: the course's workflow grades this student; its report is shown here."""
+    from checks import sinks, submit
+
+    for flag in ("demo", "roster", "watch", "evidence", "from_evidence", "endpoint_url", "profile", "submission_id"):
+        if getattr(args, flag):
+            raise BadInput(f"--submit is graded by the course's workflow: leave out --{flag.replace('_', '-')}")
+    if args.task:
+        raise BadInput("--submit grades every task: leave out --task")
+    for flag, value in (("--submit-timeout", args.submit_timeout), ("--poll-every", args.poll_every)):
+        if not (math.isfinite(value) and value > 0):
+            raise BadInput(f"{flag} {value:g} is not a number of seconds (a positive, finite number)")
+    student_id = resolve_student_id(args.student_id)
+    repo, workflow = submit.resolve_repo(args.repo)
+    _ready_to_write(args)
+    report = submit.submit(
+        submit.Gh(repo), workflow, args.assessment, student_id, timeout=args.submit_timeout, poll=args.poll_every
+    )
+    sinks.write_report(report, fmt, args.output, color=_color(args))
+    return exit_code(report)
+
+
+COMMANDS = {
+    "sandbox": sandbox_command,
+    "merge": merge_command,
+    "policy": policy_command,
+    "cleanup": cleanup_command,
+    "collect": collect_command,
+    "show": show_command,
+}
 
 
 def _terminated(signum: int, frame: Any) -> None:
@@ -433,19 +600,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
+    from checks.submit import GitHubError
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in COMMANDS:
-        try:
-            return COMMANDS[argv[0]](argv[1:])
-        except BadInput as exc:
-            return _fail(EXIT_BAD_INPUT, str(exc))
-        except KeyboardInterrupt:
-            return _fail(130, "interrupted")
-    args = build_parser().parse_args(argv)
     try:
-        return _grade_one(args)
+        if argv and argv[0] in COMMANDS:
+            return COMMANDS[argv[0]](argv[1:])
+        return _grade_one(build_parser().parse_args(argv))
     except BadInput as exc:
         return _fail(EXIT_BAD_INPUT, str(exc))
+    except GitHubError as exc:
+        return _fail(exc.code, str(exc))
     except KeyboardInterrupt:
         return _fail(130, "interrupted")
 
@@ -470,6 +635,9 @@ def _grade_one(args: argparse.Namespace) -> int:
         if value is not None and not (math.isfinite(value) and value > 0):
             raise BadInput(f"{flag} {value:g} is not a number of seconds (a positive, finite number)")
     _refuse_overwriting(args)
+    if args.submit:
+        return _submit(args, fmt)
+    _submission_flags(args)
     endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
     if endpoint and not endpoint.startswith(("http://", "https://")):
         source = "--endpoint-url" if args.endpoint_url else "AWS_ENDPOINT_URL"
@@ -493,6 +661,24 @@ def _grade_one(args: argparse.Namespace) -> int:
         if getattr(args, flag):
             raise BadInput(f"--{flag.replace('_', '-')} goes with --roster")
     return _grade_student(args, assessment, fmt)
+
+
+def _submission_flags(args: argparse.Namespace) -> None:
+    """--submission-id and its times (the grading workflow's) are right before anything is graded."""
+    from checks.submit import SUBMISSION_ID, parse_time
+
+    if not args.submission_id:
+        for flag in ("submitted_at", "deadline"):
+            if getattr(args, flag):
+                raise BadInput(f"--{flag.replace('_', '-')} goes with --submission-id")
+        return
+    if args.roster or args.watch is not None:
+        raise BadInput("--submission-id grades one student once: leave out --roster and --watch")
+    if not SUBMISSION_ID.fullmatch(args.submission_id):
+        raise BadInput(f"bad submission ID {args.submission_id[:70]!r}: 6 to 64 letters, digits, '-' or '_'")
+    for flag in ("submitted_at", "deadline"):
+        if getattr(args, flag):
+            parse_time(getattr(args, flag), f"--{flag.replace('_', '-')}")
 
 
 def _ready_to_write(args: argparse.Namespace) -> None:
@@ -554,6 +740,10 @@ def _grade_student(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
         return _fail(EXIT_CANNOT_GRADE, str(exc))
     if evidence:
         evidence.save(account, [report])
+    if args.submission_id:  # graded for the record by the course's workflow
+        from checks.submit import stamp
+
+        report = stamp(report, args.submission_id, args.submitted_at, args.deadline)
     if args.no_hints:
         report = report.without_hints()
     sinks.write_report(report, fmt, args.output, color=_color(args))

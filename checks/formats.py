@@ -135,6 +135,8 @@ def markdown(report: Report) -> str:
     ]
     if report.diagnosis is not None:
         lines[3:3] = [f"> {_cell(report.diagnosis.message)}", ""]
+    if report.submission is not None:
+        lines[1:1] = ["", _cell(report.submission.said())]
     for t in report.tasks:
         lines.append(
             f"| {t.number} | {_cell(t.title)} | {_ICON[t.status.value]} {t.status.value} | {t.earned}/{t.possible} |"
@@ -234,6 +236,7 @@ def text(report: Report) -> str:
         f"{report.assessment} validation report" + (" (DEMO account)" if report.demo else ""),
         f"Student: {report.student_id}  Account: {report.account_id}  Region: {report.region}  "
         f"Graded: {report.graded_at}",
+        *([report.submission.said()] if report.submission else []),
         "",
     ]
     for t in report.tasks:

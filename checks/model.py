@@ -182,6 +182,38 @@ class Diagnosis:
 
 
 @dataclass(frozen=True)
+class Submission:
+    """A grade made for the record by the course's grading workflow (``--submit``).
+
+    ``submitted_at`` is the workflow run's own creation time (UTC, ISO 8601), never the student's
+    claim; ``late`` says it came after ``deadline``; ``run_url`` is the run that graded it.
+    """
+
+    id: str
+    submitted_at: str
+    deadline: str | None = None
+    late: bool = False
+    run_url: str | None = None
+
+    def __post_init__(self) -> None:
+        _clean(self, id="one", submitted_at="one", deadline="one", run_url="one")
+
+    def said(self) -> str:
+        """One line for every format: which submission, when, and whether it was late."""
+        late = f" LATE (deadline {self.deadline})" if self.late else ""
+        return f"submission {self.id}, submitted {self.submitted_at}{late}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "submitted_at": self.submitted_at,
+            "deadline": self.deadline,
+            "late": self.late,
+            "run_url": self.run_url,
+        }
+
+
+@dataclass(frozen=True)
 class Report:
     """One student's grade. ``to_dict`` is the JSON report of contract.md."""
 
@@ -197,6 +229,7 @@ class Report:
     missing_actions: tuple[str, ...] = field(default=())
     diagnosis: Diagnosis | None = None
     partial: bool = False  # only some tasks were graded (--task): no verdict on the assessment
+    submission: Submission | None = None  # graded for the record by the course's workflow
 
     def __post_init__(self) -> None:
         _clean(self, assessment="one", student_id="one", account_id="one", region="one", graded_at="one")
@@ -280,6 +313,7 @@ class Report:
             "tasks_graded": [t.number for t in self.tasks] if self.partial else None,
             "tasks_done": self.done if self.partial else None,
             "tasks": [t.to_dict() for t in self.tasks],
+            **({"submission": self.submission.to_dict()} if self.submission else {}),
         }
 
 
@@ -325,11 +359,22 @@ def _diagnosis_from_dict(data: Any) -> Diagnosis:
     return Diagnosis(_field(data, "kind", str), _field(data, "message", str), _field(data, "rerun", str, None))
 
 
+def _submission_from_dict(data: Any) -> Submission:
+    return Submission(
+        _field(data, "id", str),
+        _field(data, "submitted_at", str),
+        _field(data, "deadline", str, None),
+        bool(_field(data, "late", bool, False)),
+        _field(data, "run_url", str, None),
+    )
+
+
 def report_from_dict(data: Any) -> Report:
     """A report read back from its JSON (``Report.to_dict``); anything else is a ValueError saying what."""
     if _field(data, "schema_version", int) != 1:
         raise ValueError("not schema_version 1")
     diagnosis = _field(data, "diagnosis", dict, None)
+    submission = _field(data, "submission", dict, None)
     tasks = tuple(task_from_dict(t) for t in _field(data, "tasks", list))
     return Report(
         assessment=_field(data, "assessment", str),
@@ -344,4 +389,5 @@ def report_from_dict(data: Any) -> Report:
         missing_actions=tuple(str(a) for a in _field(data, "missing_actions", list, [])),
         diagnosis=_diagnosis_from_dict(diagnosis) if diagnosis is not None else None,
         partial=_field(data, "tasks_graded", list, None) is not None,
+        submission=_submission_from_dict(submission) if submission is not None else None,
     )

@@ -41,6 +41,8 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
         title = "DEMO (built-in practice account, not AWS) — " + title
     if report.partial:
         title += " — only " + _tasks_named(report)
+    if report.submission is not None:
+        title += " — " + report.submission.said()
     table = Table(title=Text(title), show_lines=False, expand=False)
     table.add_column("Task", justify="right", no_wrap=True)
     table.add_column("Check", no_wrap=True)
