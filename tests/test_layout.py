@@ -80,3 +80,10 @@ def test_the_students_view_and_the_checks_stay_below_the_grader() -> None:
 def test_reporters_read_reports_only() -> None:
     for name in ("checks.report", "checks.formats"):
         assert not {m for m in _reaches(name) if m.startswith(("checks.aws", "checks.student"))}, name
+
+
+def test_submitting_speaks_to_github_only() -> None:
+    """--submit and collect read GitHub through gh: no AWS access, no grading, nothing above them."""
+    reached = _reaches("checks.submit")
+    assert not {m for m in reached if m.startswith(("checks.aws", "checks.student", "checks.lambda_medium"))}
+    assert not reached & {"checks.cli", "checks.pipeline", "checks.runner", "checks.sinks"}
