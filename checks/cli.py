@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from checks import PROG, __version__
-from checks.errors import BadInput, NotInstalled
+from checks.errors import BadInput, GitHubError, NotInstalled
 
 if TYPE_CHECKING:  # the pipeline is imported when a grade needs it: --help stays fast
     from checks.pipeline import Live, Source
@@ -600,8 +600,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    from checks.submit import GitHubError
-
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in COMMANDS:

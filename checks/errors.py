@@ -7,3 +7,11 @@ class BadInput(Exception):
 
 class NotInstalled(Exception):
     """This machine's installation cannot run it (a package missing, or too old): one line, exit 3."""
+
+
+class GitHubError(Exception):
+    """Submitting or collecting through GitHub cannot go on: one line, and the exit code that says why."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from checks import PROG
-from checks.errors import BadInput
+from checks.errors import BadInput, GitHubError
 from checks.fix import printable
 from checks.model import Report, Submission
 
@@ -49,14 +49,6 @@ RUN_NAME = re.compile(r"submission (?P<assessment>\S+) (?P<student>\S+) \((?P<su
 ARTIFACT = "submission-{}"  # the artifact a run uploads: report.json and report.txt
 POLICIES = ("latest", "best", "latest-on-time")
 INSTALL_GH = "https://cli.github.com (e.g. `brew install gh`, `winget install --id GitHub.cli`, `sudo apt install gh`)"
-
-
-class GitHubError(Exception):
-    """Submitting or collecting cannot go on: one line, and the exit code that says why."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 class GhFailed(Exception):
