@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from checks.model import Verdict
+from checks.model import STUDENT_ID, Verdict
 
 if TYPE_CHECKING:
     from checks.aws import Account
-    from checks.student import Student
+    from checks.student import Kind, Student
 
 CheckFunc = Callable[["Student"], Verdict]
 NoteFunc = Callable[["Student"], "str | None"]
@@ -83,14 +84,13 @@ class Assessment:
     title: str
     readme: str
     tasks: tuple[Task, ...]
-    resource_prefixes: tuple[str, ...] = ()  # names a student's resources start with
+    # The student's resources by kind: name prefixes, how each is read here and elsewhere, and made.
+    kinds: tuple[Kind, ...] = ()
     # The check whose fix makes each named resource (by name prefix): a check that needs the resource
     # points there instead of repeating that fix.
     owners: tuple[tuple[str, str], ...] = ()
-    # How a missing resource is made, by name prefix (the student's view asks it for a fix).
-    makers: tuple[tuple[str, Callable[..., Any]], ...] = ()
-    # Its other kinds of resource, by kind ("layer", "queue"): their name prefixes (looked for elsewhere).
-    others: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    view: type[Student] | None = None  # the student's view its checks take (None: the engine's own)
+    id_rule: re.Pattern[str] = STUDENT_ID  # what a student ID of this assessment may be
     diagnosis_reads: tuple[str, ...] = ()  # what telling why every check fails may read
     teardown: Callable[..., Any] | None = None  # the student's resources and what removes them (cleanup)
     prices_read: str = ""  # where the teardown's monthly figures come from, and when they were read
@@ -102,14 +102,7 @@ class Assessment:
         """One student's view of an account, naming and making resources as this assessment does."""
         from checks.student import Student
 
-        return Student(
-            account,
-            student_id,
-            classmates,
-            prefixes=self.resource_prefixes,
-            makers=dict(self.makers),
-            others=dict(self.others),
-        )
+        return (self.view or Student)(account, student_id, classmates, kinds=self.kinds, id_rule=self.id_rule)
 
     @property
     def points(self) -> int:
@@ -178,10 +171,10 @@ def assessment(
     title: str,
     readme: str,
     modules: Iterable[ModuleType],
-    resource_prefixes: Iterable[str] = (),
+    kinds: Iterable[Kind] = (),
     owners: dict[str, str] | None = None,
-    makers: dict[str, Callable[..., Any]] | None = None,
-    others: dict[str, tuple[str, ...]] | None = None,
+    view: type[Student] | None = None,
+    id_rule: re.Pattern[str] = STUDENT_ID,
     diagnosis_reads: Iterable[str] = (),
     teardown: Callable[..., Any] | None = None,
     prices_read: str = "",
@@ -204,10 +197,10 @@ def assessment(
         title,
         readme,
         tasks,
-        tuple(resource_prefixes),
+        tuple(kinds),
         tuple((owners or {}).items()),
-        tuple((makers or {}).items()),
-        tuple((others or {}).items()),
+        view,
+        id_rule,
         _actions(diagnosis_reads),
         teardown,
         prices_read,

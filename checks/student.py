@@ -5,26 +5,51 @@ names (``<prefix>-<id>``, exactly), and get plain dicts back from the account's 
 (:mod:`checks.aws`), or a :class:`Missing` when the resource they need does not exist,
 with the fix that makes it and, when there is one, the student's own near miss: never a
 classmate's resource.
+
+It knows no service: an assessment declares its :class:`Kind`\\ s of resource (a name
+prefix for each, the reader that lists them here and in another region, how a missing one
+is made), and the view names, finds, misses and diagnoses from those declarations. An
+assessment may add look-ups of its own in a subclass (its ``view``).
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from checks.aws import Account, AwsError, NoSuchRole
-from checks.fix import Fix, ask, aws, json_word
+from checks.aws import Account, AwsError
+from checks.fix import Fix
 from checks.model import STUDENT_ID, Diagnosis
 
-Maker = Callable[["Student", str], Fix]  # the fix that makes a missing resource, given its prefix
+# The fix that makes a missing resource, given the student's view (the assessment's own) and its prefix.
+Maker = Callable[[Any, str], Fix]
 
-LAMBDA_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-}
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of resource an assessment's students name ``<prefix>-<id>``, and how the account shows it.
+
+    ``listed``: this region's, by name (the account's list, read once for a class). ``by_name``: one
+    by name, where the reader asks for it alone for one student's grade (``targeted``) and takes it
+    from the list otherwise.
+    ``elsewhere``: the names in another region of the account (for "your work is in another
+    region"). ``make``: the fix that makes a missing one. ``marks_work``: the student's work is
+    where one of these is (a function, a bucket): the kind a region is judged by first.
+    ``global_names``: names are unique across regions (S3 buckets): no other region to look in.
+    """
+
+    name: str
+    prefixes: tuple[str, ...]
+    listed: Callable[[Any], Mapping[str, Any]]
+    by_name: Callable[[Any, str], Any] | None = None
+    elsewhere: Callable[[Any, str], Iterable[str]] | None = None
+    make: Maker | None = None
+    marks_work: bool = False
+    global_names: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,7 +73,7 @@ def _norm(name: str) -> str:
     return name.lower().replace("_", "-")
 
 
-def plausibly_theirs(prefix: str, student_id: str, candidate: str) -> bool:
+def plausibly_theirs(prefix: str, student_id: str, candidate: str, id_rule: re.Pattern[str] = STUDENT_ID) -> bool:
     """Could ``candidate`` be this student's attempt at ``<prefix>-<student_id>``?
 
     A name whose part after the task prefix is a valid student ID other than this one (case
@@ -61,9 +86,9 @@ def plausibly_theirs(prefix: str, student_id: str, candidate: str) -> bool:
     head = _norm(prefix) + "-"
     if name.startswith(head):
         tail = name[len(head) :]
-        if STUDENT_ID.fullmatch(tail):
+        if id_rule.fullmatch(tail):
             return tail == sid
-        return tail.startswith(sid) and not STUDENT_ID.fullmatch(tail[len(sid) : len(sid) + 1])
+        return tail.startswith(sid) and not id_rule.fullmatch(tail[len(sid) : len(sid) + 1])
     return name.endswith("-" + sid)
 
 
@@ -82,7 +107,7 @@ def near_miss(wanted: str, candidates: Iterable[str]) -> str | None:
 
 
 class Student:
-    """One student's view of an account: names resources ``<prefix>-<id>``, exactly."""
+    """One student's view of an account: names resources ``<prefix>-<id>``, exactly, of the kinds given."""
 
     def __init__(
         self,
@@ -90,17 +115,14 @@ class Student:
         student_id: str,
         classmates: Iterable[str] = (),
         *,
-        prefixes: Iterable[str] = (),
-        makers: Mapping[str, Maker] | None = None,
-        others: Mapping[str, Iterable[str]] | None = None,
+        kinds: Iterable[Kind] = (),
+        id_rule: re.Pattern[str] = STUDENT_ID,
     ) -> None:
         self.account = account
         self.id = student_id
         self.classmates = frozenset(classmates) - {student_id}
-        self.prefixes = tuple(prefixes)  # every function prefix of the assessment
-        self.makers = dict(makers or {})  # how the assessment makes each missing resource, by prefix
-        # The assessment's other kinds of resource, by kind ("layer", "queue"): their name prefixes.
-        self.others = {kind: tuple(found) for kind, found in (others or {}).items()}
+        self.kinds = {k.name: k for k in kinds}
+        self.id_rule = id_rule
 
     @property
     def region(self) -> str:
@@ -122,49 +144,79 @@ class Student:
     def name(self, prefix: str) -> str:
         return f"{prefix}-{self.id}"
 
-    def _missing(self, kind: str, prefix: str, candidates: Iterable[str], fix: Fix | None) -> Missing:
+    # -- resources -----------------------------------------------------------
+    def resource(self, kind: str, prefix: str, fix: Fix | None = None) -> Any:
+        """The student's ``<prefix>-<id>`` of this kind, or :class:`Missing` with the fix that makes it."""
+        declared = self.kinds[kind]
         name = self.name(prefix)
-        theirs = [c for c in candidates if plausibly_theirs(prefix, self.id, c) and c not in self.classmates_names]
+        found = declared.by_name(self.account, name) if declared.by_name else declared.listed(self.account).get(name)
+        if found is None:
+            made = fix if fix is not None else (declared.make(self, prefix) if declared.make else None)
+            raise self.missing(kind, prefix, declared.listed(self.account), made)
+        return found
+
+    def missing(self, kind: str, prefix: str, candidates: Iterable[str], fix: Fix | None) -> Missing:
+        """A resource that is not there, with the student's own near miss (never a classmate's)."""
+        name = self.name(prefix)
+        theirs = [
+            c
+            for c in candidates
+            if plausibly_theirs(prefix, self.id, c, self.id_rule) and c not in self.classmates_names
+        ]
         return Missing(f"{kind} {name}", fix, near_miss(name, theirs), self._elsewhere(), prefix)
 
     @property
     def classmates_names(self) -> frozenset[str]:
-        return frozenset(f"{p}-{c}" for p in self.prefixes for c in self.classmates)
+        prefixes = {p for k in self.kinds.values() for p in k.prefixes}
+        return frozenset(f"{p}-{c}" for p in prefixes for c in self.classmates)
 
-    def _has_own_functions(self) -> bool:
-        if self.account.targeted:
-            return any(self.account.function(self.name(p)) is not None for p in self.prefixes)
-        return bool({self.name(p) for p in self.prefixes} & set(self.account.functions()))
+    # -- where the work is ----------------------------------------------------
+    def _work_kinds(self) -> list[Kind]:
+        return [k for k in self.kinds.values() if k.marks_work]
+
+    def _has_own_work(self) -> bool:
+        for kind in self._work_kinds():
+            names = [self.name(p) for p in kind.prefixes]
+            if kind.by_name is not None:  # one student: asked by name, unless the list is read anyway
+                if any(kind.by_name(self.account, n) is not None for n in names):
+                    return True
+            elif set(names) & set(kind.listed(self.account)):
+                return True
+        return False
 
     def _elsewhere(self) -> str | None:
-        """When none of the student's functions is in this region, where they are."""
-        if not self.prefixes or self._has_own_functions():
+        """When none of the student's work is in this region, where it is."""
+        kinds = self._work_kinds()
+        if not kinds or self._has_own_work():
             return None
         regions = self.regions_holding()
         if not regions:
             return None
+        what = " or ".join(f"{k.name}s" for k in kinds)
         return (
-            f"none of your functions is in {self.region}, but some are in {', '.join(regions)}: "
+            f"none of your {what} is in {self.region}, but some are in {', '.join(regions)}: "
             f"grade there with --region {regions[0]}"
         )
 
     def diagnose(self) -> Diagnosis | None:
         """The one cause of a grade where nothing passed, when there is one (else None).
 
-        Read from what the checks already read: the region's functions and, when none is the
-        student's, the other regions' (see :meth:`_elsewhere`).
+        Read from what the checks already read: the region's resources of the kinds that mark the
+        student's work and, when none is the student's, the other regions' (see :meth:`_elsewhere`).
         """
-        if not self.prefixes or self._has_own_functions():
+        kinds = self._work_kinds()
+        if not kinds or self._has_own_work():
             return None
         others = sorted(
             {
                 name[len(p) + 1 :]
-                for name in self.account.functions()
-                for p in self.prefixes
+                for kind in kinds
+                for name in kind.listed(self.account)
+                for p in kind.prefixes
                 if _norm(name) == _norm(self.name(p)) and name[len(p) + 1 :] != self.id
             }
         )
-        if others and STUDENT_ID.fullmatch(others[0]):
+        if others and self.id_rule.fullmatch(others[0]):
             return Diagnosis(
                 "other_id",
                 f"No resource is named for student ID {self.id}, but some are for {others[0]}: "
@@ -172,8 +224,8 @@ class Student:
                 f"--student-id {others[0]}",
             )
         regions = self.regions_holding()
-        what = "your functions are"
-        if not regions:  # no function elsewhere: any other resource of the assessment's (a layer, a queue)
+        what = f"your {' and '.join(k.name + 's' for k in kinds)} are"
+        if not regions:  # none of those elsewhere: any other resource of the assessment's
             regions, what = self.regions_holding_anything(), "your work is"
         if regions:
             return Diagnosis(
@@ -187,39 +239,24 @@ class Student:
         )
 
     def regions_holding(self) -> list[str]:
-        """The account's other enabled regions where one of the student's functions exists."""
-        names = {self.name(p) for p in self.prefixes}
-        account = self.account
-
-        def holds(region: str) -> bool:
-            try:
-                return bool(names & set(account.function_names_in(region)))
-            except AwsError:
-                return False
-
-        def scan() -> list[str]:
-            others = [r for r in account.enabled_regions() if r != account.region]
-            found = account.gather(*[partial(holds, r) for r in others])
-            return [r for r, yes in zip(others, found, strict=True) if yes]
-
-        return account.once(("regions_holding", self.id, self.prefixes), scan)
+        """The account's other enabled regions holding one of the student's resources of a kind that marks work."""
+        return self._regions_with(self._work_kinds(), "regions_holding")
 
     def regions_holding_anything(self) -> list[str]:
-        """The account's other enabled regions holding one of the student's resources of any kind the
-        assessment names besides functions (its layers, its queues, alarms on its functions)."""
+        """The account's other enabled regions holding one of the student's resources of any other kind."""
+        return self._regions_with([k for k in self.kinds.values() if not k.marks_work], "regions_holding_anything")
+
+    def _regions_with(self, kinds: list[Kind], key: str) -> list[str]:
         account = self.account
-        names = {kind: {self.name(p) for p in prefixes} for kind, prefixes in self.others.items()}
-        readers = {
-            "layer": account.layer_names_in,
-            "queue": account.queue_names_in,
-            "alarm": account.alarmed_functions_in,  # an alarm is theirs when it watches one of their functions
-        }
+        looked = [(k, {self.name(p) for p in k.prefixes}) for k in kinds if k.elsewhere and not k.global_names]
+        if not looked:
+            return []
 
         def holds(region: str) -> bool:
-            for kind, wanted in names.items():
-                read = readers.get(kind)
+            for kind, wanted in looked:
+                assert kind.elsewhere is not None
                 try:
-                    if read is not None and wanted & set(read(region)):
+                    if wanted & set(kind.elsewhere(account, region)):
                         return True
                 except AwsError:
                     continue
@@ -230,109 +267,4 @@ class Student:
             found = account.gather(*[partial(holds, r) for r in others])
             return [r for r, yes in zip(others, found, strict=True) if yes]
 
-        return account.once(("regions_holding_anything", self.id), scan)
-
-    # -- resources -----------------------------------------------------------
-    def function(self, prefix: str, fix: Fix | None = None) -> dict[str, Any]:
-        name = self.name(prefix)
-        found = self.account.function(name)
-        if found is None:
-            raise self._missing("function", prefix, self.account.functions(), fix or self._make(prefix))
-        return found
-
-    def _make(self, prefix: str) -> Fix:
-        """The fix that makes a missing function: the assessment's, or a plain create-function."""
-        maker = self.makers.get(prefix)
-        return maker(self, prefix) if maker is not None else _create_function(self.name(prefix))
-
-    def layer(self, prefix: str, fix: Fix | None = None) -> dict[str, Any]:
-        name = self.name(prefix)
-        found = self.account.layers().get(name)
-        if found is None:
-            raise self._missing("layer", prefix, self.account.layers(), fix)
-        return found
-
-    def queue(self, prefix: str, fix: Fix | None = None) -> tuple[str, dict[str, str]]:
-        """The queue's URL and attributes."""
-        name = self.name(prefix)
-        url = self.account.queues().get(name)
-        attributes = self.account.queue_attributes(url) if url else None
-        if url is None or attributes is None:
-            raise self._missing(
-                "queue", prefix, self.account.queues(), fix or aws("sqs", "create-queue", "--queue-name", name)
-            )
-        return url, attributes
-
-    def queue_arn(self, prefix: str) -> str:
-        return self.queue(prefix)[1]["QueueArn"]
-
-    def mappings(self, queue_arn: str, function_arn: str) -> list[dict[str, Any]]:
-        """Event source mappings from a queue to a function (unqualified or any alias)."""
-        base = function_arn.split(":function:")[-1].split(":")[0]
-        return [
-            m
-            for m in self.account.event_source_mappings()
-            if m.get("EventSourceArn") == queue_arn
-            and m.get("FunctionArn", "").split(":function:")[-1].split(":")[0] == base
-        ]
-
-    def concurrency_blocked(self, amount: int, already: int = 0) -> str | None:
-        """Why taking ``amount`` more concurrency is impossible in this account, or None."""
-        limits = self.account.account_settings().get("AccountLimit", {})
-        quota = int(limits.get("ConcurrentExecutions", 1000))
-        unreserved = int(limits.get("UnreservedConcurrentExecutions", quota))
-        floor = min(100, quota)
-        after = unreserved + already - amount
-        if after >= floor:
-            return None
-        return (
-            f"account concurrency quota is {quota} with {unreserved} unreserved; taking {amount} would leave "
-            f"{after}, below the {floor} Lambda keeps unreserved. Ask for more: Service Quotas > AWS Lambda > "
-            f"Concurrent executions (aws service-quotas request-service-quota-increase --service-code lambda "
-            f"--quota-code L-B99A9384 --desired-value 1000)"
-        )
-
-    def role_documents(self, role: str) -> list[dict[str, Any]]:
-        """Every policy document of an execution role (inline and attached)."""
-        try:
-            return self.account.role_policy_documents(role)
-        except NoSuchRole as exc:
-            raise _no_role(role) from exc
-
-    def role_boundary(self, role: str) -> dict[str, Any] | None:
-        """The role's permissions boundary document, or None: what its policies allow must be allowed here too."""
-        try:
-            return self.account.role_boundary(role)
-        except NoSuchRole as exc:
-            raise _no_role(role) from exc
-
-    def role_attachments(self, role: str) -> list[dict[str, Any]]:
-        """The managed policies attached to an execution role."""
-        try:
-            return self.account.attached_role_policies(role)
-        except NoSuchRole as exc:
-            raise _no_role(role) from exc
-
-
-def _no_role(role: str) -> Missing:
-    return Missing(
-        f"execution role {role}",
-        aws("iam", "create-role", "--role-name", role, "--assume-role-policy-document", json_word(LAMBDA_TRUST)),
-    )
-
-
-def _create_function(name: str) -> Fix:
-    return aws(
-        "lambda",
-        "create-function",
-        "--function-name",
-        name,
-        "--runtime",
-        "python3.12",
-        "--handler",
-        "lambda_function.lambda_handler",
-        "--role",
-        ask("ROLE_ARN", "the ARN of the execution role for your functions"),
-        "--zip-file",
-        "fileb://function.zip",
-    )
+        return account.once((key, self.id, tuple(k.name for k, _ in looked)), scan)

@@ -481,6 +481,6 @@ class WorldAccount(Account):
 
 
 def student_of(world: World, sid: str = SID, classmates: tuple[str, ...] = (), *, targeted: bool = False) -> Student:
-    from checks.lambda_medium.common import FUNCTIONS, MAKERS
+    from checks.registry import load_assessment
 
-    return Student(WorldAccount(world, targeted=targeted), sid, classmates, prefixes=FUNCTIONS, makers=MAKERS)
+    return load_assessment("lambda_medium").student(WorldAccount(world, targeted=targeted), sid, classmates)

@@ -3,6 +3,8 @@
 The rubric is ``lambda_medium_rubric.md``; the student text is README_lambda_medium.md.
 """
 
+import re
+
 from checks.lambda_medium import (
     task01_layer,
     task02_layer_consumer,
@@ -18,8 +20,12 @@ from checks.lambda_medium import (
     task12_alarms,
     teardown,
 )
-from checks.lambda_medium.common import DIAGNOSIS_READS, FUNCTIONS, MAKERS, OTHERS, OWNERS
+from checks.lambda_medium.common import DIAGNOSIS_READS, KINDS, OWNERS
+from checks.lambda_medium.view import Student
 from checks.registry import assessment
+
+# 1 to 42 of these: 64, Lambda's limit on a function's name, less the longest prefix and its '-'.
+STUDENT_ID = re.compile(r"[A-Za-z0-9_-]{1,42}")
 
 ASSESSMENT = assessment(
     "lambda_medium",
@@ -39,10 +45,10 @@ ASSESSMENT = assessment(
         task11_cross_account,
         task12_alarms,
     ],
-    resource_prefixes=FUNCTIONS,
+    kinds=KINDS,
+    view=Student,
+    id_rule=STUDENT_ID,
     owners=OWNERS,
-    makers=MAKERS,
-    others=OTHERS,
     diagnosis_reads=DIAGNOSIS_READS,
     teardown=teardown.teardown,
     prices_read=teardown.PRICES_READ,

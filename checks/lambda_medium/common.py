@@ -7,8 +7,9 @@ from typing import Any
 from checks import iam
 from checks.fix import Arg, Fix, Word, aws, chain, command, json_word, variable, word
 from checks.lambda_medium.text_code import FUNCTION_CODE, LAYER_UTILS, ROLE_POLICY
+from checks.lambda_medium.view import LAMBDA_TRUST, Student
 from checks.model import Verdict, failed, passed
-from checks.student import LAMBDA_TRUST, Missing, Student
+from checks.student import Kind, Missing
 
 LAYER = "common-utils-layer"
 LAYER_CONSUMER = "layer-consumer"
@@ -320,11 +321,33 @@ def differences(*found: tuple[str, object, object]) -> str:
     return ", ".join(f"{label} {shown(got)} (want {shown(want)})" for label, got, want in found if got != want)
 
 
-# How the assessment makes each missing function (the student's view asks for it).
-MAKERS = {prefix: create_function for prefix in FUNCTIONS}
+def plain_queue(s: Student, prefix: str) -> Fix:
+    return aws("sqs", "create-queue", "--queue-name", s.name(prefix))
 
-# The assessment's other kinds of resource: where they are tells a student whose work is in another region.
-OTHERS = {"layer": (LAYER,), "queue": (SUCCESS_QUEUE, FAILURE_QUEUE, TASK_QUEUE, DLQ), "alarm": FUNCTIONS}
+
+# The student's resources by kind: how each is named, read here and in another region, and made. The
+# functions mark where the student's work is; the others tell a region apart when no function is there.
+KINDS = (
+    Kind(
+        "function",
+        FUNCTIONS,
+        listed=lambda a: a.functions(),
+        by_name=lambda a, name: a.function(name),  # GetFunction for one student, metered apart (100/s)
+        elsewhere=lambda a, region: a.function_names_in(region),
+        make=create_function,
+        marks_work=True,
+    ),
+    Kind("layer", (LAYER,), listed=lambda a: a.layers(), elsewhere=lambda a, region: a.layer_names_in(region)),
+    Kind(
+        "queue",
+        (SUCCESS_QUEUE, FAILURE_QUEUE, TASK_QUEUE, DLQ),
+        listed=lambda a: a.queues(),
+        elsewhere=lambda a, region: a.queue_names_in(region),
+        make=plain_queue,
+    ),
+    # An alarm is the student's when it watches one of their functions (its FunctionName dimension).
+    Kind("alarm", FUNCTIONS, listed=lambda a: {}, elsewhere=lambda a, region: a.alarmed_functions_in(region)),
+)
 # What telling why every check fails reads: the other regions' functions, layers, queues and alarms.
 DIAGNOSIS_READS = (
     "ec2:DescribeRegions",

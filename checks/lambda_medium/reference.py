@@ -22,7 +22,7 @@ import boto3
 from checks.aws import new_session
 from checks.lambda_medium.task08_insights import DEFAULT_PUBLISHER, insights_arn_for
 from checks.lambda_medium.text_code import ROLE_POLICY
-from checks.student import LAMBDA_TRUST
+from checks.lambda_medium.view import LAMBDA_TRUST
 
 TRUSTED_ACCOUNT = "999988887777"
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from checks.lambda_medium.common import LAYER, LAYERS, RUNTIME, publish_layer, shown
+from checks.lambda_medium.view import Student
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
-from checks.student import Student
 
 TASK = TaskInfo(1, "Lambda layer", "Task 1: Create Lambda Layer for Shared Dependencies")
 

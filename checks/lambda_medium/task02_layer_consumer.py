@@ -10,9 +10,9 @@ from checks.lambda_medium.common import (
     RUNTIME,
     function_setting,
 )
+from checks.lambda_medium.view import Student
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
-from checks.student import Student
 
 TASK = TaskInfo(2, "Function using the layer", "Task 2: Create Lambda Function Using Layer")
 

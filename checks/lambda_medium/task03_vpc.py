@@ -20,9 +20,10 @@ from checks.lambda_medium.common import (
     shown,
     update_config,
 )
+from checks.lambda_medium.view import Student
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check, note
-from checks.student import Missing, Student
+from checks.student import Missing
 
 TASK = TaskInfo(3, "VPC access", "Task 3: Configure VPC Access for Lambda")
 

@@ -24,9 +24,9 @@ from checks.lambda_medium.common import (
     role_may,
     role_of,
 )
+from checks.lambda_medium.view import Student
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check, note
-from checks.student import Student
 
 # The configuration's checks read the queues and, for a fix, what the role may send to.
 CONFIG_READS = (*QUEUES, *ROLE, "lambda:GetFunctionEventInvokeConfig")

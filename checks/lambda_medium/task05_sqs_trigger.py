@@ -15,9 +15,9 @@ from checks.lambda_medium.common import (
     set_queue_attributes,
     sqs_trigger,
 )
+from checks.lambda_medium.view import Student
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
-from checks.student import Student
 
 TASK = TaskInfo(5, "SQS trigger", "Task 5: Create SQS Trigger for Lambda")
 

@@ -17,9 +17,9 @@ from checks.lambda_medium.common import (
     sqs_trigger,
     update_config,
 )
+from checks.lambda_medium.view import Student
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
-from checks.student import Student
 
 TASK = TaskInfo(6, "Dead-letter queue", "Task 6: Implement Error Handling with Dead Letter Queue")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from checks.fix import aws
 from checks.lambda_medium.common import FIND, RATE_LIMITED, update_config
+from checks.lambda_medium.view import Student
 from checks.model import Verdict, blocked, failed, passed
 from checks.registry import TaskInfo, check
-from checks.student import Student
 
 TASK = TaskInfo(7, "Reserved concurrency", "Task 7: Implement Reserved Concurrency")
 

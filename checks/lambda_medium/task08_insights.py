@@ -7,9 +7,10 @@ from typing import Any
 from checks import iam
 from checks.fix import Arg, Fix, ask, aws, variable
 from checks.lambda_medium.common import FUNCTIONS, LAYER_CONSUMER, LAYERS, ROLE, managed_policy_arn, update_config
+from checks.lambda_medium.view import Student
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
-from checks.student import Missing, Student
+from checks.student import Missing
 
 TASK = TaskInfo(8, "Lambda Insights", "Task 8: Configure Lambda Insights for Enhanced Monitoring")
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from checks.fix import Arg, Fix, Shell, Word, aws, chain, variable, word
 from checks.lambda_medium.common import ALIASES, LAYER_CONSUMER, VERSIONS, update_config
+from checks.lambda_medium.view import Student
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
-from checks.student import Missing, Student
+from checks.student import Missing
 
 TASK = TaskInfo(9, "Versions and aliases", "Task 9: Implement Function Aliases and Versions")
 

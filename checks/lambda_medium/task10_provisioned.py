@@ -9,9 +9,10 @@ from typing import Any
 
 from checks.fix import Arg, Fix, aws, json_word
 from checks.lambda_medium.common import LAYER_CONSUMER, VERSIONS, differences, shown
+from checks.lambda_medium.view import Student
 from checks.model import Verdict, blocked, failed, passed
 from checks.registry import TaskInfo, check
-from checks.student import Missing, Student
+from checks.student import Missing
 
 TASK = TaskInfo(
     10, "Provisioned concurrency and auto scaling", "Task 10: Configure Auto Scaling with Provisioned Concurrency"

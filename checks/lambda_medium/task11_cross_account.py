@@ -10,9 +10,10 @@ from typing import Any
 from checks import iam
 from checks.fix import Fix, ask, aws, chain
 from checks.lambda_medium.common import ALIASES, LAYER_CONSUMER, shown
+from checks.lambda_medium.view import Student
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check
-from checks.student import Missing, Student
+from checks.student import Missing
 
 TASK = TaskInfo(11, "Cross-account invocation", "Task 11: Implement Cross-Account Lambda Invocation")
 

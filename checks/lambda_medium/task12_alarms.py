@@ -6,9 +6,9 @@ from typing import Any
 
 from checks.fix import Fix, aws
 from checks.lambda_medium.common import FUNCTIONS, LAYER_CONSUMER
+from checks.lambda_medium.view import Student
 from checks.model import Verdict, failed, passed
 from checks.registry import TaskInfo, check, note
-from checks.student import Student
 
 TASK = TaskInfo(12, "CloudWatch alarms", "Task 12: Create CloudWatch Alarms for Lambda")
 

@@ -27,7 +27,7 @@ from checks.lambda_medium.common import (
 )
 from checks.lambda_medium.task10_provisioned import scaling
 from checks.lambda_medium.task12_alarms import alarms
-from checks.student import Student
+from checks.lambda_medium.view import Student
 from checks.teardown import Removal
 
 # What costs money while it exists, idle (AWS's published prices in us-east-1, read 2026-12; other
