@@ -20,7 +20,7 @@ from checks.errors import BadInput, GitHubError, NotInstalled
 
 if TYPE_CHECKING:  # the pipeline is imported when a grade needs it: --help stays fast
     from checks.pipeline import Live, Source
-from checks.model import STUDENT_ID
+from checks.model import STUDENT_ID, STUDENT_ID_SAID
 
 EXIT_PASSED, EXIT_BELOW, EXIT_BAD_INPUT, EXIT_CANNOT_GRADE = 0, 1, 2, 3
 CLASS_TIMEOUT = 600.0  # seconds an account of a class may take
@@ -151,7 +151,10 @@ def _fail(code: int, message: str) -> int:
     return code
 
 
-def resolve_student_id(given: str | None, stdin: IO[str] | None = None) -> str:
+def resolve_student_id(given: str | None, stdin: IO[str] | None = None, assessment: Any = None) -> str:
+    """The student ID from the flag, $STUDENT_ID or the terminal, by the assessment's rule."""
+    rule = assessment.id_rule if assessment is not None else STUDENT_ID
+    said = assessment.id_said if assessment is not None else STUDENT_ID_SAID
     value = given if given is not None else os.environ.get("STUDENT_ID")
     stdin = stdin or sys.stdin
     if value is None:
@@ -159,9 +162,9 @@ def resolve_student_id(given: str | None, stdin: IO[str] | None = None) -> str:
             raise BadInput("no student ID: pass --student-id or set STUDENT_ID")
         print("Student ID: ", end="", file=sys.stderr, flush=True)
         value = stdin.readline().rstrip("\r\n")  # the Enter that ends the answer, nothing else
-    if not STUDENT_ID.fullmatch(value):
+    if not rule.fullmatch(value):
         shown = value if len(value) <= 50 else value[:47] + "..."
-        raise BadInput(f"bad student ID {shown!r}: use 1 to 42 letters, digits, '-' or '_'")
+        raise BadInput(f"bad student ID {shown!r}: use {said}")
     return value
 
 
@@ -331,23 +334,23 @@ def cleanup_command(argv: Sequence[str]) -> int:
     if assessment.teardown is None:
         raise BadInput(f"{assessment.name} has no teardown")
     args.region = resolve_region(args.region)
-    ids = _cleanup_students(args)
+    ids = _cleanup_students(args, assessment)
     _ready_to_write(argparse.Namespace(output=args.output, gradebook=None, report_dir=None, evidence=None))
     return _print_teardowns(args, assessment, ids)
 
 
-def _cleanup_students(args: argparse.Namespace) -> list[str]:
+def _cleanup_students(args: argparse.Namespace, assessment: Any) -> list[str]:
     from checks.roster import RosterError, read_roster
 
     if args.roster:
         try:
-            rows, problems = read_roster(args.roster)
+            rows, problems = read_roster(args.roster, assessment.id_rule, assessment.id_said)
         except RosterError as exc:
             raise BadInput(str(exc)) from exc
         if problems:
             raise BadInput(f"{args.roster}:{problems[0].line}: {problems[0].reason}")
         return [r.student_id for r in rows]
-    return [resolve_student_id(args.student_id)]
+    return [resolve_student_id(args.student_id, assessment=assessment)]
 
 
 def _print_teardowns(args: argparse.Namespace, assessment: Any, ids: list[str]) -> int:
@@ -463,7 +466,7 @@ def collect_command(argv: Sequence[str]) -> int:
     rows: list[Any] = []
     if args.roster:
         try:
-            rows, problems, _ = read_roster_lines(args.roster)
+            rows, problems, _ = read_roster_lines(args.roster, assessment.id_rule, assessment.id_said)
         except RosterError as exc:
             raise BadInput(str(exc)) from exc
         for problem in problems:
@@ -533,7 +536,7 @@ def _submit(args: argparse.Namespace, fmt: str) -> int:
     for flag, value in (("--submit-timeout", args.submit_timeout), ("--poll-every", args.poll_every)):
         if not (math.isfinite(value) and value > 0):
             raise BadInput(f"{flag} {value:g} is not a number of seconds (a positive, finite number)")
-    student_id = resolve_student_id(args.student_id)
+    student_id = resolve_student_id(args.student_id, assessment=_assessment(args.assessment))
     repo, workflow = submit.resolve_repo(args.repo)
     _ready_to_write(args)
     report = submit.submit(
@@ -716,7 +719,9 @@ def _grade_student(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
             if len(found) != 1:
                 raise BadInput(f"{args.from_evidence} holds {len(found)} students: pass --student-id")
             args.student_id = found[0]
-    student_id = "demo" if args.demo and args.student_id is None else resolve_student_id(args.student_id)
+    student_id = (
+        "demo" if args.demo and args.student_id is None else resolve_student_id(args.student_id, assessment=assessment)
+    )
     if args.watch is not None:
         return _watch(args, assessment, student_id, fmt)
     if not args.from_evidence:
@@ -833,7 +838,7 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
         raise BadInput("--roster grades the students it lists: leave out --demo and --student-id")
     if args.watch is not None:
         raise BadInput("--watch regrades one student on a terminal: leave out --roster")
-    roster = _read_class(args)
+    roster = _read_class(args, assessment)
     _ready_to_write(args)  # once the roster is known good: a bad one leaves nothing behind
     source, unevidenced, rows = _class_source(args, roster.rows)
     evidence = sinks.EvidenceFolder(args.evidence) if args.evidence else None
@@ -872,13 +877,13 @@ class _Roster:
     problems: list[Any]
 
 
-def _read_class(args: argparse.Namespace) -> _Roster:
+def _read_class(args: argparse.Namespace, assessment: Any) -> _Roster:
     """The roster's students (this shard's), its bad lines and its repeats, said on stderr with their file:line."""
     from checks.aws.budgets import BUDGETS
     from checks.roster import RosterError, RosterProblem, in_shard, parse_shard, read_roster_lines
 
     try:
-        rows, problems, repeats = read_roster_lines(args.roster)
+        rows, problems, repeats = read_roster_lines(args.roster, assessment.id_rule, assessment.id_said)
         shard = parse_shard(args.shard) if args.shard else None
     except (RosterError, ValueError) as exc:
         raise BadInput(str(exc)) from exc

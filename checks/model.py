@@ -14,8 +14,9 @@ from typing import Any
 
 from checks.fix import Fix, printable
 
-# The rubric's student ID: 1 to 42 of these characters (64, Lambda's name limit, less the longest prefix).
+# A student ID where an assessment declares no rule of its own (its ``id_rule``, with ``id_said``).
 STUDENT_ID = re.compile(r"[A-Za-z0-9_-]{1,42}")
+STUDENT_ID_SAID = "1 to 42 letters, digits, '-' or '_'"
 
 
 class Status(str, enum.Enum):

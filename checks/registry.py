@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from checks.model import STUDENT_ID, Verdict
+from checks.model import STUDENT_ID, STUDENT_ID_SAID, Verdict
 
 if TYPE_CHECKING:
     from checks.aws import Account
@@ -91,6 +91,7 @@ class Assessment:
     owners: tuple[tuple[str, str], ...] = ()
     view: type[Student] | None = None  # the student's view its checks take (None: the engine's own)
     id_rule: re.Pattern[str] = STUDENT_ID  # what a student ID of this assessment may be
+    id_said: str = STUDENT_ID_SAID  # that rule in words, for the one line that refuses an ID
     diagnosis_reads: tuple[str, ...] = ()  # what telling why every check fails may read
     teardown: Callable[..., Any] | None = None  # the student's resources and what removes them (cleanup)
     prices_read: str = ""  # where the teardown's monthly figures come from, and when they were read
@@ -175,6 +176,7 @@ def assessment(
     owners: dict[str, str] | None = None,
     view: type[Student] | None = None,
     id_rule: re.Pattern[str] = STUDENT_ID,
+    id_said: str = STUDENT_ID_SAID,
     diagnosis_reads: Iterable[str] = (),
     teardown: Callable[..., Any] | None = None,
     prices_read: str = "",
@@ -201,6 +203,7 @@ def assessment(
         tuple((owners or {}).items()),
         view,
         id_rule,
+        id_said,
         _actions(diagnosis_reads),
         teardown,
         prices_read,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checks.fix import json_text, printable
-from checks.model import STUDENT_ID, Report, Status
+from checks.model import STUDENT_ID, STUDENT_ID_SAID, Report, Status
 
 if TYPE_CHECKING:
     from checks.aws import Account
@@ -104,16 +104,21 @@ def in_natural_order(outcomes: Iterable[Outcome]) -> list[Outcome]:
     return sorted(outcomes, key=lambda o: (natural_key(o.student_id), o.bad_row))
 
 
-def read_roster(path: str) -> tuple[list[RosterRow], list[RosterProblem]]:
+def read_roster(
+    path: str, id_rule: re.Pattern[str] = STUDENT_ID, id_said: str = STUDENT_ID_SAID
+) -> tuple[list[RosterRow], list[RosterProblem]]:
     """Read and check a roster. Structural faults raise :class:`RosterError`; bad rows are returned apart."""
-    rows, problems, _ = read_roster_lines(path)
+    rows, problems, _ = read_roster_lines(path, id_rule, id_said)
     return rows, problems
 
 
-def read_roster_lines(path: str) -> tuple[list[RosterRow], list[RosterProblem], list[Repeat]]:
+def read_roster_lines(
+    path: str, id_rule: re.Pattern[str] = STUDENT_ID, id_said: str = STUDENT_ID_SAID
+) -> tuple[list[RosterRow], list[RosterProblem], list[Repeat]]:
     """A roster's students, its bad rows, and its repeated lines (a student named again: graded once).
 
     Columns other than the grader's (an LMS export's name, email, section…) are kept with each row.
+    A student ID follows the assessment's rule (``id_rule``, said as ``id_said``).
     """
     try:
         if os.path.getsize(path) > MAX_FILE:
@@ -161,7 +166,7 @@ def read_roster_lines(path: str) -> tuple[list[RosterRow], list[RosterProblem], 
         known = {k: v for k, v in values.items() if k in COLUMNS and k != "student_id"}
         extra = tuple((k, v or "") for k, v in values.items() if k not in COLUMNS)
         row = RosterRow(index, **known, student_id=values.get("student_id") or "", extra=extra)
-        reason = _row_problem(row)
+        reason = _row_problem(row, id_rule, id_said)
         if reason is None and row.student_id in first_line:
             repeats.append(Repeat(index, row.student_id, first_line[row.student_id]))
             continue
@@ -173,9 +178,9 @@ def read_roster_lines(path: str) -> tuple[list[RosterRow], list[RosterProblem], 
     return good, problems, repeats
 
 
-def _row_problem(row: RosterRow) -> str | None:
-    if not STUDENT_ID.fullmatch(row.student_id):
-        return f"bad student ID {row.student_id[:50]!r}: use 1 to 42 letters, digits, '-' or '_'"
+def _row_problem(row: RosterRow, id_rule: re.Pattern[str], id_said: str) -> str | None:
+    if not id_rule.fullmatch(row.student_id):
+        return f"bad student ID {row.student_id[:50]!r}: use {id_said}"
     if row.role_arn and not ROLE_ARN.fullmatch(row.role_arn):
         return f"bad role_arn {row.role_arn[:80]!r}: want arn:aws:iam::<12 digits>:role/<name>"
     if row.external_id and not row.role_arn:

@@ -48,6 +48,7 @@ ASSESSMENT = assessment(
     kinds=KINDS,
     view=Student,
     id_rule=STUDENT_ID,
+    id_said="1 to 42 letters, digits, '-' or '_'",
     owners=OWNERS,
     diagnosis_reads=DIAGNOSIS_READS,
     teardown=teardown.teardown,
