@@ -338,11 +338,11 @@ def measure(
 
         earned.append(grade_student(assessment, students[0], Opened(lambda _: account))[0].earned)
     else:  # the class path: the roster's grading of one shared account
-        from checks.pipeline import grade_roster
+        from checks.pipeline import Opened, grade_roster
         from checks.roster import RosterRow
 
         rows = [RosterRow(i, sid) for i, sid in enumerate(students)]
-        outcomes = grade_roster(assessment, rows, opener=lambda _: account)
+        outcomes = grade_roster(assessment, rows, Opened(lambda _: account))
         earned = [o.report.earned if o.report else -1 for o in outcomes]
     seconds = time.monotonic() - started
     requests = len(account.calls) - sent_before
@@ -355,7 +355,7 @@ def measure_shards(proxy: RemoteProxy, endpoint: str, students: list[str], shard
 
     from checks.aws import Account
     from checks.aws.budgets import Budgets
-    from checks.pipeline import grade_roster
+    from checks.pipeline import Opened, grade_roster
     from checks.registry import load_assessment
     from checks.roster import RosterRow, in_shard
 
@@ -371,7 +371,7 @@ def measure_shards(proxy: RemoteProxy, endpoint: str, students: list[str], shard
 
     def run(k: int) -> list[Any]:
         rows = [RosterRow(i, sid) for i, sid in enumerate(students) if in_shard(sid, k + 1, shards)]
-        return grade_roster(assessment, rows, opener=lambda _: accounts[k])
+        return grade_roster(assessment, rows, Opened(lambda _: accounts[k]))
 
     with ThreadPoolExecutor(max_workers=shards) as pool:
         outcomes = [o for part in pool.map(run, range(shards)) for o in part]

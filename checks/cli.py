@@ -725,7 +725,7 @@ def _grade_student(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
     if args.watch is not None:
         return _watch(args, assessment, student_id, fmt)
     if not args.from_evidence:
-        source = pipeline.Demo(assessment.name) if args.demo else _live(args, targeted=True, timeout=_one_timeout(args))
+        source = pipeline.Demo(assessment) if args.demo else _live(args, targeted=True, timeout=_one_timeout(args))
     evidence = sinks.EvidenceFolder(args.evidence) if args.evidence else None
     try:
         with _progress(f"Grading {assessment.name} for {student_id}"):
@@ -847,8 +847,7 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
         graded = pipeline.grade_roster(
             assessment,
             rows,
-            source=source,
-            region=args.region,
+            source,
             pass_mark=args.pass_mark,
             tasks=args.task,
             workers=args.workers,

@@ -1,17 +1,18 @@
 """``--demo``: a built-in practice account, held by the AWS stand-in in this process.
 
-moto (with :mod:`checks.moto_gaps`) plays AWS; the assessment's reference
-solution is deployed into it for the student, with a few typical mistakes, so
-the report shows passes, a partial task and hints. Nothing leaves the process.
+moto (with :mod:`checks.moto_gaps`) plays AWS; the assessment's ``demo`` deploys
+into it for the student (lambda_medium: its reference solution with a few typical
+mistakes, so the report shows passes, a partial task and hints). Nothing leaves the
+process.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 
 from checks.aws import Account, new_session
 from checks.errors import BadInput
+from checks.registry import Assessment
 
 DEMO_REGION = "us-east-1"
 _started: list[object] = []
@@ -43,15 +44,12 @@ def stop_stand_in() -> None:
         _started.pop().stop()  # type: ignore[attr-defined]
 
 
-def demo_account(assessment: str, student_id: str) -> Account:
-    try:
-        reference = importlib.import_module(f"checks.{assessment}.reference")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"checks.{assessment}.reference":  # a package the demo needs is missing: said as such
-            raise
-        raise BadInput(f"{assessment} has no demo account") from exc
+def demo_account(assessment: Assessment, student_id: str, readers: type[Account] = Account) -> Account:
+    """The assessment's demo account (its ``demo``: a deployment into the stand-in) for one student."""
+    if assessment.demo is None:
+        raise BadInput(f"{assessment.name} has no demo account")
     stop_stand_in()  # each demo grade starts from the same account, however often it runs in a process
     start_stand_in()
     session = new_session(aws_access_key_id="demo", aws_secret_access_key="demo", region_name=DEMO_REGION)
-    reference.deploy_demo(student_id, DEMO_REGION, session=session)
-    return Account(session, DEMO_REGION)
+    assessment.demo(student_id, DEMO_REGION, session)
+    return readers(session, DEMO_REGION)

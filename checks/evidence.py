@@ -207,14 +207,14 @@ class Replay:
             raise EvidenceError(f"{path}: not a student's evidence pointer ({wrong[0]} missing or of the wrong type)")
         return data
 
-    def account_for(self, student_id: str) -> Account:
+    def account_for(self, student_id: str, readers: type[Account] = Account) -> Account:
         name = str(self.pointer(student_id).get("account", ""))
         if name not in self._accounts:
             try:
                 evidence = Evidence.from_dict(_read(self.folder / "accounts" / Path(name).name))
             except ValueError as exc:
                 raise EvidenceError(f"{self.folder / 'accounts' / name}: {exc}") from exc
-            account = Account(
+            account = readers(
                 new_session(aws_access_key_id="offline", aws_secret_access_key="offline", region_name=evidence.region),
                 evidence.region,
             )

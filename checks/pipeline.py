@@ -42,9 +42,15 @@ SessionFactory = Callable[[str | None, str | None], Any]
 
 
 class Source:
-    """Where the accounts come from: one per distinct (profile, role, external ID, region) unless told otherwise."""
+    """Where the accounts come from: one per distinct (profile, role, external ID, region) unless told otherwise.
 
-    def open(self, row: RosterRow) -> Account:
+    ``open`` is given the account type the assessment reads (:meth:`Assessment.account_type`): the
+    readers of the services its checks name.
+    """
+
+    region: str | None = None
+
+    def open(self, row: RosterRow, readers: type[Account] = Account) -> Account:
         """The account a row's student is graded on (the grader identifies it; CannotGrade when it cannot)."""
         raise NotImplementedError
 
@@ -68,7 +74,7 @@ class Live(Source):
     timeout: float | None = None
     targeted: bool = False  # one student: their own resources asked for by name
 
-    def open(self, row: RosterRow) -> Account:
+    def open(self, row: RosterRow, readers: type[Account] = Account) -> Account:
         """The account a row names: its profile, then its role assumed through STS."""
         chosen_region = row.region or self.region
         session = self.sessions(row.profile, chosen_region)
@@ -95,7 +101,7 @@ class Live(Source):
                 region=chosen_region or session.region_name,
                 credentials=(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),
             )
-        return Account(
+        return readers(
             session,
             chosen_region,
             self.endpoint_url,
@@ -110,8 +116,9 @@ class Opened(Source):
     """Every row's account opened by one function (tests, the benchmark)."""
 
     opener: Callable[[RosterRow], Account]
+    region: str | None = None  # said on a row whose account could not be opened
 
-    def open(self, row: RosterRow) -> Account:
+    def open(self, row: RosterRow, readers: type[Account] = Account) -> Account:
         return self.opener(row)
 
 
@@ -119,12 +126,12 @@ class Opened(Source):
 class Demo(Source):
     """The built-in practice account: the assessment's reference solution, with typical mistakes, in moto."""
 
-    assessment: str
+    assessment: Assessment
 
-    def open(self, row: RosterRow) -> Account:
+    def open(self, row: RosterRow, readers: type[Account] = Account) -> Account:
         from checks.demo import demo_account
 
-        return demo_account(self.assessment, row.student_id)
+        return demo_account(self.assessment, row.student_id, readers)
 
     def group(self, row: RosterRow) -> Hashable:
         return "demo"
@@ -143,8 +150,8 @@ class Replayed(Source):
 
         return students(self.replay.folder)
 
-    def open(self, row: RosterRow) -> Account:
-        return self._read(lambda: self.replay.account_for(row.student_id))
+    def open(self, row: RosterRow, readers: type[Account] = Account) -> Account:
+        return self._read(lambda: self.replay.account_for(row.student_id, readers))
 
     def group(self, row: RosterRow) -> Hashable:
         return self._read(lambda: self.replay.pointer(row.student_id).get("account"))
@@ -184,7 +191,7 @@ def grade_student(
     outcomes = grade_roster(
         assessment,
         [RosterRow(0, student_id)],
-        source=source,
+        source,
         tasks=tasks,
         pass_mark=pass_mark,
         workers=workers,
@@ -201,44 +208,26 @@ def grade_student(
 def grade_roster(
     assessment: Assessment,
     rows: list[RosterRow],
+    source: Source,
     *,
-    region: str | None = None,
-    endpoint_url: str | None = None,
     pass_mark: float = 70.0,
     tasks: Iterable[int] = (),
     workers: int = 64,
-    base_session: SessionFactory | None = None,
-    budgets: Budgets | None = None,
-    account_timeout: float | None = 600.0,
     on_done: Callable[[Outcome], None] | None = None,
     stop: threading.Event | None = None,
     accounts_seen: list[Account] | None = None,
-    source: Source | None = None,
-    opener: Callable[[RosterRow], Account] | None = None,
     prepare: Callable[[Account], None] | None = None,
     finish_under_way: bool = True,
     demo: bool = False,
 ) -> list[Outcome]:
     """Grade every row of a roster: the grader. One account per group of rows the source shares.
 
-    ``source`` opens each row's account (default: :class:`Live` from ``region``, ``endpoint_url``,
-    ``base_session``, ``budgets`` and ``account_timeout``); ``opener`` is a source of one function.
-    ``prepare`` sees each account before its students (evidence starts being kept there). On
-    Ctrl-C the students under way are finished (``finish_under_way``) and the others not started;
-    one student alone stops at once instead.
+    ``source`` opens each row's account (:class:`Live`, :class:`Demo`, :class:`Replayed`, or
+    :class:`Opened` by a function). ``prepare`` sees each account before its students (evidence
+    starts being kept there). On Ctrl-C the students under way are finished (``finish_under_way``)
+    and the others not started; one student alone stops at once instead.
     """
-    if source is None:
-        source = (
-            Opened(opener)
-            if opener
-            else Live(
-                region=region,
-                endpoint_url=endpoint_url,
-                sessions=base_session or session_for,
-                budgets=budgets,
-                timeout=account_timeout,
-            )
-        )
+    readers = assessment.account_type()
     groups: dict[Hashable, list[RosterRow]] = {}
     for row in rows:
         groups.setdefault(source.group(row), []).append(row)
@@ -255,14 +244,14 @@ def grade_roster(
     def grade_group(members: list[RosterRow], checks_pool: ThreadPoolExecutor) -> None:
         first = members[0]
         try:
-            account = source.open(first)
+            account = source.open(first, readers)
             account.identify()
         except (BadInput, NotInstalled, ModuleNotFoundError):  # the input, or this machine's installation
             raise
         except Exception as exc:  # confined to this account (its profile, role, answers): its students only
             why = str(exc) if isinstance(exc, CannotGrade) else f"cannot open the account: {_said(exc)}"
             for row in members:
-                record(Outcome(row.student_id, error=why, region=first.region or region or ""))
+                record(Outcome(row.student_id, error=why, region=first.region or source.region or ""))
             return
         if prepare is not None:
             prepare(account)

@@ -94,6 +94,9 @@ class Assessment:
     id_said: str = STUDENT_ID_SAID  # that rule in words, for the one line that refuses an ID
     diagnosis_reads: tuple[str, ...] = ()  # what telling why every check fails may read
     teardown: Callable[..., Any] | None = None  # the student's resources and what removes them (cleanup)
+    teardown_reads: tuple[str, ...] = ()  # what finding them reads, beyond grading
+    # --demo: deploys the demo account into the stand-in, given (student ID, region, session).
+    demo: Callable[[str, str, Any], None] | None = None
     prices_read: str = ""  # where the teardown's monthly figures come from, and when they were read
 
     def owner(self, prefix: str | None) -> str | None:
@@ -114,6 +117,12 @@ class Assessment:
 
     def check_ids(self) -> list[str]:
         return [c.id for c in self.checks()]
+
+    def account_type(self) -> type[Account]:
+        """The account its grades and its cleanup read: the readers of the services their actions name."""
+        from checks.aws import account_type
+
+        return account_type({a.split(":", 1)[0] for a in [*self.reads(), *self.teardown_reads]})
 
     def reads(self) -> list[str]:
         """Every IAM action its checks and notes declare: what a grading role needs."""
@@ -179,7 +188,9 @@ def assessment(
     id_said: str = STUDENT_ID_SAID,
     diagnosis_reads: Iterable[str] = (),
     teardown: Callable[..., Any] | None = None,
+    teardown_reads: Iterable[str] = (),
     prices_read: str = "",
+    demo: Callable[[str, str, Any], None] | None = None,
 ) -> Assessment:
     tasks = tuple(task_from_module(m) for m in modules)
     seen: dict[str, str] = {}
@@ -199,14 +210,16 @@ def assessment(
         title,
         readme,
         tasks,
-        tuple(kinds),
-        tuple((owners or {}).items()),
-        view,
-        id_rule,
-        id_said,
-        _actions(diagnosis_reads),
-        teardown,
-        prices_read,
+        kinds=tuple(kinds),
+        owners=tuple((owners or {}).items()),
+        view=view,
+        id_rule=id_rule,
+        id_said=id_said,
+        diagnosis_reads=_actions(diagnosis_reads),
+        teardown=teardown,
+        teardown_reads=_actions(teardown_reads),
+        prices_read=prices_read,
+        demo=demo,
     )
 
 

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from functools import partial
 
 from checks import threads
-from checks.aws import NOT_FOUND, AwsError, asking
+from checks.aws import AwsError, asking, is_not_found
 from checks.fix import printable
 from checks.model import CheckResult, Diagnosis, Report, Status, TaskResult, Verdict
 from checks.registry import Assessment, Check, Note, Task
@@ -86,7 +86,9 @@ def _judge(check: Check, student: Student) -> tuple[Verdict, Missing | None]:
     except Missing as missing:
         return Verdict(Status.FAIL, str(missing), missing.fix), missing
     except AwsError as exc:
-        if exc.code in NOT_FOUND:  # AWS's definite "no such thing" is a verdict, not a failure to see
+        if is_not_found(
+            exc.action.split(":")[0], exc.code
+        ):  # AWS's definite "no such thing" is a verdict, not a failure to see
             return Verdict(Status.FAIL, f"not found: {exc.detail or exc.code} (AWS answered {exc.action})"), None
         return Verdict(Status.ERROR, str(exc)), None
     except Exception as exc:  # a malformed answer must not stop the other checks

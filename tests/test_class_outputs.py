@@ -15,7 +15,7 @@ import pytest
 from checks import pipeline as roster_module
 from checks.cli import main
 from checks.lambda_medium import reference
-from checks.pipeline import grade_roster
+from checks.pipeline import Opened, grade_roster
 from checks.registry import load_assessment
 from checks.roster import Outcome, RosterRow, natural_key
 from tests.conftest import REGION
@@ -108,7 +108,7 @@ def test_a_second_ctrl_c_stops_waiting_and_returns_what_is_finished(monkeypatch:
     stop = threading.Event()
     try:
         outcomes: list[Outcome] = grade_roster(
-            load_assessment("lambda_medium"), rows, opener=lambda _: WorldAccount(World()), stop=stop
+            load_assessment("lambda_medium"), rows, Opened(lambda _: WorldAccount(World())), stop=stop
         )
     finally:
         release.set()

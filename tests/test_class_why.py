@@ -49,7 +49,7 @@ def outcomes(tmp_path: Path) -> list:  # type: ignore[type-arg]
     roster.write_text(LMS_ROSTER)
     rows, problems, repeats = read_roster_lines(str(roster))
     assert problems == [] and [(r.line, r.student_id, r.first) for r in repeats] == [(5, "s1", 2)]
-    graded = grade_roster(ASSESSMENT, rows, source=Opened(lambda row: WorldAccount(world)), finish_under_way=False)
+    graded = grade_roster(ASSESSMENT, rows, Opened(lambda row: WorldAccount(world)), finish_under_way=False)
     extra = {r.student_id: r.extra for r in rows}
     from dataclasses import replace
 

@@ -178,7 +178,7 @@ def test_a_class_in_every_format_and_its_gradebook(tmp_path: Path) -> None:
         return WorldAccount(world)
 
     rows = [RosterRow(2, SID, profile="ok"), RosterRow(3, "s2", profile="broken")]
-    outcomes = grade_roster(ASSESSMENT, rows, source=Opened(opener), finish_under_way=False)
+    outcomes = grade_roster(ASSESSMENT, rows, Opened(opener), finish_under_way=False)
     assert outcomes[1].error and "pwned" in outcomes[1].error and "\n" not in outcomes[1].error
     for fmt in FORMATS:
         out = io.StringIO()

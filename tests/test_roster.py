@@ -17,7 +17,7 @@ from botocore.awsrequest import AWSResponse
 from checks.aws import Account, CannotGrade, new_session
 from checks.cli import main
 from checks.lambda_medium import reference
-from checks.pipeline import grade_roster
+from checks.pipeline import Live, Opened, grade_roster
 from checks.registry import Assessment, load_assessment
 from checks.roster import (
     Outcome,
@@ -125,7 +125,7 @@ def _roster_file(tmp_path: Path) -> Path:
 
 
 def _grade(rows: list[RosterRow], lambda_medium: Assessment, seen: list[Account] | None = None) -> list[Outcome]:
-    return grade_roster(lambda_medium, rows, region=REGION, base_session=_session_factory, accounts_seen=seen)
+    return grade_roster(lambda_medium, rows, Live(region=REGION, sessions=_session_factory), accounts_seen=seen)
 
 
 def _expected_earned() -> dict[str, int | None]:
@@ -251,9 +251,8 @@ def test_three_shards_merge_into_the_same_gradebook(
     for k in (1, 2, 3):
         part = [r for r in rows if in_shard(r.student_id, k, 3)]
         sizes.append(len(part))
-        write_reports(
-            tmp_path / f"shard{k}", grade_roster(lambda_medium, part, region=REGION, opener=opened), "lambda_medium"
-        )
+        graded = grade_roster(lambda_medium, part, Opened(opened, region=REGION))
+        write_reports(tmp_path / f"shard{k}", graded, "lambda_medium")
     assert sum(sizes) == len(rows) and all(sizes)
     merged = outcomes_from_reports([str(tmp_path / f"shard{k}") for k in (1, 2, 3)])
     write_gradebook(tmp_path / "merged.csv", merged, list(range(1, 13)))

@@ -3,14 +3,14 @@
 - :mod:`checks.aws.transport`: sessions, clients, retries, caching with single flight,
   paging, and the hand-off of each request to evidence being kept or replayed;
 - :mod:`checks.aws.budgets`: the request rate under AWS's quotas, per account and region;
-- :mod:`checks.aws.readers`: what each service holds, one class per service, together
-  the :class:`Account`.
+- :mod:`checks.aws.readers`: what each service holds, one class per service, each declaring
+  what it knows of its service (not-found codes, what its answers hold, its rate quotas);
+  an assessment's account is made of the readers its checks' reads name (:func:`account_type`).
 """
 
-from checks.aws.readers import Account, NoSuchRole
+from checks.aws.readers import Account, NoSuchRole, account_type
 from checks.aws.transport import (
     GRADING_CONFIG,
-    NOT_FOUND,
     PREFLIGHT_CONFIG,
     AwsError,
     CannotGrade,
@@ -18,6 +18,7 @@ from checks.aws.transport import (
     asking,
     current_asker,
     dict_or_none,
+    is_not_found,
     known_regions,
     new_session,
     session_for,
@@ -26,16 +27,17 @@ from checks.aws.transport import (
 
 __all__ = [
     "GRADING_CONFIG",
-    "NOT_FOUND",
     "PREFLIGHT_CONFIG",
     "Account",
     "AwsError",
     "CannotGrade",
     "NoSuchRole",
     "Transport",
+    "account_type",
     "asking",
     "current_asker",
     "dict_or_none",
+    "is_not_found",
     "known_regions",
     "new_session",
     "session_for",

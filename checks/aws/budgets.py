@@ -1,8 +1,7 @@
 """Request budgets: the grader's pace held under AWS's published rate quotas, counted as AWS counts them.
 
-AWS meters control-plane calls per account and per region, and per quota: Lambda's GetFunction
-has 100 requests a second, GetPolicy 15, and every other Lambda control-plane call shares 15;
-CloudWatch's DescribeAlarms 9; EC2 meters each action apart. A budget is kept for each (AWS
+AWS meters control-plane calls per account and per region, and per quota (a service's own, which
+its reader declares: some operations apart, the rest together, or each action apart). A budget is kept for each (AWS
 account, region, quota), process-wide, so that a class reaching one account through several
 roles or profiles still shares one budget. The grader uses most of each quota (:data:`USE`),
 leaving the rest to whatever else runs in the account; a shard of N takes 1/N of it, so that N
@@ -22,7 +21,8 @@ THROTTLED = frozenset(
 )
 
 
-GLOBAL = frozenset({"iam"})  # metered per account, whatever the region
+# Services metered per account, whatever the region (IAM): each service's reader declares it.
+GLOBAL: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -35,26 +35,21 @@ class Quota:
     per_action: bool = False  # each operation is metered apart (EC2)
 
 
-# From the service quotas AWS publishes (Lambda: "API requests"; CloudWatch: "DescribeAlarms";
-# EC2: "Request throttling", non-mutating actions). Application Auto Scaling, IAM, SQS and STS
-# publish none that a grade comes near: conservative figures.
-QUOTAS: tuple[Quota, ...] = (
-    Quota("lambda", frozenset({"GetFunction"}), 100.0),
-    Quota("lambda", frozenset({"GetPolicy"}), 15.0),
-    Quota("lambda", None, 15.0),
-    Quota("cloudwatch", frozenset({"DescribeAlarms"}), 9.0),
-    Quota("cloudwatch", None, 9.0),
-    Quota("ec2", None, 20.0, per_action=True),
-    Quota("application-autoscaling", None, 5.0),
-    Quota("iam", None, 10.0),
-    Quota("sqs", None, 50.0),
-    Quota("sts", None, 10.0),
-)
+# Every quota a grade's requests are paced under: each service's reader declares its own, from the
+# quotas AWS publishes (see :mod:`checks.aws.readers`), in the order they are matched.
+QUOTAS: list[Quota] = []
 
 
-def quota_for(service: str, operation: str, quotas: tuple[Quota, ...] = QUOTAS) -> tuple[str, Quota] | None:
+def register(quotas: tuple[Quota, ...], *, global_service: str | None = None) -> None:
+    """A reader's quotas (and whether its service is metered per account alone)."""
+    QUOTAS.extend(q for q in quotas if q not in QUOTAS)
+    if global_service:
+        GLOBAL.add(global_service)
+
+
+def quota_for(service: str, operation: str, quotas: tuple[Quota, ...] | None = None) -> tuple[str, Quota] | None:
     """The quota that meters ``service:operation``, with its key, or None when none does."""
-    for quota in quotas:
+    for quota in QUOTAS if quotas is None else quotas:
         if quota.service != service:
             continue
         if quota.operations is None or operation in quota.operations:
@@ -100,7 +95,7 @@ class Budget:
 class Budgets:
     """Every budget of a process, by (AWS account, region, quota). ``share``: the part of each quota used."""
 
-    def __init__(self, quotas: tuple[Quota, ...] = QUOTAS, use: float = USE, share: float = 1.0) -> None:
+    def __init__(self, quotas: tuple[Quota, ...] | None = None, use: float = USE, share: float = 1.0) -> None:
         self.quotas = quotas
         self.use = use
         self.share = share

@@ -13,7 +13,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from checks.aws.transport import AwsError, T, Transport, dict_or_none
+from checks.aws.budgets import Quota
+from checks.aws.transport import READERS, AwsError, T, Transport, dict_or_none
 
 
 class NoSuchRole(LookupError):
@@ -24,7 +25,27 @@ class NoSuchRole(LookupError):
         self.role = role
 
 
-class LambdaReader(Transport):
+class LambdaReader(
+    Transport,
+    service="lambda",
+    not_found=("ResourceNotFoundException", "ProvisionedConcurrencyConfigNotFoundException"),
+    always={
+        "GetFunction": ("Configuration",),
+        "GetAccountSettings": ("AccountLimit",),
+        "GetPolicy": ("Policy",),
+        "ListFunctions": ("Functions",),
+        "ListLayers": ("Layers",),
+        "ListEventSourceMappings": ("EventSourceMappings",),
+        "ListAliases": ("Aliases",),
+        "ListVersionsByFunction": ("Versions",),
+    },
+    # AWS Lambda's "API requests" quotas: GetFunction 100 a second, GetPolicy 15, every other read 15 together.
+    quotas=(
+        Quota("lambda", frozenset({"GetFunction"}), 100.0),
+        Quota("lambda", frozenset({"GetPolicy"}), 15.0),
+        Quota("lambda", None, 15.0),
+    ),
+):
     """Lambda: functions and what hangs on them (layers, versions, aliases, policies, mappings)."""
 
     def function(self, name: str) -> dict[str, Any] | None:
@@ -58,13 +79,6 @@ class LambdaReader(Transport):
         return self.once(
             ("layer_versions", name),
             lambda: self.paginate("lambda", "ListLayerVersions", "LayerVersions", page_size=50, LayerName=name),
-        )
-
-    def log_groups(self, prefix: str) -> list[dict[str, Any]]:
-        """The CloudWatch Logs log groups whose names start with ``prefix``."""
-        return self.once(
-            ("log_groups", prefix),
-            lambda: self.paginate("logs", "DescribeLogGroups", "logGroups", page_size=50, logGroupNamePrefix=prefix),
         )
 
     def layer_version_exists(self, arn: str) -> bool:
@@ -165,7 +179,24 @@ class LambdaReader(Transport):
         )
 
 
-class SqsReader(Transport):
+class LogsReader(Transport, service="logs", not_found=("ResourceNotFoundException",)):
+    """CloudWatch Logs: log groups."""
+
+    def log_groups(self, prefix: str) -> list[dict[str, Any]]:
+        """The CloudWatch Logs log groups whose names start with ``prefix``."""
+        return self.once(
+            ("log_groups", prefix),
+            lambda: self.paginate("logs", "DescribeLogGroups", "logGroups", page_size=50, logGroupNamePrefix=prefix),
+        )
+
+
+class SqsReader(
+    Transport,
+    service="sqs",
+    not_found=("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"),
+    always={"GetQueueAttributes": ("Attributes",)},
+    quotas=(Quota("sqs", None, 50.0),),  # none published that a grade comes near: conservative
+):
     """SQS: queues and their attributes."""
 
     def queue_names_in(self, region: str) -> list[str]:
@@ -193,7 +224,13 @@ class SqsReader(Transport):
         return self.once(("queue_attributes", url), load)
 
 
-class AutoScalingReader(Transport):
+class AutoScalingReader(
+    Transport,
+    service="application-autoscaling",
+    not_found=("ObjectNotFoundException",),
+    always={"DescribeScalableTargets": ("ScalableTargets",), "DescribeScalingPolicies": ("ScalingPolicies",)},
+    quotas=(Quota("application-autoscaling", None, 5.0),),  # none published: conservative
+):
     """Application Auto Scaling: Lambda's scalable targets and scaling policies."""
 
     def scalable_targets(self, resource: str | None = None) -> list[dict[str, Any]]:
@@ -221,7 +258,12 @@ class AutoScalingReader(Transport):
         )
 
 
-class CloudWatchReader(Transport):
+class CloudWatchReader(
+    Transport,
+    service="cloudwatch",
+    always={"DescribeAlarms": ("MetricAlarms",)},
+    quotas=(Quota("cloudwatch", frozenset({"DescribeAlarms"}), 9.0), Quota("cloudwatch", None, 9.0)),
+):
     """CloudWatch: metric alarms."""
 
     def metric_alarms(self) -> list[dict[str, Any]]:
@@ -251,7 +293,17 @@ class CloudWatchReader(Transport):
         return self.once(("alarmed_functions_in", region), load)
 
 
-class Ec2Reader(Transport):
+class Ec2Reader(
+    Transport,
+    service="ec2",
+    not_found=(
+        "InvalidSubnetID.NotFound",
+        "InvalidGroup.NotFound",
+        "InvalidGroupId.Malformed",
+        "InvalidSubnetID.Malformed",
+    ),
+    quotas=(Quota("ec2", None, 20.0, per_action=True),),  # "Request throttling": non-mutating actions, each apart
+):
     """EC2: the subnets, security groups and route tables of a function's VPC."""
 
     def subnets(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -310,7 +362,14 @@ class Ec2Reader(Transport):
         )
 
 
-class IamReader(Transport):
+class IamReader(
+    Transport,
+    service="iam",
+    not_found=("NoSuchEntity",),
+    always={"GetRolePolicy": ("PolicyDocument",), "GetPolicy": ("Policy",), "GetPolicyVersion": ("PolicyVersion",)},
+    quotas=(Quota("iam", None, 10.0),),  # none published that a grade comes near: conservative
+    global_service=True,
+):
     """IAM: execution roles and their policy documents."""
 
     def _role_details(self) -> dict[str, dict[str, Any]]:
@@ -431,8 +490,27 @@ class IamReader(Transport):
         return self.once(("managed_policy", arn), load)
 
 
-class Account(LambdaReader, SqsReader, AutoScalingReader, CloudWatchReader, Ec2Reader, IamReader):
+class Account(LambdaReader, LogsReader, SqsReader, AutoScalingReader, CloudWatchReader, Ec2Reader, IamReader):
     """One AWS account in one region, read once and remembered: every service's reader over one transport."""
+
+
+_composed: dict[tuple[type[Transport], ...], type[Account]] = {}
+
+
+def account_type(services: Iterable[str]) -> type[Account]:
+    """The account an assessment reads: the readers of the services its checks' actions name, over one
+    transport (``lambda:ListFunctions`` names Lambda's). A service no reader reads is a ValueError."""
+    wanted = sorted(set(services) - {"sts"})  # the identity call is the transport's own
+    unknown = [s for s in wanted if s not in READERS]
+    if unknown:
+        raise ValueError(f"no reader reads {unknown[0]!r}: add one to checks/aws/readers.py")
+    readers = tuple(READERS[s] for s in wanted)
+    if set(readers) == set(Account.__mro__[1 : len(Account.__bases__) + 1]):
+        return Account
+    if readers not in _composed:
+        # Not an Account subclass: only the readers named. Typed as one for the checks that use them.
+        _composed[readers] = type("Account", readers or (Transport,), {"__doc__": Account.__doc__})  # type: ignore[assignment]
+    return _composed[readers]
 
 
 def _document(raw: Any) -> dict[str, Any]:

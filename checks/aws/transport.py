@@ -28,27 +28,24 @@ import botocore.session
 from botocore import xform_name as _snake
 
 from checks import threads
-from checks.aws.budgets import THROTTLED, Budget, Budgets
+from checks.aws.budgets import THROTTLED, Budget, Budgets, Quota, register
+
+# The identity call every grade starts with: STS publishes no rate quota a grade comes near.
+register((Quota("sts", None, 10.0),))
 
 GATHER_THREADS = 64  # look-ups a check runs at once, over every grade of the process
 
 T = TypeVar("T")
 
 
-NOT_FOUND = (
-    "ResourceNotFoundException",
-    "ProvisionedConcurrencyConfigNotFoundException",
-    "AWS.SimpleQueueService.NonExistentQueue",
-    "QueueDoesNotExist",
-    "NoSuchEntity",
-    "InvalidSubnetID.NotFound",
-    "InvalidGroup.NotFound",
-    "InvalidGroupId.Malformed",
-    "InvalidSubnetID.Malformed",
-    "ObjectNotFoundException",
-)
+# What each service knows, declared by its reader (``class XReader(Transport, service=...)``): the
+# error codes that are AWS's definite "no such thing", and what its answers always hold.
+NOT_FOUND: dict[str, frozenset[str]] = {}
 
-# Who may assume a Lambda execution role (the fix for a deleted role recreates it with this).
+
+def is_not_found(service: str, code: str) -> bool:
+    """Is ``code`` the service's definite "no such thing" (a verdict, never a failure to see)?"""
+    return code in NOT_FOUND.get(service, frozenset())
 
 
 READ_TIMEOUT, CONNECT_TIMEOUT = 20.0, 5.0
@@ -97,24 +94,11 @@ class GradingTimeout(botocore.exceptions.BotoCoreError):
 
 # What AWS always returns for the reads the grader relies on: an answer without it is not AWS's
 # (a body cut short, an answer of something else). Lists AWS leaves out when empty are not here.
-ALWAYS_ANSWERED = {
-    ("sts", "GetCallerIdentity"): ("Account",),
-    ("lambda", "GetFunction"): ("Configuration",),
-    ("lambda", "GetAccountSettings"): ("AccountLimit",),
-    ("lambda", "GetPolicy"): ("Policy",),
-    ("lambda", "ListFunctions"): ("Functions",),
-    ("lambda", "ListLayers"): ("Layers",),
-    ("lambda", "ListEventSourceMappings"): ("EventSourceMappings",),
-    ("lambda", "ListAliases"): ("Aliases",),
-    ("lambda", "ListVersionsByFunction"): ("Versions",),
-    ("sqs", "GetQueueAttributes"): ("Attributes",),
-    ("cloudwatch", "DescribeAlarms"): ("MetricAlarms",),
-    ("iam", "GetRolePolicy"): ("PolicyDocument",),
-    ("iam", "GetPolicy"): ("Policy",),
-    ("iam", "GetPolicyVersion"): ("PolicyVersion",),
-    ("application-autoscaling", "DescribeScalableTargets"): ("ScalableTargets",),
-    ("application-autoscaling", "DescribeScalingPolicies"): ("ScalingPolicies",),
-}
+# Each service's reader adds its own; the identity call is the transport's.
+ALWAYS_ANSWERED: dict[tuple[str, str], tuple[str, ...]] = {("sts", "GetCallerIdentity"): ("Account",)}
+
+# The readers, by the service each reads (the account of an assessment is made of those it needs).
+READERS: dict[str, type[Transport]] = {}
 
 
 def check_answer(operation_model: Any, response_dict: dict[str, Any], **_: Any) -> None:
@@ -222,14 +206,13 @@ def shared_loader() -> Any:
 
 
 def known_regions() -> frozenset[str]:
-    """Every region that has Lambda, in each partition, from botocore's endpoint data (no configuration read)."""
+    """Every region AWS has, in each partition, from botocore's endpoint data (no configuration read)."""
     global _known_regions
     if _known_regions is None:
-        core = botocore.session.Session()
         with _loader_lock:
-            core.register_component("data_loader", shared_loader())
+            data = shared_loader().load_data("endpoints")
         _known_regions = frozenset(
-            r for partition in ("aws", "aws-cn", "aws-us-gov") for r in core.get_available_regions("lambda", partition)
+            r for partition in data.get("partitions", []) for r in partition.get("regions", {}) if "-" in r
         )
     return _known_regions
 
@@ -332,7 +315,34 @@ class Answers(Protocol):
 
 
 class Transport:
-    """One AWS account in one region, asked once per question and remembered."""
+    """One AWS account in one region, asked once per question and remembered.
+
+    A service's reader is a subclass that declares what it knows of its service::
+
+        class SqsReader(Transport, service="sqs", not_found=("QueueDoesNotExist",), quotas=(...)):
+
+    ``not_found``: the error codes that are AWS's definite "no such thing"; ``always``: what the
+    answer to each of its reads always holds; ``quotas``: the rate quotas AWS publishes for it;
+    ``global_service``: metered per account whatever the region (IAM).
+    """
+
+    def __init_subclass__(
+        cls,
+        *,
+        service: str | None = None,
+        not_found: tuple[str, ...] = (),
+        always: dict[str, tuple[str, ...]] | None = None,
+        quotas: tuple[Quota, ...] = (),
+        global_service: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if service is None:
+            return
+        READERS[service] = cls
+        NOT_FOUND[service] = NOT_FOUND.get(service, frozenset()) | frozenset(not_found)
+        ALWAYS_ANSWERED.update({(service, op): keys for op, keys in (always or {}).items()})
+        register(quotas, global_service=service if global_service else None)
 
     def __init__(
         self,
@@ -471,7 +481,7 @@ class Transport:
         try:
             answer = method(**params)
         except botocore.exceptions.ClientError as exc:
-            if absent and exc.response.get("Error", {}).get("Code") in NOT_FOUND:
+            if absent and is_not_found(service, str(exc.response.get("Error", {}).get("Code"))):
                 return None
             raise self._wrap(service, operation, exc) from exc
         except botocore.exceptions.BotoCoreError as exc:

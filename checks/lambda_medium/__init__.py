@@ -27,6 +27,14 @@ from checks.registry import assessment
 # 1 to 42 of these: 64, Lambda's limit on a function's name, less the longest prefix and its '-'.
 STUDENT_ID = re.compile(r"[A-Za-z0-9_-]{1,42}")
 
+
+def demo(student_id: str, region: str, session: object) -> None:
+    """The demo account: the reference solution with typical mistakes (imported only for --demo)."""
+    from checks.lambda_medium.reference import deploy_demo
+
+    deploy_demo(student_id, region, session=session)
+
+
 ASSESSMENT = assessment(
     "lambda_medium",
     "AWS Lambda Assessment - Advanced Serverless Patterns (Medium)",
@@ -52,5 +60,7 @@ ASSESSMENT = assessment(
     owners=OWNERS,
     diagnosis_reads=DIAGNOSIS_READS,
     teardown=teardown.teardown,
+    teardown_reads=teardown.READS,
     prices_read=teardown.PRICES_READ,
+    demo=demo,
 )

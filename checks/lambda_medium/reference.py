@@ -17,8 +17,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
-import boto3
-
 from checks.aws import new_session
 from checks.lambda_medium.task08_insights import DEFAULT_PUBLISHER, insights_arn_for
 from checks.lambda_medium.text_code import ROLE_POLICY
@@ -66,8 +64,8 @@ def _safe(endpoint_url: str | None) -> None:
         raise RuntimeError(f"the reference solution deploys only to the local stand-in, not {endpoint_url}")
 
 
-_default_sessions: dict[tuple[str, str | None], boto3.Session] = {}
-_clients: weakref.WeakKeyDictionary[boto3.Session, dict[tuple[str, str, str | None], Any]] = weakref.WeakKeyDictionary()
+_default_sessions: dict[tuple[str, str | None], Any] = {}  # sessions from checks.aws.new_session
+_clients: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, str | None], Any]] = weakref.WeakKeyDictionary()
 
 
 def settled(lam: Any, function: str, *, seconds: float = 60.0) -> None:
@@ -88,7 +86,7 @@ def deploy(
     region: str = "us-east-1",
     *,
     endpoint_url: str | None = None,
-    session: boto3.Session | None = None,
+    session: Any = None,
     trusted_account: str = TRUSTED_ACCOUNT,
     before: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -102,7 +100,7 @@ def deploy(
     def client(service: str) -> Any:
         key = (service, region, endpoint_url)
         if key not in made_clients:  # a class deployed through one session makes each client once
-            made_clients[key] = session.client(service, region_name=region, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+            made_clients[key] = session.client(service, region_name=region, endpoint_url=endpoint_url)
         return made_clients[key]
 
     def step(name: str) -> None:
@@ -289,7 +287,7 @@ DEMO_MISTAKES = (
 )
 
 
-def deploy_demo(student_id: str, region: str, *, session: boto3.Session) -> None:
+def deploy_demo(student_id: str, region: str, *, session: Any) -> None:
     """The reference solution with :data:`DEMO_MISTAKES` made."""
     deploy(student_id, region, session=session)
     lam = session.client("lambda", region_name=region)

@@ -37,6 +37,26 @@ from checks.teardown import Removal
 PROVISIONED_GB_SECOND_USD = 0.0000041667
 ALARM_MONTH_USD = 0.10
 SECONDS_A_MONTH = 30 * 24 * 3600
+# What finding a student's resources to remove reads, beyond grading: the cleanup's account has these readers.
+READS = (
+    "lambda:ListFunctions",
+    "lambda:GetFunction",
+    "lambda:ListEventSourceMappings",
+    "lambda:GetFunctionEventInvokeConfig",
+    "lambda:ListAliases",
+    "lambda:ListLayers",
+    "lambda:ListLayerVersions",
+    "lambda:GetProvisionedConcurrencyConfig",
+    "application-autoscaling:DescribeScalableTargets",
+    "application-autoscaling:DescribeScalingPolicies",
+    "sqs:ListQueues",
+    "cloudwatch:DescribeAlarms",
+    "logs:DescribeLogGroups",
+    "ec2:DescribeSecurityGroups",
+    "iam:GetRole",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+)
 PRICES_READ = "AWS pricing pages for Lambda and CloudWatch, us-east-1, read 2026-12"
 
 
