@@ -29,8 +29,15 @@ CLASS_TIMEOUT = 600.0  # seconds an account of a class may take
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, exit 2
         if message.endswith("required: assessment"):
-            message = "name the assessment to grade, e.g. lambda_medium"
+            message = f"name the assessment to grade, e.g. {_example()}"
         self.exit(EXIT_BAD_INPUT, f"{PROG}: error: {message} (see --help)\n")
+
+
+def _example() -> str:
+    """An assessment this installation has, for the help's examples (found without loading any)."""
+    from checks.registry import known_assessments
+
+    return next(iter(known_assessments()), "ASSESSMENT")
 
 
 def invoked_as(argv0: str | None = None) -> str:
@@ -43,6 +50,7 @@ def invoked_as(argv0: str | None = None) -> str:
 
 def build_parser(name: str | None = None) -> argparse.ArgumentParser:
     name = name or invoked_as()
+    example = _example()
     p = _Parser(
         prog=name,
         usage=(
@@ -59,7 +67,7 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
         description=(
             "Grade a cloud assessment by reading the student's AWS account (read-only).\n\n"
             "commands:\n"
-            "  ASSESSMENT            grade it, e.g. lambda_medium (options below)\n"
+            f"  ASSESSMENT            grade it, e.g. {example} (options below)\n"
             "  sandbox               a local AWS endpoint on 127.0.0.1 to practise on with the AWS CLI\n"
             "  merge                 join the report folders of roster shards into one gradebook\n"
             "  policy                the IAM policy a grading identity needs for ASSESSMENT\n"
@@ -73,9 +81,9 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
             "  --submit also: 4 no gh, 5 gh not logged in, 6 no access to the repository, 7 no such workflow,\n"
             "  8 the run failed or was cancelled, 9 the wait timed out\n\n"
             "examples:\n"
-            f"  {name} lambda_medium --demo\n"
-            f"  {name} lambda_medium --student-id s1 --region us-east-1\n"
-            f"  {name} lambda_medium --roster class.csv --gradebook grades.csv"
+            f"  {name} {example} --demo\n"
+            f"  {name} {example} --student-id s1 --region us-east-1\n"
+            f"  {name} {example} --roster class.csv --gradebook grades.csv"
         ),
     )
     p.add_argument("assessment", help=argparse.SUPPRESS)
@@ -283,7 +291,7 @@ def policy_command(argv: Sequence[str]) -> int:
         description="Print the IAM policy a grading identity needs for an "
         "assessment: exactly the read actions its checks declare.",
     )
-    p.add_argument("assessment", help="e.g. lambda_medium")
+    p.add_argument("assessment", help=f"e.g. {_example()}")
     args = p.parse_args(argv)
     print(policy_json(_assessment(args.assessment).reads()))
     return EXIT_PASSED
@@ -319,7 +327,7 @@ def cleanup_command(argv: Sequence[str]) -> int:
         description="Print the commands that delete exactly a student's resources of an assessment, as found in "
         "the account, in the order AWS requires (a bash block that runs as pasted). Reads only; deletes nothing.",
     )
-    p.add_argument("assessment", help="e.g. lambda_medium")
+    p.add_argument("assessment", help=f"e.g. {_example()}")
     p.add_argument("--student-id", help="whose resources (else $STUDENT_ID, else asked on a terminal)")
     p.add_argument("--roster", metavar="FILE.csv", help="one block per student of a roster (an account closed)")
     p.add_argument("--region", help="AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's)")
@@ -432,8 +440,17 @@ def show_command(argv: Sequence[str]) -> int:
         raise BadInput(f"{args.report}: not a validate-tasks JSON report ({str(exc)[:80]})") from exc
     if args.no_hints:
         report = report.without_hints()
+    _load_rules_of(report)
     sinks.write_report(report, fmt, args.output, color=_color(args))
     return exit_code(report)
+
+
+def _load_rules_of(report: Any) -> None:
+    """The report's assessment, when it is one here: its fix blocks wait as it declares (its busy rules)."""
+    from checks.registry import known_assessments, load_assessment
+
+    if report.assessment in known_assessments():
+        load_assessment(report.assessment)
 
 
 def collect_command(argv: Sequence[str]) -> int:
@@ -445,7 +462,7 @@ def collect_command(argv: Sequence[str]) -> int:
         description="Read the runs of the course's grading workflow and their reports, and write one gradebook row "
         "per student (the roster gradebook's columns plus submitted_at, attempts, late, submitted_by).",
     )
-    p.add_argument("assessment", help="e.g. lambda_medium")
+    p.add_argument("assessment", help=f"e.g. {_example()}")
     p.add_argument("--repo", metavar="OWNER/NAME", help="the course's repository (else $GRADER_REPO, course.cfg)")
     p.add_argument("--gradebook", metavar="FILE.csv", required=True, help="write one row per student here")
     p.add_argument("--policy", default="latest", choices=POLICIES, help="which submission counts (default latest)")
@@ -542,6 +559,7 @@ def _submit(args: argparse.Namespace, fmt: str) -> int:
     report = submit.submit(
         submit.Gh(repo), workflow, args.assessment, student_id, timeout=args.submit_timeout, poll=args.poll_every
     )
+    _load_rules_of(report)
     sinks.write_report(report, fmt, args.output, color=_color(args))
     return exit_code(report)
 
@@ -726,7 +744,7 @@ def _grade_student(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
         return _watch(args, assessment, student_id, fmt)
     if not args.from_evidence:
         source = pipeline.Demo(assessment) if args.demo else _live(args, targeted=True, timeout=_one_timeout(args))
-    evidence = sinks.EvidenceFolder(args.evidence) if args.evidence else None
+    evidence = sinks.EvidenceFolder(args.evidence, assessment.evidence_variables) if args.evidence else None
     try:
         with _progress(f"Grading {assessment.name} for {student_id}"):
             report, account = pipeline.grade_student(
@@ -841,7 +859,7 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
     roster = _read_class(args, assessment)
     _ready_to_write(args)  # once the roster is known good: a bad one leaves nothing behind
     source, unevidenced, rows = _class_source(args, roster.rows)
-    evidence = sinks.EvidenceFolder(args.evidence) if args.evidence else None
+    evidence = sinks.EvidenceFolder(args.evidence, assessment.evidence_variables) if args.evidence else None
     stop = threading.Event()
     with _class_progress(len(rows)) as advance:
         graded = pipeline.grade_roster(

@@ -1,9 +1,8 @@
 """``--demo``: a built-in practice account, held by the AWS stand-in in this process.
 
 moto (with :mod:`checks.moto_gaps`) plays AWS; the assessment's ``demo`` deploys
-into it for the student (lambda_medium: its reference solution with a few typical
-mistakes, so the report shows passes, a partial task and hints). Nothing leaves the
-process.
+into it for the student (typically its reference solution with a few typical mistakes,
+so the report shows passes, a partial task and hints). Nothing leaves the process.
 """
 
 from __future__ import annotations

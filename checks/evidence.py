@@ -18,37 +18,40 @@ import json
 import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from checks.aws import Account, AwsError, new_session
+from checks.aws import NOT_KEPT, Account, AwsError, new_session
 from checks.model import Report
 
 # Environment variables the checks read; any other value is never kept (it may be a secret).
-KEPT_VARIABLES = frozenset({"VPC_ID", "SUBNET_IDS", "SECURITY_GROUP_ID"})
 
 
 def evidence_key(service: str, operation: str, region: str, params: dict[str, Any]) -> str:
     return json.dumps([service, operation, region, params], sort_keys=True, default=str)
 
 
-def sanitize(answer: Any) -> Any:
-    """A JSON-able copy of an answer, with no variable value the checks do not read."""
+def sanitize(answer: Any, not_kept: Iterable[str] = (), kept_variables: Iterable[str] = ()) -> Any:
+    """A JSON-able copy of an answer, with no variable value the checks do not read.
+
+    ``not_kept``: keys whose values are never kept, whatever their depth (what the service's reader
+    declares, such as a presigned URL to a function's code). ``kept_variables``: the environment
+    variables whose values the assessment's checks read; every other value is left out.
+    """
+    hidden = frozenset(not_kept)
+    kept = frozenset(kept_variables)
 
     def scrub(value: Any) -> Any:
         if isinstance(value, dict):
-            # GetFunction's Code.Location is a presigned URL to the code: never kept.
             out: dict[str, Any] = {
-                k: ("<not kept>" if k == "Location" else scrub(v)) for k, v in value.items() if k != "ResponseMetadata"
+                k: ("<not kept>" if k in hidden else scrub(v)) for k, v in value.items() if k != "ResponseMetadata"
             }
             environment = out.get("Environment")
             variables = environment.get("Variables") if isinstance(environment, dict) else None
             if isinstance(variables, dict):
-                out["Environment"]["Variables"] = {
-                    k: (v if k in KEPT_VARIABLES else "<not kept>") for k, v in variables.items()
-                }
+                out["Environment"]["Variables"] = {k: (v if k in kept else "<not kept>") for k, v in variables.items()}
             return out
         if isinstance(value, list | tuple):
             return [scrub(v) for v in value]
@@ -60,10 +63,17 @@ def sanitize(answer: Any) -> Any:
 class Evidence:
     """The answers of one account: collected while grading, saved, and replayed to regrade offline."""
 
-    def __init__(self, account_id: str = "", region: str = "", answers: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        account_id: str = "",
+        region: str = "",
+        answers: dict[str, Any] | None = None,
+        kept_variables: Iterable[str] = (),
+    ) -> None:
         self.account_id = account_id
         self.region = region
         self.answers: dict[str, Any] = dict(answers or {})
+        self.kept_variables = tuple(kept_variables)  # the environment variables the checks read
         self._lock = threading.Lock()
 
     def keep(self, key: str, *, result: Any = None, error: AwsError | None = None) -> None:
@@ -81,7 +91,7 @@ class Evidence:
         """``ask()``'s answer, kept (sanitized) under the request it answers; an error is kept too."""
         key = evidence_key(service, operation, region, params)
         try:
-            answer = sanitize(ask())
+            answer = sanitize(ask(), NOT_KEPT.get(service, ()), self.kept_variables)
         except AwsError as exc:
             self.keep(key, error=exc)
             raise

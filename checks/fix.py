@@ -276,7 +276,7 @@ class Fix:
 
 
 def command(*args: Arg) -> Fix:
-    """A fix of one command, e.g. ``command("aws", "lambda", "get-function", "--function-name", name)``."""
+    """A fix of one command, e.g. ``command("aws", "sqs", "create-queue", "--queue-name", name)``."""
     return Fix((Command(tuple(as_word(a) for a in args)),))
 
 
@@ -291,14 +291,28 @@ def chain(fixes: Iterable[Fix | None]) -> Fix:
     return found[0].then(*found[1:])
 
 
-# A Lambda function is busy for a while after these (AWS answers 409 to the next change meanwhile),
-# and the AWS CLI's waiter for each; these need it settled first.
-_BUSY_AFTER = {
-    "create-function": "function-active-v2",
-    "update-function-configuration": "function-updated-v2",
-    "update-function-code": "function-updated-v2",
-}
-_NEEDS_SETTLED = ("update-function-configuration", "update-function-code", "publish-version")
+@dataclass(frozen=True)
+class Busy:
+    """A service's resource that is busy a while after some commands (AWS refuses the next change meanwhile),
+    with the AWS CLI's waiter for each: declared by the assessment whose fixes use it (``Assessment.busy``).
+
+    ``service``: the ``aws`` subcommand; ``name_flag``: the option naming the resource; ``busy_after``:
+    operation to its waiter; ``needs_settled``: operations that wait first; ``waiter``: the one to use
+    when the resource was not made busy in the block itself.
+    """
+
+    service: str
+    name_flag: str
+    busy_after: tuple[tuple[str, str], ...]
+    needs_settled: tuple[str, ...]
+    waiter: str
+
+
+BUSY: list[Busy] = []  # the rules of every assessment loaded in this process
+
+
+def declare_busy(*rules: Busy) -> None:
+    BUSY.extend(r for r in rules if r not in BUSY)
 
 
 def _text(word: Word) -> str | None:
@@ -306,23 +320,24 @@ def _text(word: Word) -> str | None:
     return "".join(p for p in word.parts if isinstance(p, str)) if all(isinstance(p, str) for p in word.parts) else None
 
 
-def _lambda_step(step: Command) -> tuple[str, str] | None:
-    """``(operation, function name)`` of an ``aws lambda`` command, or None."""
+def _busy_step(step: Command) -> tuple[Busy, str, str] | None:
+    """``(rule, operation, resource name)`` of a command a busy rule names, or None."""
     words = [_text(w) for w in step.argv]
-    if words[:2] != ["aws", "lambda"] or len(words) < 3:
+    rule = next((r for r in BUSY if words[:2] == ["aws", r.service]), None)
+    if rule is None or len(words) < 3:
         return None
     operation = f"wait {words[3]}" if words[2] == "wait" and len(words) > 3 else str(words[2])
-    name = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "--function-name"), None)
-    return (operation, name) if name else None
+    name = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == rule.name_flag), None)
+    return (rule, operation, name) if name else None
 
 
 def settled(fixes: Sequence[Fix]) -> list[Fix]:
-    """The fixes of one block as they run in a row: before a command that changes or publishes a function, a
-    wait until AWS is done with it (its waiter). The first time too: the student may have changed it just
-    before pasting, and a settled function's waiter answers at once. A set-up step several fixes share
-    (``once``) runs the first time only."""
-    busy: dict[str, str] = {}
-    seen: set[str] = set()
+    """The fixes of one block as they run in a row: before a command that changes a resource a rule calls
+    busy (a function being updated), a wait until AWS is done with it (its waiter). The first time too:
+    the student may have changed it just before pasting, and a settled resource's waiter answers at once.
+    A set-up step several fixes share (``once``) runs the first time only."""
+    busy: dict[tuple[str, str], str] = {}
+    seen: set[tuple[str, str]] = set()
     done: set[tuple[str, ...]] = set()  # the shared set-up steps already in the block
     out: list[Fix] = []
     for fix in fixes:
@@ -332,17 +347,20 @@ def settled(fixes: Sequence[Fix]) -> list[Fix]:
                 if tuple(step.words()) in done:
                     continue
                 done.add(tuple(step.words()))
-            found = _lambda_step(step)
+            found = _busy_step(step)
             if found is not None:
-                operation, name = found
+                rule, operation, name = found
+                key = (rule.service, name)
                 if operation.startswith("wait "):
-                    busy.pop(name, None)
-                    seen.add(name)
-                elif operation in _NEEDS_SETTLED and (name in busy or name not in seen):
-                    steps += aws("lambda", "wait", busy.pop(name, "function-updated-v2"), "--function-name", name).steps
-                seen.add(name)
-                if operation in _BUSY_AFTER:
-                    busy[name] = _BUSY_AFTER[operation]
+                    busy.pop(key, None)
+                    seen.add(key)
+                elif operation in rule.needs_settled and (key in busy or key not in seen):
+                    waiter = busy.pop(key, rule.waiter)
+                    steps += aws(rule.service, "wait", waiter, rule.name_flag, name).steps
+                seen.add(key)
+                after = dict(rule.busy_after)
+                if operation in after:
+                    busy[key] = after[operation]
             steps.append(step)
         out.append(Fix(tuple(steps)))
     return out

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from checks.fix import Busy, declare_busy
 from checks.model import STUDENT_ID, STUDENT_ID_SAID, Verdict
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class Check:
     points: int
     title: str
     func: CheckFunc
-    reads: tuple[str, ...] = ()  # the IAM read actions it may need, e.g. "lambda:ListFunctions"
+    reads: tuple[str, ...] = ()  # the IAM read actions it may need, e.g. "sqs:ListQueues"
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,8 @@ class Assessment:
     teardown_reads: tuple[str, ...] = ()  # what finding them reads, beyond grading
     # --demo: deploys the demo account into the stand-in, given (student ID, region, session).
     demo: Callable[[str, str, Any], None] | None = None
+    evidence_variables: tuple[str, ...] = ()  # environment variables its checks read: their values are kept
+    busy: tuple[Busy, ...] = ()  # resources AWS keeps busy after a change: a fix block waits for them
     prices_read: str = ""  # where the teardown's monthly figures come from, and when they were read
 
     def owner(self, prefix: str | None) -> str | None:
@@ -191,6 +194,8 @@ def assessment(
     teardown_reads: Iterable[str] = (),
     prices_read: str = "",
     demo: Callable[[str, str, Any], None] | None = None,
+    evidence_variables: Iterable[str] = (),
+    busy: Iterable[Busy] = (),
 ) -> Assessment:
     tasks = tuple(task_from_module(m) for m in modules)
     seen: dict[str, str] = {}
@@ -205,6 +210,7 @@ def assessment(
     unknown = sorted(set((owners or {}).values()) - set(seen))
     if unknown:
         raise RegistryError(f"{name}: resources owned by unknown checks {unknown}")
+    declare_busy(*busy)  # its fix blocks, wherever they are printed in this process, wait as it says
     return Assessment(
         name,
         title,
@@ -220,6 +226,8 @@ def assessment(
         teardown_reads=_actions(teardown_reads),
         prices_read=prices_read,
         demo=demo,
+        evidence_variables=tuple(evidence_variables),
+        busy=tuple(busy),
     )
 
 

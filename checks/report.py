@@ -212,7 +212,8 @@ def fix_entries(report: Report) -> list[FixEntry]:
         also = [i for c in entry.checks for i in pointed.get(c.id, [])]
         if also:
             entry.lines.append("It also makes what " + ", ".join(also) + " need.")
-    # Run in a row, a function changed twice is waited for between (AWS refuses a change while one is under way).
+    # Run in a row, a resource changed twice is waited for between, where the assessment says AWS refuses a
+    # change while one is under way (its busy rules).
     with_fix = [e for e in entries if e.remedy is not None]
     for entry, remedy in zip(with_fix, settled([e.remedy for e in with_fix if e.remedy is not None]), strict=True):
         entry.remedy = remedy

@@ -2,7 +2,7 @@
 
 moto's server (with :mod:`checks.moto_gaps`) listens on 127.0.0.1 only. Students
 drive it with the ordinary AWS CLI after exporting what it prints, then grade it
-with ``validate_tasks.py lambda_medium --endpoint-url ...``. One line per request
+with ``validate_tasks.py ASSESSMENT --endpoint-url ...``. One line per request
 goes to stderr; Ctrl-C stops it cleanly. State lives in memory only.
 """
 
@@ -115,7 +115,7 @@ class Guard:
         if why is None:
             from checks.moto_gaps import as_aws
 
-            with as_aws():  # the student's CLI meets AWS's timing: a function is busy a while after a change
+            with as_aws():  # the student's CLI meets AWS's timing (a resource busy a while after a change)
                 return self.app(environ, start_response)
         import json
 
@@ -210,7 +210,7 @@ def serve(port: int = DEFAULT_PORT, out: IO[str] | None = None) -> int:
     if advice:
         print("\n" + advice)
     print(
-        f"\nthen grade it: python validate_tasks.py lambda_medium --endpoint-url http://{HOST}:{actual}\n"
+        f"\nthen grade it: python validate_tasks.py ASSESSMENT --endpoint-url http://{HOST}:{actual}\n"
         "Ctrl-C stops the sandbox (and forgets everything in it).",
         flush=True,
     )

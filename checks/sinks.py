@@ -112,12 +112,13 @@ def ready_to_write(files: list[tuple[str, str | None]], folders: list[tuple[str,
 class EvidenceFolder:
     """``--evidence DIR``: each account keeps the answers its students' grades rest on, then they are saved."""
 
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(self, directory: str | Path, kept_variables: tuple[str, ...] = ()) -> None:
         self.directory = directory
+        self.kept_variables = kept_variables  # the environment variables the assessment's checks read
 
     def prepare(self, account: Account) -> None:
         """Keep this account's answers from now on (before its students are graded)."""
-        account.evidence = Evidence(account.account_id, account.region)
+        account.evidence = Evidence(account.account_id, account.region, kept_variables=self.kept_variables)
 
     def save(self, account: Account, reports: list[Report]) -> None:
         try:

@@ -56,7 +56,7 @@ class Kind:
 class Missing(Exception):
     """A resource a check needs does not exist; the check fails with this."""
 
-    what: str  # "function layer-consumer-s1"
+    what: str  # "queue orders-s1": its kind and name
     fix: Fix | None = None
     did_you_mean: str | None = None
     elsewhere: str | None = None

@@ -43,7 +43,7 @@ def costs(removals: list[Removal], prices_read: str) -> list[str]:
     """What bills while it exists, roughly a month, and what does not: the ``#`` lines before the block."""
     billing = [r for r in removals if r.monthly_usd]
     if not billing:
-        return ["# Nothing found costs money while idle (functions, layers, queues and logs bill per use)."]
+        return ["# Nothing found costs money while idle: what is found bills per use, if at all."]
     lines = ["# Billing while it exists (about, a month; " + prices_read + "):"]
     lines += [f"#   {r.kind} {printable(r.name)}: ${r.monthly_usd:.2f}" for r in billing]
     lines.append(f"#   in all about ${monthly_total(billing):.2f} a month, until removed. The rest bills per use only.")

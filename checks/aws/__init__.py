@@ -11,6 +11,7 @@
 from checks.aws.readers import Account, NoSuchRole, account_type
 from checks.aws.transport import (
     GRADING_CONFIG,
+    NOT_KEPT,
     PREFLIGHT_CONFIG,
     AwsError,
     CannotGrade,
@@ -27,6 +28,7 @@ from checks.aws.transport import (
 
 __all__ = [
     "GRADING_CONFIG",
+    "NOT_KEPT",
     "PREFLIGHT_CONFIG",
     "Account",
     "AwsError",

@@ -39,6 +39,7 @@ class LambdaReader(
         "ListAliases": ("Aliases",),
         "ListVersionsByFunction": ("Versions",),
     },
+    not_kept=("Location",),  # GetFunction's Code.Location: a presigned URL to the function's code
     # AWS Lambda's "API requests" quotas: GetFunction 100 a second, GetPolicy 15, every other read 15 together.
     quotas=(
         Quota("lambda", frozenset({"GetFunction"}), 100.0),
@@ -47,6 +48,10 @@ class LambdaReader(
     ),
 ):
     """Lambda: functions and what hangs on them (layers, versions, aliases, policies, mappings)."""
+
+    def _replayed_by_name(self) -> bool:
+        """A grade that read functions by name never listed them (a class lists them once)."""
+        return self.replay is not None and not self.replay.asked("lambda", "ListFunctions")
 
     def function(self, name: str) -> dict[str, Any] | None:
         """One function's configuration, or None: from the account's list when it is read (or a class is

@@ -43,6 +43,10 @@ T = TypeVar("T")
 NOT_FOUND: dict[str, frozenset[str]] = {}
 
 
+# Keys of a service's answers whose values evidence never keeps, at any depth (a presigned URL).
+NOT_KEPT: dict[str, frozenset[str]] = {}
+
+
 def is_not_found(service: str, code: str) -> bool:
     """Is ``code`` the service's definite "no such thing" (a verdict, never a failure to see)?"""
     return code in NOT_FOUND.get(service, frozenset())
@@ -323,7 +327,8 @@ class Transport:
 
     ``not_found``: the error codes that are AWS's definite "no such thing"; ``always``: what the
     answer to each of its reads always holds; ``quotas``: the rate quotas AWS publishes for it;
-    ``global_service``: metered per account whatever the region (IAM).
+    ``global_service``: metered per account whatever the region (IAM); ``not_kept``: keys of its
+    answers whose values evidence never keeps.
     """
 
     def __init_subclass__(
@@ -334,6 +339,7 @@ class Transport:
         always: dict[str, tuple[str, ...]] | None = None,
         quotas: tuple[Quota, ...] = (),
         global_service: bool = False,
+        not_kept: tuple[str, ...] = (),
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
@@ -341,6 +347,7 @@ class Transport:
             return
         READERS[service] = cls
         NOT_FOUND[service] = NOT_FOUND.get(service, frozenset()) | frozenset(not_found)
+        NOT_KEPT[service] = NOT_KEPT.get(service, frozenset()) | frozenset(not_kept)
         ALWAYS_ANSWERED.update({(service, op): keys for op, keys in (always or {}).items()})
         register(quotas, global_service=service if global_service else None)
 
@@ -627,15 +634,19 @@ class Transport:
 
     @property
     def targeted(self) -> bool:
-        """Read one student's functions by name (a class reads the account's list once instead).
+        """Read one student's resources by name (a class reads the account's lists once instead).
 
         A regrade from evidence reads the way the grade did: by name when no list was kept.
         """
         if self.replay is not None:
-            if self._replay_by_name is None:  # asked at every function read: the answers are looked at once
-                self._replay_by_name = not self.replay.asked("lambda", "ListFunctions")
+            if self._replay_by_name is None:  # asked at every read by name: the answers are looked at once
+                self._replay_by_name = self._replayed_by_name()
             return self._replay_by_name
         return self._targeted
+
+    def _replayed_by_name(self) -> bool:
+        """Did the grade being replayed read by name? A reader that reads by name says how to tell."""
+        return False
 
 
 def dict_or_none(answer: Any) -> dict[str, Any] | None:

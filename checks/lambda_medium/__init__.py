@@ -20,7 +20,7 @@ from checks.lambda_medium import (
     task12_alarms,
     teardown,
 )
-from checks.lambda_medium.common import DIAGNOSIS_READS, KINDS, OWNERS
+from checks.lambda_medium.common import DIAGNOSIS_READS, FUNCTION_BUSY, KINDS, OWNERS
 from checks.lambda_medium.view import Student
 from checks.registry import assessment
 
@@ -63,4 +63,6 @@ ASSESSMENT = assessment(
     teardown_reads=teardown.READS,
     prices_read=teardown.PRICES_READ,
     demo=demo,
+    evidence_variables=("VPC_ID", "SUBNET_IDS", "SECURITY_GROUP_ID"),  # Task 3 reads these values
+    busy=(FUNCTION_BUSY,),
 )

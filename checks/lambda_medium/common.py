@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from checks import iam
-from checks.fix import Arg, Fix, Word, aws, chain, command, json_word, variable, word
+from checks.fix import Arg, Busy, Fix, Word, aws, chain, command, json_word, variable, word
 from checks.lambda_medium.text_code import FUNCTION_CODE, LAYER_UTILS, ROLE_POLICY
 from checks.lambda_medium.view import LAMBDA_TRUST, Student
 from checks.model import Verdict, failed, passed
@@ -324,6 +324,20 @@ def differences(*found: tuple[str, object, object]) -> str:
 def plain_queue(s: Student, prefix: str) -> Fix:
     return aws("sqs", "create-queue", "--queue-name", s.name(prefix))
 
+
+# A function is busy for a while after these (AWS answers 409 to the next change meanwhile), with the AWS
+# CLI's waiter for each; these need it settled first.
+FUNCTION_BUSY = Busy(
+    "lambda",
+    "--function-name",
+    busy_after=(
+        ("create-function", "function-active-v2"),
+        ("update-function-configuration", "function-updated-v2"),
+        ("update-function-code", "function-updated-v2"),
+    ),
+    needs_settled=("update-function-configuration", "update-function-code", "publish-version"),
+    waiter="function-updated-v2",
+)
 
 # The student's resources by kind: how each is named, read here and in another region, and made. The
 # functions mark where the student's work is; the others tell a region apart when no function is there.
