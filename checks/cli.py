@@ -35,9 +35,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _example() -> str:
     """An assessment this installation has, for the help's examples (found without loading any)."""
-    from checks.registry import known_assessments
+    from checks.registry import folder_assessments
 
-    return next(iter(known_assessments()), "ASSESSMENT")
+    return next(iter(folder_assessments()), "ASSESSMENT")
 
 
 def invoked_as(argv0: str | None = None) -> str:
@@ -299,9 +299,9 @@ def policy_command(argv: Sequence[str]) -> int:
 
 def _known(name: str) -> None:
     """One line listing the known assessments (exit 2) when ``name`` is none of them; found without loading."""
-    from checks.registry import known_assessments
+    from checks.registry import is_known, known_assessments
 
-    if name not in known_assessments():
+    if not is_known(name):
         raise BadInput(f"unknown assessment {name!r}; known: {', '.join(known_assessments())}")
 
 
@@ -447,9 +447,9 @@ def show_command(argv: Sequence[str]) -> int:
 
 def _load_rules_of(report: Any) -> None:
     """The report's assessment, when it is one here: its fix blocks wait as it declares (its busy rules)."""
-    from checks.registry import known_assessments, load_assessment
+    from checks.registry import is_known, load_assessment
 
-    if report.assessment in known_assessments():
+    if is_known(report.assessment):
         load_assessment(report.assessment)
 
 
@@ -606,6 +606,8 @@ REQUIRED = ("boto3", "botocore", "rich", "moto", "werkzeug", "flask")  # what re
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command, with every failure it knows as one line: bad input 2, could not grade 3."""
+    from checks.registry import RegistryError
+
     try:
         return _main(argv)
     except ModuleNotFoundError as exc:
@@ -617,6 +619,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(in the virtual environment you made for it)",
         )
     except NotInstalled as exc:
+        return _fail(EXIT_CANNOT_GRADE, str(exc))
+    except RegistryError as exc:  # an assessment built or installed wrong
         return _fail(EXIT_CANNOT_GRADE, str(exc))
 
 

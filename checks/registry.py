@@ -2,8 +2,9 @@
 
 A check is one function in its task's module, decorated with :func:`check`.
 A task module names its task with ``TASK = TaskInfo(...)``. An assessment is a
-sub-package of ``checks`` whose ``__init__`` builds ``ASSESSMENT`` from its task
-modules with :func:`assessment`. Importing any of it makes no AWS call.
+package whose ``__init__`` builds ``ASSESSMENT`` from its task modules with
+:func:`assessment`: a sub-package of ``checks``, or another installed package's,
+named by an entry point (:data:`ENTRY_POINTS`). Importing any of it makes no AWS call.
 """
 
 from __future__ import annotations
@@ -233,20 +234,52 @@ def assessment(
 
 # Sub-packages of ``checks`` that are the grader's own parts, not assessments.
 GRADER_PACKAGES = frozenset({"aws"})
+# Another installed package's assessments: ``[project.entry-points."validate_tasks.assessments"]``,
+# ``name = "package.module:ASSESSMENT"`` (or the module whose ASSESSMENT it is).
+ENTRY_POINTS = "validate_tasks.assessments"
 
 
-def known_assessments() -> list[str]:
-    """Every other sub-package of ``checks`` is an assessment; found without importing it."""
+def folder_assessments() -> list[str]:
+    """The sub-packages of ``checks`` that are assessments; found without importing them."""
     import checks
 
     return sorted(m.name for m in pkgutil.iter_modules(checks.__path__) if m.ispkg and m.name not in GRADER_PACKAGES)
 
 
+def _entry_points() -> dict[str, Any]:
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINTS)}
+
+
+def known_assessments() -> list[str]:
+    """Every assessment: a folder under ``checks``, or another installed package's entry point."""
+    return sorted(set(folder_assessments()) | set(_entry_points()))
+
+
+def is_known(name: str) -> bool:
+    """Whether ``name`` is an assessment here (a folder first: no package metadata read for those)."""
+    return name in folder_assessments() or name in _entry_points()
+
+
 def load_assessment(name: str) -> Assessment:
-    if name not in known_assessments():
-        raise KeyError(name)
-    module = importlib.import_module(f"checks.{name}")
-    found = getattr(module, "ASSESSMENT", None)
+    if name in folder_assessments():
+        found: Any = importlib.import_module(f"checks.{name}")
+        where = f"checks.{name}"
+    else:
+        point = _entry_points().get(name)
+        if point is None:
+            raise KeyError(name)
+        where = point.value
+        try:
+            found = point.load()
+        except Exception as exc:  # another package's: said in one line, never a traceback
+            said = f"{type(exc).__name__}: {exc}"
+            raise RegistryError(f"the assessment {name} ({where}) cannot be loaded: {said}") from exc
+    if isinstance(found, ModuleType):
+        found = getattr(found, "ASSESSMENT", None)
     if not isinstance(found, Assessment):
-        raise RegistryError(f"checks.{name} has no ASSESSMENT")
+        raise RegistryError(f"{where} has no ASSESSMENT")
+    if found.name != name:
+        raise RegistryError(f"{where} is the assessment {found.name!r}, not {name!r}")
     return found

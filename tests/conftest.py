@@ -22,6 +22,11 @@ from checks.runner import grade
 
 REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parent.parent
+# A second assessment kept in a package of its own, as a course keeps its assessments in its own
+# repository: on the path, it is found by its entry point (tests/assessments/sqs_queues-1.0.dist-info).
+ASSESSMENTS = ROOT / "tests" / "assessments"
+if str(ASSESSMENTS) not in sys.path:
+    sys.path.insert(0, str(ASSESSMENTS))
 
 
 # Modules whose tests share a costly fixture (a stand-in held open, or a subprocess's answers): one
@@ -33,6 +38,7 @@ SHARED_FIXTURE_MODULES = (
     "tests/test_least_privilege.py",
     "tests/test_moto_gaps.py",
     "tests/test_faults_proxy.py",
+    "tests/test_every_assessment.py",
 )
 
 
@@ -52,7 +58,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # The longest single tests, in seconds as measured on 2 cores: started first among the slow ones.
 LONGEST = {
     "tests/test_readme_replay.py::test_every_bash_block_runs_in_order_and_grades_full_marks": 26,
-    "tests/test_hint_catalogue.py::test_an_empty_account_reaches_full_marks_in_two_rounds": 18,
+    "tests/test_every_assessment.py::test_an_empty_account_reaches_full_marks_in_two_rounds": 18,
     "tests/test_cleanup.py::test_one_students_block_removes_exactly_their_work": 13,
     "tests/test_cli.py::test_an_endpoint_that_never_answers_exits_3_within_15_seconds": 12,
 }

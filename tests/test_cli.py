@@ -61,7 +61,7 @@ def test_the_longest_student_id_is_accepted() -> None:
 
 def test_an_unknown_assessment_lists_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lambda_hard", "--student-id", "s1"]) == 2
-    assert "unknown assessment 'lambda_hard'; known: lambda_medium" in capsys.readouterr().err
+    assert "unknown assessment 'lambda_hard'; known: lambda_medium, sqs_queues" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

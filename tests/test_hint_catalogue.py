@@ -11,7 +11,6 @@ two rounds at most reach 120/120. The grader reads the same stand-in in-process.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import re
 import shlex
@@ -130,9 +129,11 @@ def test_following_the_report_reaches_full_marks_in_two_rounds(
     _two_rounds_to_full_marks(report, lambda r: _how_to_fix(r, fill), student_shell)
 
 
-def _two_rounds_to_full_marks(report: Any, block_of: Callable[[Any], str], shell: Callable[[str], None]) -> None:
+def _two_rounds_to_full_marks(
+    report: Any, block_of: Callable[[Any], str], shell: Callable[[str], None], assessment: Any = None
+) -> None:
     """Run the block the report gives, grade again: full marks within two rounds, and nothing that passed breaks."""
-    assessment = load_assessment("lambda_medium")
+    assessment = assessment or load_assessment("lambda_medium")
     for _ in range(2):
         passing = {c.id for c in report.checks() if c.status.value == "pass"}
         block = block_of(report)
@@ -146,21 +147,4 @@ def _two_rounds_to_full_marks(report: Any, block_of: Callable[[Any], str], shell
     pytest.fail(f"not full marks after two rounds: {left}")
 
 
-def test_an_empty_account_reaches_full_marks_in_two_rounds(
-    sandbox: tuple[str, io.StringIO],  # noqa: F811
-    student_shell: Callable[[str], None],  # noqa: F811
-    managed_policies: None,
-    aws: None,
-) -> None:
-    assessment = load_assessment("lambda_medium")
-    report, _ = grade_in_process(assessment, SID)
-    assert report.earned == 0 and report.diagnosis is not None and report.diagnosis.kind == "nothing_deployed"
-
-    def every_fix(report: Any) -> str:
-        # Every fix the report gives: the table of an empty account lists Task 1's alone ("start at
-        # Task 1"); the report's hints (JSON, text, Markdown…) hold them all, and this follows them all.
-        # No hand edit: the role, the code and the network are made by the block; only the other
-        # account of Task 11 is the student's to give.
-        return _how_to_fix(dataclasses.replace(report, diagnosis=None), {"TRUSTED_ACCOUNT": TRUSTED})
-
-    _two_rounds_to_full_marks(report, every_fix, student_shell)
+# An empty account followed to full marks: tests/test_every_assessment.py, for every assessment.

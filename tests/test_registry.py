@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -76,10 +77,29 @@ def test_lambda_medium_has_every_rubric_check_with_its_points() -> None:
         assert all(c.id.startswith(f"t{t.number}.") for c in t.checks)
 
 
-def test_assessments_are_discovered_by_folder() -> None:
-    assert known_assessments() == ["lambda_medium"]
+def test_assessments_are_discovered_by_folder_and_by_entry_point() -> None:
+    from checks.registry import folder_assessments
+
+    assert folder_assessments() == ["lambda_medium"]
+    assert known_assessments() == ["lambda_medium", "sqs_queues"]  # sqs_queues: another package's entry point
+    assert load_assessment("sqs_queues").name == "sqs_queues"
     with pytest.raises(KeyError):
         load_assessment("lambda_hard")
+
+
+def test_an_entry_point_that_cannot_load_is_one_line_exit_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from checks.cli import main
+
+    info = tmp_path / "broken-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[validate_tasks.assessments]\nbroken = no_such_module:ASSESSMENT\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["broken", "--demo"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the assessment broken (no_such_module:ASSESSMENT) cannot be loaded" in err
 
 
 def _module(name: str, number: int, *ids: str) -> types.ModuleType:
