@@ -639,11 +639,14 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
 
 def _choose_format(fmt: str | None) -> str:
-    from checks.report import FORMATS
+    """A format a renderer is registered for (built in, or another package's entry point)."""
+    from checks.report import RENDERERS, renderer_for
 
     chosen = fmt or "table"
-    if chosen not in FORMATS:
-        raise BadInput(f"unknown format {chosen!r}: choose one of {', '.join(FORMATS)}")
+    try:
+        renderer_for(chosen)
+    except ValueError:
+        raise BadInput(f"unknown format {chosen!r}: choose one of {', '.join(RENDERERS)}") from None
     return chosen
 
 

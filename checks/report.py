@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
 from checks.fix import Fix, json_text, pasteable, settled
 from checks.model import CheckResult, Report, Status, TaskStatus
 
-FORMATS = ("table", "json", "junit", "markdown", "gradescope", "text")
+FORMATS = ("table", "json", "junit", "markdown", "gradescope", "text")  # the built-in renderers (RENDERERS)
 
 _TASK_STYLE = {
     TaskStatus.PASS: ("PASS", "bold green"),
@@ -271,51 +272,90 @@ def fix_block(report: Report, width: int) -> list[tuple[str, bool]]:
     return lines
 
 
+@dataclass(frozen=True)
+class Renderer:
+    """An output format: how it shows one student's report and a class's. ``about``: what it is for."""
+
+    name: str
+    one: Callable[[Report, IO[str], bool | None], None]
+    many: Callable[[str, list[Any], list[Any], IO[str], bool | None], None]
+    about: str = ""
+
+
+RENDERERS: dict[str, Renderer] = {}
+# Formats of another installed package: ``name = "module:RENDERER"`` (a :class:`Renderer`).
+ENTRY_POINTS = "validate_tasks.formats"
+
+
+def register(renderer: Renderer) -> Renderer:
+    RENDERERS[renderer.name] = renderer
+    return renderer
+
+
+def renderer_for(fmt: str) -> Renderer:
+    """The format's renderer: built in, or another package's entry point; a ValueError names the known."""
+    if fmt not in RENDERERS:
+        from importlib.metadata import entry_points
+
+        for point in entry_points(group=ENTRY_POINTS):
+            if point.name == fmt:
+                found = point.load()
+                if isinstance(found, Renderer):
+                    register(found)
+    if fmt not in RENDERERS:
+        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(RENDERERS)}")
+    return RENDERERS[fmt]
+
+
 def write(report: Report, fmt: str, out: IO[str], *, color: bool | None = None) -> None:
     """Render one student's report in ``fmt``."""
-    from checks import formats
-
-    if fmt == "table":
-        render_table(report, out, color=color)
-        return
-    renderers = {
-        "json": render_json,
-        "junit": lambda r: formats.junit([r], r.assessment),
-        "markdown": formats.markdown,
-        "gradescope": formats.gradescope_json,
-        "text": formats.text,
-    }
-    if fmt not in renderers:
-        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
-    out.write(renderers[fmt](report))
+    renderer_for(fmt).one(report, out, color)
 
 
 def write_class(
     assessment: str, outcomes: list[Any], summary: list[Any], fmt: str, out: IO[str], *, color: bool | None = None
 ) -> None:
     """Render a class (roster) in ``fmt``."""
+    renderer_for(fmt).many(assessment, outcomes, summary, out, color)
+
+
+OneText = Callable[[Report], str]
+ClassText = Callable[[str, list[Any], list[Any]], str]
+
+
+def _text(one: OneText, many: ClassText, name: str, about: str) -> Renderer:
+    """A format that is text: what it renders is written as it is."""
+
+    def write_one(report: Report, out: IO[str], color: bool | None) -> None:
+        out.write(one(report))
+
+    def write_many(assessment: str, outcomes: list[Any], summary: list[Any], out: IO[str], color: bool | None) -> None:
+        out.write(many(assessment, outcomes, summary))
+
+    return Renderer(name, write_one, write_many, about)
+
+
+def _table_one(report: Report, out: IO[str], color: bool | None) -> None:
+    render_table(report, out, color=color)
+
+
+def _table_many(assessment: str, outcomes: list[Any], summary: list[Any], out: IO[str], color: bool | None) -> None:
+    render_class_table(summary, outcomes, out, color=color)
+
+
+def _builtin() -> None:
     from checks import formats
 
-    if fmt == "table":
-        render_class_table(summary, outcomes, out, color=color)
-    elif fmt == "json":
-        out.write(render_class_json(assessment, summary, outcomes))
-    elif fmt == "junit":
-        out.write(
-            formats.junit(
-                [o.report for o in outcomes if o.report],
-                assessment,
-                [(o.student_id, o.error or "not graded") for o in outcomes if o.report is None],
-            )
-        )
-    elif fmt == "markdown":
-        out.write(formats.markdown_class(assessment, outcomes, summary))
-    elif fmt == "gradescope":
-        out.write(formats.gradescope_class(assessment, outcomes))
-    elif fmt == "text":
-        out.write(formats.text_class(outcomes, summary))
-    else:
-        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    def junit_class(assessment: str, outcomes: list[Any], summary: list[Any]) -> str:
+        errors = [(o.student_id, o.error or "not graded") for o in outcomes if o.report is None]
+        return formats.junit([o.report for o in outcomes if o.report], assessment, errors)
+
+    register(Renderer("table", _table_one, _table_many, "a terminal (rich)"))
+    register(_text(render_json, lambda a, o, s: render_class_json(a, s, o), "json", "scripts: the JSON report"))
+    register(_text(lambda r: formats.junit([r], r.assessment), junit_class, "junit", "CI test reporters"))
+    register(_text(formats.markdown, formats.markdown_class, "markdown", "$GITHUB_STEP_SUMMARY"))
+    register(_text(formats.gradescope_json, lambda a, o, s: formats.gradescope_class(a, o), "gradescope", "Gradescope"))
+    register(_text(formats.text, lambda a, o, s: formats.text_class(o, s), "text", "the course's plain layout"))
 
 
 def render_class_table(summary: list[Any], outcomes: list[Any], out: IO[str], *, color: bool | None = None) -> None:
@@ -377,3 +417,6 @@ def render_class_json(assessment: str, summary: list[Any], outcomes: list[Any]) 
         ],
     }
     return json_text(data)
+
+
+_builtin()
