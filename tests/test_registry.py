@@ -158,3 +158,84 @@ def test_the_readmes_add_a_check_example_runs_as_written() -> None:
     verdict = visibility(student_of(world))
     assert not verdict.passed and verdict.fix is not None
     assert "set-queue-attributes" in verdict.fix.render() and "VisibilityTimeout=300" in verdict.fix.render()
+
+
+def test_the_readmes_add_an_assessment_is_followed_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """README "Add an assessment": its files written as they are, its entry point installed, and graded."""
+    import importlib
+    import json
+    import re
+
+    import boto3
+    from moto import mock_aws
+
+    from checks.cli import main
+    from tests.conftest import REGION, ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Add an assessment") : readme.index("## Tests")]
+    files = re.findall(r"^`([\w/]+\.py)`:\n\n```python\n(.*?)```", section, re.S | re.M)
+    assert [name for name, _ in files] == ["queue_basics/__init__.py", "queue_basics/task1_jobs.py"]
+    for name, code in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(code)
+    toml = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert toml is not None
+    group, point = re.fullmatch(r'\[project\.entry-points\."([\w.]+)"\]\n(\w+ = "[\w.:]+")\n', toml.group(1)).groups()  # type: ignore[union-attr]
+    info = tmp_path / "queue_basics-1.0.dist-info"  # what `pip install -e .` leaves
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: queue-basics\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[{group}]\n{point.replace(chr(34), '')}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+
+    with mock_aws():
+        grade = ["queue_basics", "--student-id", "s1", "--region", REGION, "--format", "json"]
+        assert main(grade) == 1
+        empty = json.loads(capsys.readouterr().out)
+        assert empty["score"]["earned"] == 0 and empty["diagnosis"]["kind"] == "nothing_deployed"
+        sqs = boto3.client("sqs", region_name=REGION)
+        sqs.create_queue(QueueName="jobs-s1", Attributes={"MessageRetentionPeriod": "86400"})
+        assert main(grade) == 0
+        assert json.loads(capsys.readouterr().out)["score"] == {"earned": 5, "possible": 5, "percent": 100.0}
+    assert main(["queue_basics", "--student-id", "S1", "--region", REGION]) == 2
+    assert "use 1 to 50 lower-case letters, digits or '-'" in capsys.readouterr().err
+    assert main(["policy", "queue_basics"]) == 0
+    assert json.loads(capsys.readouterr().out)["Statement"][0]["Action"] == [
+        "ec2:DescribeRegions",
+        "sqs:GetQueueAttributes",
+        "sqs:ListQueues",
+    ]
+
+
+def test_the_readmes_map_of_the_code_names_every_module() -> None:
+    """README "How it is built": every file it draws exists, and every module of the engine is drawn."""
+    import re
+
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## How it is built") : readme.index("### Add a check")]
+    drawn = re.search(r"```\n(.*?)```", section, re.S)
+    assert drawn is not None
+    named: set[str] = set()
+    folder = ""
+    for line in drawn.group(1).splitlines():
+        head = line[:29].strip()
+        if not head:
+            continue
+        for part in [p.strip() for p in head.split(",") if p.strip()]:
+            if part.endswith("/"):
+                folder = part
+                named.add(part)
+            elif line.startswith("  "):
+                named.add(folder + part)
+            else:
+                named.add(part if "/" in part or (ROOT / part).exists() else f"checks/{part}")
+                folder = part.rsplit("/", 1)[0] + "/" if "/" in part else folder
+    assert all((ROOT / n).exists() for n in named), sorted(n for n in named if not (ROOT / n).exists())
+    engine = {str(p.relative_to(ROOT)) for p in (ROOT / "checks").glob("*.py") if p.name != "__init__.py"}
+    engine |= {str(p.relative_to(ROOT)) for p in (ROOT / "checks" / "aws").glob("*.py") if p.name != "__init__.py"}
+    assert engine - named == set()
