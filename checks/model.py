@@ -89,17 +89,25 @@ class CheckResult:
     hint: str | None
     remedy: Fix | None = None  # the commands of its fix, as data (the hint's ``Fix:`` line renders them)
     needs: str | None = None  # the check whose fix makes what this one needs (its hint points there)
+    # The hint's parts, as the grader composed it (nothing reads the hint's text back):
+    lead: str | None = None  # a first line other than the finding (the grader could not read this …)
+    said: tuple[str, ...] = ()  # what it says besides the finding and the command (did you mean …)
+    see: str | None = None  # the section of the assessment's text: ``See README…, "Task N: …".``
 
     def __post_init__(self) -> None:
-        _clean(self, id="one", title="one", message="one", hint="lines")
+        _clean(self, id="one", title="one", message="one", hint="lines", lead="one", see="one")
+        object.__setattr__(self, "said", tuple(printable(str(line)) for line in self.said))
 
     @property
     def advice(self) -> list[str]:
         """The hint's lines after the found-against-wanted sentence that the message already says."""
-        found = (self.hint or "").splitlines()
-        if found and found[0].rstrip(".") == self.message.rstrip("."):
-            found = found[1:]
-        return found
+        command = [f"Fix: {self.fix}"] if self.remedy is not None else []
+        return [*([self.lead] if self.lead else []), *self.said, *command, *([self.see] if self.see else [])]
+
+    @property
+    def finding(self) -> str:
+        """The hint's first line: what was found against what was wanted (or why it could not be read)."""
+        return self.lead or self.message + "."
 
     @property
     def fix(self) -> str | None:
@@ -117,7 +125,11 @@ class CheckResult:
             "hint": self.hint,
             "fix": self.remedy.to_json() if self.remedy is not None else None,
             "needs": self.needs,
+            **({"hint_parts": self._parts()} if self.lead or self.said or self.see else {}),
         }
+
+    def _parts(self) -> dict[str, object]:
+        return {"lead": self.lead, "said": list(self.said), "see": self.see}
 
 
 @dataclass(frozen=True)
@@ -283,7 +295,11 @@ class Report:
 
     def without_hints(self) -> Report:
         """The same report with every hint and note left out (exam conditions)."""
-        tasks = tuple(replace(t, checks=tuple(replace(c, hint=None) for c in t.checks), notes=()) for t in self.tasks)
+
+        def bare(c: CheckResult) -> CheckResult:  # the command of its fix too: a hint in another form
+            return replace(c, hint=None, remedy=None, lead=None, said=(), see=None)
+
+        tasks = tuple(replace(t, checks=tuple(bare(c) for c in t.checks), notes=()) for t in self.tasks)
         return replace(self, tasks=tasks)
 
     @staticmethod
@@ -333,6 +349,7 @@ def _field(data: Any, key: str, kind: type | tuple[type, ...], default: Any = ..
 
 def check_from_dict(data: Any) -> CheckResult:
     remedy = _field(data, "fix", dict, None)
+    parts = _field(data, "hint_parts", dict, {})
     return CheckResult(
         _field(data, "id", str),
         _field(data, "title", str),
@@ -343,6 +360,9 @@ def check_from_dict(data: Any) -> CheckResult:
         _field(data, "hint", str, None),
         Fix.from_json(remedy) if remedy is not None else None,
         _field(data, "needs", str, None),
+        _field(parts, "lead", str, None) if parts else None,
+        tuple(str(line) for line in _field(parts, "said", list, [])) if parts else (),
+        _field(parts, "see", str, None) if parts else None,
     )
 
 

@@ -204,8 +204,7 @@ def fix_entries(report: Report) -> list[FixEntry]:
                         )
                     )
                 continue
-            lines = [line for line in c.hint.splitlines() if not line.startswith(("See ", "Fix: "))]
-            entry = FixEntry(task.number, [c], lines, c.remedy)
+            entry = FixEntry(task.number, [c], [c.finding, *c.said], c.remedy)
             entries.append(entry)
             if command is not None:
                 by_command[command] = entry
@@ -266,7 +265,7 @@ def fix_block(report: Report, width: int) -> list[tuple[str, bool]]:
         if entry.remedy is not None:
             lines += [(part, True) for part in pasteable(entry.remedy.words(), width, indent="")]
         last = k == len(entries) - 1 or entries[k + 1].task != entry.task
-        see = next((x for x in (entry.checks[0].hint or "").splitlines() if x.startswith("See ")), None)
+        see = entry.checks[0].see
         if last and see:
             lines += note(see)
     return lines

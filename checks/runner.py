@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 
 from checks import threads
 from checks.aws import AwsError, asking, is_not_found
-from checks.fix import printable
+from checks.fix import Fix, printable
 from checks.model import CheckResult, Diagnosis, Report, Status, TaskResult, Verdict
 from checks.registry import Assessment, Check, Note, Task
 from checks.student import Missing, Student
@@ -24,9 +25,22 @@ from checks.student import Missing, Student
 DEFAULT_WORKERS = 64  # checks wait on AWS round trips, not on the processor
 
 
+@dataclass(frozen=True)
+class HintParts:
+    """A hint as the grader composes it: the lines of its text, each kept apart."""
+
+    lead: str | None  # a first line other than the finding
+    said: tuple[str, ...]
+    see: str
+
+    def text(self, finding: str, fix: Fix | None) -> str:
+        command = [f"Fix: {fix.render()}"] if fix is not None else []
+        return "\n".join([self.lead or finding, *self.said, *command, self.see])
+
+
 def hint_for(
     verdict: Verdict, task: Task, readme: str, missing: Missing | None = None, owner: str | None = None
-) -> str | None:
+) -> HintParts | None:
     """What to do about a check that did not pass, naming the README section.
 
     ``owner`` is the check whose fix makes the missing resource, when it is another: the hint
@@ -36,7 +50,7 @@ def hint_for(
         return None
     see = f'See {readme}, "{task.section}".'
     if verdict.status is Status.BLOCKED:
-        return f"{verdict.message}.\n{see}"
+        return HintParts(None, (), see)
     if verdict.status is Status.ERROR:
         refused = any(
             code in verdict.message for code in ("AccessDenied", "UnauthorizedOperation", "AuthorizationError")
@@ -44,21 +58,18 @@ def hint_for(
         then = (
             "Grant that permission or retry" if refused else "Grade again; if it recurs, check the network or endpoint"
         )
-        return f"The grader could not read this: {printable(verdict.message)}. {then}.\n{see}"
+        return HintParts(f"The grader could not read this: {printable(verdict.message)}. {then}.", (), see)
     # Each line is made printable on its own: what the account said never starts a line of its own.
-    parts = [printable(verdict.message) + "."]
+    said = []
     if missing is not None and missing.did_you_mean:
-        parts.append(f"Did you mean `{printable(missing.did_you_mean)}`?")
+        said.append(f"Did you mean `{printable(missing.did_you_mean)}`?")
     if missing is not None and missing.elsewhere:
-        parts.append(printable(missing.elsewhere[0].upper() + missing.elsewhere[1:]) + ".")
+        said.append(printable(missing.elsewhere[0].upper() + missing.elsewhere[1:]) + ".")
     if owner is not None and missing is not None:
-        parts.append(f"Fix {owner} first: its fix makes {printable(missing.what)}.")
-    elif verdict.fix is not None:
-        parts.append(f"Fix: {verdict.fix.render()}")
-    elif verdict.advice:
-        parts.append(printable(verdict.advice[0].upper() + verdict.advice[1:]) + ".")
-    parts.append(see)
-    return "\n".join(parts)
+        said.append(f"Fix {owner} first: its fix makes {printable(missing.what)}.")
+    elif verdict.fix is None and verdict.advice:
+        said.append(printable(verdict.advice[0].upper() + verdict.advice[1:]) + ".")
+    return HintParts(None, tuple(said), see)
 
 
 def result_of(
@@ -67,11 +78,23 @@ def result_of(
     """One check's row: its verdict, hint and fix; a missing resource that another check makes points to that check."""
     owner = assessment.owner(missing.prefix) if missing is not None else None
     needs = owner if owner != check.id and missing is not None else None
-    hint = hint_for(verdict, task, assessment.readme, missing, needs)
+    parts = hint_for(verdict, task, assessment.readme, missing, needs)
     remedy = verdict.fix if verdict.status is not Status.PASS and needs is None else None
     earned = check.points if verdict.status is Status.PASS else 0
+    finding = printable(verdict.message) + "."
     return CheckResult(
-        check.id, check.title, check.points, earned, verdict.status, verdict.message, hint, remedy, needs
+        check.id,
+        check.title,
+        check.points,
+        earned,
+        verdict.status,
+        verdict.message,
+        parts.text(finding, remedy) if parts else None,
+        remedy,
+        needs,
+        parts.lead if parts else None,
+        parts.said if parts else (),
+        parts.see if parts else None,
     )
 
 

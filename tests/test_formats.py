@@ -45,6 +45,7 @@ def sample_report() -> Report:
                 "MemorySize 128 (want 256)",
                 hint,
                 aws("lambda", "update-function-configuration", "--memory-size", 256),
+                see="See X.",
             ),
         ),
         ("subnets are public",),
@@ -62,6 +63,7 @@ def sample_report() -> Report:
                 Status.BLOCKED,
                 "account concurrency quota is 10",
                 "account concurrency quota is 10.\nSee X.",
+                see="See X.",
             ),
             CheckResult(
                 "t7.timeout",
@@ -71,6 +73,8 @@ def sample_report() -> Report:
                 Status.ERROR,
                 "lambda:ListFunctions: AccessDeniedException",
                 "The grader could not read this: lambda:ListFunctions: AccessDeniedException.\nSee X.",
+                lead="The grader could not read this: lambda:ListFunctions: AccessDeniedException.",
+                see="See X.",
             ),
         ),
     )
@@ -179,6 +183,7 @@ def test_no_hints_leaves_every_hint_and_note_out() -> None:
     for fmt in FORMATS:
         text = render(bare, fmt) if fmt != "table" else _table(bare)
         assert "Fix:" not in text and "See X" not in text and "subnets are public" not in text, fmt
+        assert "update-function-configuration" not in text, fmt  # nor the fix's command, as data
     assert all(c.hint is None for c in bare.checks())
     assert [c.message for c in bare.checks()] == [c.message for c in sample_report().checks()]
 
