@@ -24,6 +24,7 @@ from checks.model import STUDENT_ID, STUDENT_ID_SAID
 
 EXIT_PASSED, EXIT_BELOW, EXIT_BAD_INPUT, EXIT_CANNOT_GRADE = 0, 1, 2, 3
 CLASS_TIMEOUT = 600.0  # seconds an account of a class may take
+BUILT_IN_FORMATS = ("table", "json", "junit", "markdown", "gradescope", "text")  # checks.report's own
 
 
 class _Parser(argparse.ArgumentParser):
@@ -180,7 +181,7 @@ def unknown_region(region: str, where: str) -> str | None:
     """Why AWS has no such region (``where``: the flag or file line naming it), with the nearest real one."""
     import difflib
 
-    from checks.aws import known_regions
+    from checks.aws.regions import known_regions
 
     known = known_regions()
     if region in known:
@@ -640,9 +641,11 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
 def _choose_format(fmt: str | None) -> str:
     """A format a renderer is registered for (built in, or another package's entry point)."""
+    chosen = fmt or "table"
+    if chosen in BUILT_IN_FORMATS:  # known without loading the reporters (they load when a report is written)
+        return chosen
     from checks.report import RENDERERS, renderer_for
 
-    chosen = fmt or "table"
     try:
         renderer_for(chosen)
     except ValueError:
@@ -686,18 +689,34 @@ def _grade_one(args: argparse.Namespace) -> int:
     for flag in ("gradebook", "report_dir", "shard"):
         if getattr(args, flag):
             raise BadInput(f"--{flag.replace('_', '-')} goes with --roster")
-    return _grade_student(args, assessment, fmt)
+    # Every input is checked: the identity question leaves now, its round trip beside botocore's loading.
+    return _grade_student(args, assessment, fmt, _ask_identity_early(args))
+
+
+def _ask_identity_early(args: argparse.Namespace) -> Any:
+    """One student graded live, plainly configured: the identity question leaves now (checks.aws.early).
+
+    Not when botocore is loaded already (a test, a long-lived process): there is no loading to overlap.
+    """
+    if args.roster or args.demo or args.from_evidence or args.profile or args.watch is not None:
+        return None
+    if "botocore" in sys.modules:
+        return None
+    from checks.aws.early import start
+
+    region = args.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return start(region, args.endpoint_url)
 
 
 def _submission_flags(args: argparse.Namespace) -> None:
     """--submission-id and its times (the grading workflow's) are right before anything is graded."""
-    from checks.submit import SUBMISSION_ID, parse_time
-
     if not args.submission_id:
         for flag in ("submitted_at", "deadline"):
             if getattr(args, flag):
                 raise BadInput(f"--{flag.replace('_', '-')} goes with --submission-id")
         return
+    from checks.submit import SUBMISSION_ID, parse_time
+
     if args.roster or args.watch is not None:
         raise BadInput("--submission-id grades one student once: leave out --roster and --watch")
     if not SUBMISSION_ID.fullmatch(args.submission_id):
@@ -731,7 +750,7 @@ def _refuse_overwriting(args: argparse.Namespace) -> None:
         seen[real] = flag
 
 
-def _grade_student(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
+def _grade_student(args: argparse.Namespace, assessment: Any, fmt: str, early: Any = None) -> int:
     """One student: a source, the grader (a roster of one), the report and the evidence folder."""
     from checks import pipeline, sinks
     from checks.aws import CannotGrade
@@ -750,7 +769,10 @@ def _grade_student(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
     if args.watch is not None:
         return _watch(args, assessment, student_id, fmt)
     if not args.from_evidence:
-        source = pipeline.Demo(assessment) if args.demo else _live(args, targeted=True, timeout=_one_timeout(args))
+        if args.demo:
+            source = pipeline.Demo(assessment)
+        else:
+            source = _live(args, targeted=True, timeout=_one_timeout(args), early=early)
     evidence = sinks.EvidenceFolder(args.evidence, assessment.evidence_variables) if args.evidence else None
     try:
         with _progress(f"Grading {assessment.name} for {student_id}"):

@@ -73,6 +73,7 @@ class Live(Source):
     budgets: Budgets | None = None
     timeout: float | None = None
     targeted: bool = False  # one student: their own resources asked for by name
+    early: Any = None  # the identity question already sent for the first account (checks.aws.early)
 
     def open(self, row: RosterRow, readers: type[Account] = Account) -> Account:
         """The account a row names: its profile, then its role assumed through STS."""
@@ -101,7 +102,7 @@ class Live(Source):
                 region=chosen_region or session.region_name,
                 credentials=(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),
             )
-        return readers(
+        account = readers(
             session,
             chosen_region,
             self.endpoint_url,
@@ -109,6 +110,9 @@ class Live(Source):
             timeout=self.timeout,
             targeted=self.targeted,
         )
+        if self.early is not None and row.profile is None and not row.role_arn:
+            account.early, self.early = self.early, None  # the first account, as the command line named it
+        return account
 
 
 @dataclass

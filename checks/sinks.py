@@ -11,14 +11,16 @@ import io
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from checks import PROG
 from checks import report as reporters
-from checks.aws import Account
 from checks.errors import BadInput
-from checks.evidence import Evidence, save
 from checks.model import Report
 from checks.roster import SHARD_FILE, Outcome, TaskSummary, write_atomically, write_gradebook, write_reports
+
+if TYPE_CHECKING:  # evidence is loaded when it is kept: writing a report loads no AWS access
+    from checks.aws import Account
 
 
 def write_report(report: Report, fmt: str, output: str | None, *, color: bool | None) -> None:
@@ -118,9 +120,13 @@ class EvidenceFolder:
 
     def prepare(self, account: Account) -> None:
         """Keep this account's answers from now on (before its students are graded)."""
+        from checks.evidence import Evidence
+
         account.evidence = Evidence(account.account_id, account.region, kept_variables=self.kept_variables)
 
     def save(self, account: Account, reports: list[Report]) -> None:
+        from checks.evidence import save
+
         try:
             save(self.directory, account, reports)
         except OSError as exc:

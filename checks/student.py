@@ -19,11 +19,14 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from checks.aws import Account, AwsError
+from checks import aws
 from checks.fix import Fix
 from checks.model import STUDENT_ID, Diagnosis
+
+if TYPE_CHECKING:
+    from checks.aws import Account
 
 # The fix that makes a missing resource, given the student's view (the assessment's own) and its prefix.
 Maker = Callable[[Any, str], Fix]
@@ -258,7 +261,7 @@ class Student:
                 try:
                     if wanted & set(kind.elsewhere(account, region)):
                         return True
-                except AwsError:
+                except aws.AwsError:  # loaded by now: a request was sent
                     continue
             return False
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import gc
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 ASSESSMENTS = ROOT / "tests" / "assessments"
 if str(ASSESSMENTS) not in sys.path:
     sys.path.insert(0, str(ASSESSMENTS))
+# The service models' cache (checks/aws/models.py) of this process and of the grader processes the
+# tests start: a folder of the run's own, never the user's.
+CACHE = tempfile.mkdtemp(prefix="validate-tasks-models-")
+os.environ["VALIDATE_TASKS_CACHE"] = CACHE
+atexit.register(shutil.rmtree, CACHE, True)
 
 
 # Modules whose tests share a costly fixture (a stand-in held open, or a subprocess's answers): one

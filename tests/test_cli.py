@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from checks.cli import main
-from tests.conftest import ROOT
+from tests.conftest import CACHE, ROOT
 
 
 def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -27,6 +27,7 @@ def run(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> 
         "AWS_CONFIG_FILE": "/nonexistent",
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "VALIDATE_TASKS_CACHE": CACHE,
     }
     return subprocess.run(
         [sys.executable, "validate_tasks.py", *args],
@@ -103,6 +104,7 @@ def test_student_id_from_the_environment_and_no_credentials_exits_3() -> None:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_CONFIG_FILE": "/nonexistent",
         "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "VALIDATE_TASKS_CACHE": CACHE,
         "AWS_EC2_METADATA_DISABLED": "true",
     }
     done = run("lambda_medium", env=env)
@@ -138,6 +140,7 @@ def test_no_region_exits_3() -> None:
         "AWS_SECRET_ACCESS_KEY": "y",
         "AWS_CONFIG_FILE": "/nonexistent",
         "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "VALIDATE_TASKS_CACHE": CACHE,
     }
     done = run("lambda_medium", "--student-id", "s1", env=env)
     assert done.returncode == 3 and "no AWS region" in done.stderr

@@ -24,7 +24,7 @@ from moto.server import ThreadedMotoServer
 
 from checks.aws import new_session
 from checks.lambda_medium import reference
-from tests.conftest import REGION, ROOT
+from tests.conftest import CACHE, REGION, ROOT
 from tests.faults import Fault, FaultProxy, Request
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
@@ -67,6 +67,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
         "AWS_DEFAULT_REGION": REGION,
         "AWS_CONFIG_FILE": str(config),
         "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "VALIDATE_TASKS_CACHE": CACHE,
     }
 
 

@@ -379,3 +379,9 @@ def test_pasteable_breaks_only_between_words_outside_quotes() -> None:
     )
     assert lines[1:] == ["    aws x y --a 'b --c d' \\", "    --e f"]
     assert re.sub(r" \\\n\s*", " ", "\n".join(lines)) == fix
+
+
+def test_the_command_line_knows_the_built_in_formats_without_loading_the_reporters() -> None:
+    from checks.cli import BUILT_IN_FORMATS
+
+    assert BUILT_IN_FORMATS == FORMATS

@@ -14,7 +14,7 @@ from moto.server import ThreadedMotoServer
 from checks.aws import new_session
 from checks.lambda_medium import reference
 from checks.registry import Assessment
-from tests.conftest import REGION, ROOT, grade_in_process
+from tests.conftest import CACHE, REGION, ROOT, grade_in_process
 
 
 @pytest.fixture
@@ -48,6 +48,7 @@ def test_grading_through_the_endpoint_matches_in_process(moto_server: str, lambd
         "AWS_DEFAULT_REGION": REGION,
         "AWS_CONFIG_FILE": "/nonexistent",
         "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "VALIDATE_TASKS_CACHE": CACHE,
     }
     done = subprocess.run(
         [

@@ -23,7 +23,7 @@ import pytest
 
 from checks.cli import main
 from tests import gh_stand_in
-from tests.conftest import ROOT
+from tests.conftest import CACHE, ROOT
 
 SAMPLE = json.loads((ROOT / "tests" / "snapshots" / "sample.json").read_text())
 WORKFLOW = ROOT / "examples" / "grade-submission.yml"
@@ -305,6 +305,7 @@ def run_grading_step(github: GitHub, endpoint: str, tmp_path: Path, run_id: int,
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_CONFIG_FILE": "/nonexistent",
         "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "VALIDATE_TASKS_CACHE": CACHE,
         "ASSESSMENT": run["inputs"]["assessment"],
         "STUDENT_ID": run["inputs"]["student_id"],
         "SUBMISSION_ID": run["inputs"]["submission_id"],

@@ -5,26 +5,59 @@
 - :mod:`checks.aws.budgets`: the request rate under AWS's quotas, per account and region;
 - :mod:`checks.aws.readers`: what each service holds, one class per service, each declaring
   what it knows of its service (not-found codes, what its answers hold, its rate quotas);
-  an assessment's account is made of the readers its checks' reads name (:func:`account_type`).
+  an assessment's account is made of the readers its checks' reads name (:func:`account_type`);
+- :mod:`checks.aws.early`: a grade's first request, sent before botocore is loaded.
+
+The names below are loaded when first asked for (``from checks.aws import Account``): importing
+this package alone, as :mod:`checks.aws.early` does, loads no botocore.
 """
 
-from checks.aws.readers import Account, NoSuchRole, account_type
-from checks.aws.transport import (
-    GRADING_CONFIG,
-    NOT_KEPT,
-    PREFLIGHT_CONFIG,
-    AwsError,
-    CannotGrade,
-    Transport,
-    asking,
-    current_asker,
-    dict_or_none,
-    is_not_found,
-    known_regions,
-    new_session,
-    session_for,
-    shared_loader,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from checks.aws.readers import Account, NoSuchRole, account_type
+    from checks.aws.transport import (
+        GRADING_CONFIG,
+        NOT_KEPT,
+        PREFLIGHT_CONFIG,
+        AwsError,
+        CannotGrade,
+        Transport,
+        asking,
+        current_asker,
+        dict_or_none,
+        is_not_found,
+        known_regions,
+        new_session,
+        session_for,
+        shared_loader,
+    )
+
+_WHERE = {
+    **dict.fromkeys(("Account", "NoSuchRole", "account_type"), "checks.aws.readers"),
+    **dict.fromkeys(
+        (
+            "GRADING_CONFIG",
+            "NOT_KEPT",
+            "PREFLIGHT_CONFIG",
+            "AwsError",
+            "CannotGrade",
+            "Transport",
+            "asking",
+            "current_asker",
+            "dict_or_none",
+            "is_not_found",
+            "known_regions",
+            "new_session",
+            "session_for",
+            "shared_loader",
+        ),
+        "checks.aws.transport",
+    ),
+}
 
 __all__ = [
     "GRADING_CONFIG",
@@ -45,3 +78,11 @@ __all__ = [
     "session_for",
     "shared_loader",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'checks.aws' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value

@@ -203,25 +203,17 @@ def shared_loader() -> Any:
     """
     global _shared_loader
     if _shared_loader is None:
-        import botocore.loaders
+        from checks.aws.models import create_loader
 
-        _shared_loader = botocore.loaders.create_loader(os.environ.get("AWS_DATA_PATH"))
+        _shared_loader = create_loader(os.environ.get("AWS_DATA_PATH"))
     return _shared_loader
 
 
 def known_regions() -> frozenset[str]:
-    """Every region AWS has, in each partition, from botocore's endpoint data (no configuration read)."""
-    global _known_regions
-    if _known_regions is None:
-        with _loader_lock:
-            data = shared_loader().load_data("endpoints")
-        _known_regions = frozenset(
-            r for partition in data.get("partitions", []) for r in partition.get("regions", {}) if "-" in r
-        )
-    return _known_regions
+    """Every region AWS has, in each partition (see :mod:`checks.aws.regions`)."""
+    from checks.aws.regions import known_regions as partitions_regions
 
-
-_known_regions: frozenset[str] | None = None
+    return partitions_regions()
 
 
 class CoreSession:
@@ -301,6 +293,12 @@ def session_for(profile: str | None = None, region: str | None = None) -> CoreSe
     return session
 
 
+def _early_url(account: Transport) -> str | None:
+    from checks.aws.early import endpoint_for
+
+    return endpoint_for(account.region, account.endpoint_url, os.environ)
+
+
 class Answers(Protocol):
     """Evidence (:class:`checks.evidence.Evidence`): answers kept while grading, or replayed instead of AWS."""
 
@@ -375,12 +373,14 @@ class Transport:
             connect = min(CONNECT_TIMEOUT, max(1.0, timeout / 6))
             self._config = GRADING_CONFIG.merge(botocore.config.Config(read_timeout=read, connect_timeout=connect))
             self._deadline = time.monotonic() + max(timeout - read - connect, timeout / 3)
+        self.early: Any = None  # the identity question already sent (checks.aws.early), taken by identify
         self.evidence: Answers | None = None  # set to collect the answers the grade rests on
         self.replay: Answers | None = None  # set to grade from collected answers, offline
         self.region = region or session.region_name or ""
         self.endpoint_url = endpoint_url
         self._clients: dict[tuple[str, str], Any] = {}
-        self._client_lock = threading.Lock()
+        self._client_lock = threading.Lock()  # guards the locks below: each client is made under its own
+        self._client_locks: dict[tuple[str, str], threading.Lock] = {}
         self._cache: dict[tuple[Any, ...], _Entry] = {}
         self._cache_lock = threading.Lock()
         self._calls_lock = threading.Lock()
@@ -392,8 +392,14 @@ class Transport:
 
     # -- plumbing ---------------------------------------------------------
     def client(self, service: str, region: str | None = None) -> Any:
+        """The service's client for a region, made once; clients of different services are made at once."""
         key = (service, region or self.region)
+        found = self._clients.get(key)
+        if found is not None:
+            return found
         with self._client_lock:
+            lock = self._client_locks.setdefault(key, threading.Lock())
+        with lock:
             found = self._clients.get(key)
             if found is None:
                 found = self.session.client(
@@ -572,6 +578,8 @@ class Transport:
         """Check credentials and reachability with one call; the account ID."""
         if self._account_id is None and self.replay is not None:
             self._account_id = self.replay.account_id
+        if self._account_id is None and self.early is not None:
+            self._account_id = self._early_answer()
         if self._account_id is None:
             if not self.region:
                 raise CannotGrade("no AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)")
@@ -619,6 +627,22 @@ class Transport:
                 raise CannotGrade(f"{where} did not answer as AWS does: its identity answer has no 12-digit account")
             self._account_id = account
         return self._account_id
+
+    def _early_answer(self) -> str | None:
+        """The answer to the identity question sent before botocore loaded, when it is this account's."""
+        early, self.early = self.early, None
+        if early.region != self.region or early.url != _early_url(self):
+            return None
+        found: str | None = early.account()
+        if early.sent:
+            with self._calls_lock:
+                self.calls.append("sts:GetCallerIdentity")
+                self.requests.append(("sts:GetCallerIdentity", f"{early.url} early"))
+                self.calls_by_asker.append((current_asker(), "sts:GetCallerIdentity"))
+        if found is None and early.unreachable:  # botocore's path would wait as long again to find the same
+            where = self.endpoint_url or f"AWS in {self.region}"
+            raise CannotGrade(f"cannot reach {where}: check the network, --region or --endpoint-url")
+        return found
 
     @property
     def account_id(self) -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from checks import aws as aws_access
 from checks import student
-from checks.aws import NoSuchRole
 from checks.fix import aws, json_word
 from checks.student import Missing
 
@@ -76,21 +76,21 @@ class Student(student.Student):
         """Every policy document of an execution role (inline and attached)."""
         try:
             return self.account.role_policy_documents(role)
-        except NoSuchRole as exc:
+        except aws_access.NoSuchRole as exc:
             raise _no_role(role) from exc
 
     def role_boundary(self, role: str) -> dict[str, Any] | None:
         """The role's permissions boundary document, or None: what its policies allow must be allowed here too."""
         try:
             return self.account.role_boundary(role)
-        except NoSuchRole as exc:
+        except aws_access.NoSuchRole as exc:
             raise _no_role(role) from exc
 
     def role_attachments(self, role: str) -> list[dict[str, Any]]:
         """The managed policies attached to an execution role."""
         try:
             return self.account.attached_role_policies(role)
-        except NoSuchRole as exc:
+        except aws_access.NoSuchRole as exc:
             raise _no_role(role) from exc
 
 
