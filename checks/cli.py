@@ -20,7 +20,6 @@ from checks.errors import BadInput, GitHubError, NotInstalled
 
 if TYPE_CHECKING:  # the pipeline is imported when a grade needs it: --help stays fast
     from checks.pipeline import Live, Source
-from checks.model import STUDENT_ID, STUDENT_ID_SAID
 
 EXIT_PASSED, EXIT_BELOW, EXIT_BAD_INPUT, EXIT_CANNOT_GRADE = 0, 1, 2, 3
 CLASS_TIMEOUT = 600.0  # seconds an account of a class may take
@@ -36,9 +35,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _example() -> str:
     """An assessment this installation has, for the help's examples (found without loading any)."""
-    from checks.registry import folder_assessments
+    from checks import assessment_folders
 
-    return next(iter(folder_assessments()), "ASSESSMENT")
+    return next(iter(assessment_folders()), "ASSESSMENT")
 
 
 def invoked_as(argv0: str | None = None) -> str:
@@ -162,6 +161,8 @@ def _fail(code: int, message: str) -> int:
 
 def resolve_student_id(given: str | None, stdin: IO[str] | None = None, assessment: Any = None) -> str:
     """The student ID from the flag, $STUDENT_ID or the terminal, by the assessment's rule."""
+    from checks.model import STUDENT_ID, STUDENT_ID_SAID
+
     rule = assessment.id_rule if assessment is not None else STUDENT_ID
     said = assessment.id_said if assessment is not None else STUDENT_ID_SAID
     value = given if given is not None else os.environ.get("STUDENT_ID")
@@ -607,7 +608,7 @@ REQUIRED = ("boto3", "botocore", "rich", "moto", "werkzeug", "flask")  # what re
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The command, with every failure it knows as one line: bad input 2, could not grade 3."""
-    from checks.registry import RegistryError
+    from checks.errors import RegistryError
 
     try:
         return _main(argv)

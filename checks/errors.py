@@ -15,3 +15,8 @@ class GitHubError(Exception):
     def __init__(self, code: int, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class RegistryError(Exception):
+    """An assessment is built or installed wrong (a duplicate check id, a task with no checks, an entry
+    point that cannot load): one line, exit 3."""

@@ -10,13 +10,13 @@ named by an entry point (:data:`ENTRY_POINTS`). Importing any of it makes no AWS
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from checks.errors import RegistryError
 from checks.fix import Busy, declare_busy
 from checks.model import STUDENT_ID, STUDENT_ID_SAID, Verdict
 
@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 CheckFunc = Callable[["Student"], Verdict]
 NoteFunc = Callable[["Student"], "str | None"]
 F = TypeVar("F", bound=Callable[..., object])
-
-
-class RegistryError(Exception):
-    """An assessment is built wrong: a duplicate check id, a task with no checks."""
 
 
 @dataclass(frozen=True)
@@ -232,8 +228,6 @@ def assessment(
     )
 
 
-# Sub-packages of ``checks`` that are the grader's own parts, not assessments.
-GRADER_PACKAGES = frozenset({"aws"})
 # Another installed package's assessments: ``[project.entry-points."validate_tasks.assessments"]``,
 # ``name = "package.module:ASSESSMENT"`` (or the module whose ASSESSMENT it is).
 ENTRY_POINTS = "validate_tasks.assessments"
@@ -241,9 +235,9 @@ ENTRY_POINTS = "validate_tasks.assessments"
 
 def folder_assessments() -> list[str]:
     """The sub-packages of ``checks`` that are assessments; found without importing them."""
-    import checks
+    from checks import assessment_folders
 
-    return sorted(m.name for m in pkgutil.iter_modules(checks.__path__) if m.ispkg and m.name not in GRADER_PACKAGES)
+    return assessment_folders()
 
 
 def _entry_points() -> dict[str, Any]:

@@ -342,19 +342,33 @@ def _table_many(assessment: str, outcomes: list[Any], summary: list[Any], out: I
     render_class_table(summary, outcomes, out, color=color)
 
 
-def _builtin() -> None:
+def _formats() -> Any:
+    """The other formats' module, loaded when one of them is written (a table or JSON does not need it)."""
     from checks import formats
 
+    return formats
+
+
+def _builtin() -> None:
     def junit_class(assessment: str, outcomes: list[Any], summary: list[Any]) -> str:
         errors = [(o.student_id, o.error or "not graded") for o in outcomes if o.report is None]
-        return formats.junit([o.report for o in outcomes if o.report], assessment, errors)
+        return str(_formats().junit([o.report for o in outcomes if o.report], assessment, errors))
+
+    def one(name: str) -> OneText:
+        return lambda report: str(getattr(_formats(), name)(report))
 
     register(Renderer("table", _table_one, _table_many, "a terminal (rich)"))
     register(_text(render_json, lambda a, o, s: render_class_json(a, s, o), "json", "scripts: the JSON report"))
-    register(_text(lambda r: formats.junit([r], r.assessment), junit_class, "junit", "CI test reporters"))
-    register(_text(formats.markdown, formats.markdown_class, "markdown", "$GITHUB_STEP_SUMMARY"))
-    register(_text(formats.gradescope_json, lambda a, o, s: formats.gradescope_class(a, o), "gradescope", "Gradescope"))
-    register(_text(formats.text, lambda a, o, s: formats.text_class(o, s), "text", "the course's plain layout"))
+    register(_text(lambda r: str(_formats().junit([r], r.assessment)), junit_class, "junit", "CI test reporters"))
+    register(
+        _text(one("markdown"), lambda a, o, s: str(_formats().markdown_class(a, o, s)), "markdown", "job summaries")
+    )
+    register(
+        _text(
+            one("gradescope_json"), lambda a, o, s: str(_formats().gradescope_class(a, o)), "gradescope", "Gradescope"
+        )
+    )
+    register(_text(one("text"), lambda a, o, s: str(_formats().text_class(o, s)), "text", "the course's plain layout"))
 
 
 def render_class_table(summary: list[Any], outcomes: list[Any], out: IO[str], *, color: bool | None = None) -> None:
