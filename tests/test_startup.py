@@ -238,3 +238,12 @@ def test_everything_before_the_first_request_loads_no_botocore() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_every_name_aws_access_offers_is_found_where_it_says() -> None:
+    import checks.aws
+
+    for name in checks.aws.__all__:
+        assert getattr(checks.aws, name) is not None, name
+    with pytest.raises(AttributeError):
+        checks.aws.nothing_here  # noqa: B018

@@ -36,29 +36,6 @@ if TYPE_CHECKING:
         shared_loader,
     )
 
-_WHERE = {
-    **dict.fromkeys(("Account", "NoSuchRole", "account_type"), "checks.aws.readers"),
-    **dict.fromkeys(
-        (
-            "GRADING_CONFIG",
-            "NOT_KEPT",
-            "PREFLIGHT_CONFIG",
-            "AwsError",
-            "CannotGrade",
-            "Transport",
-            "asking",
-            "current_asker",
-            "dict_or_none",
-            "is_not_found",
-            "known_regions",
-            "new_session",
-            "session_for",
-            "shared_loader",
-        ),
-        "checks.aws.transport",
-    ),
-}
-
 __all__ = [
     "GRADING_CONFIG",
     "NOT_KEPT",
@@ -80,9 +57,13 @@ __all__ = [
 ]
 
 
+_FROM_READERS = frozenset({"Account", "NoSuchRole", "account_type"})  # the rest of __all__: the transport's
+
+
 def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
+    if name not in __all__:
         raise AttributeError(f"module 'checks.aws' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_WHERE[name]), name)
+    module = "checks.aws.readers" if name in _FROM_READERS else "checks.aws.transport"
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
