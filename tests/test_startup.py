@@ -213,8 +213,12 @@ def test_a_graders_whole_grade_reads_its_clients_through_the_cache(tmp_path: Pat
     assert client.can_paginate("describe_subnets") and (tmp_path / "ec2.service-2.latest.marshal").exists()
 
 
-def test_the_users_own_model_folders_are_left_to_botocore(tmp_path: Path) -> None:
+def test_the_users_own_model_folders_are_left_to_botocore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert not isinstance(create_loader(str(tmp_path)), CachedLoader)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert isinstance(create_loader(None), CachedLoader)
+    (tmp_path / ".aws" / "models").mkdir(parents=True)
+    assert not isinstance(create_loader(None), CachedLoader)
     assert cache_folder({"VALIDATE_TASKS_CACHE": str(tmp_path)}).parent == tmp_path  # type: ignore[union-attr]
     assert cache_folder({"XDG_CACHE_HOME": str(tmp_path)}).parent == tmp_path / "validate-tasks"  # type: ignore[union-attr]
 

@@ -4,8 +4,8 @@ botocore reads each model from gzipped JSON: EC2's alone takes about 80 ms to de
 which a grade pays on every run before its first EC2 request. The parsed model is kept in the
 user's cache folder as Python's marshal format (about 14 ms to read for EC2), one file per botocore
 version, service, model type and API version, written whole or not at all. A file that cannot be
-read is ignored and written again; a model search path of the user's own (``AWS_DATA_PATH``) is
-left to botocore alone, uncached.
+read is ignored and written again; model folders of the user's own (``AWS_DATA_PATH``,
+``~/.aws/models``) are left to botocore alone, uncached.
 """
 
 from __future__ import annotations
@@ -103,7 +103,8 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def create_loader(search_path: str | None = None) -> Any:
-    """The loader a process uses: cached, unless the user names model folders of their own."""
-    if search_path:
+    """The loader a process uses: cached, unless the user has model folders of their own (``AWS_DATA_PATH``,
+    or ``~/.aws/models``, which botocore reads before its own): those are botocore's alone to read."""
+    if search_path or (Path.home() / ".aws" / "models").is_dir():
         return botocore.loaders.create_loader(search_path)
     return CachedLoader(cache_folder())
