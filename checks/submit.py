@@ -33,6 +33,7 @@ from checks.fix import printable
 from checks.model import Report, Submission
 
 # Exit codes of --submit and collect, beside contract.md's 0-3 (the report's own) and 130.
+EXIT_CANNOT_REACH = 3  # GitHub not reached, or not answering as GitHub does: as "could not grade"
 EXIT_NO_GH = 4  # the GitHub CLI is not installed
 EXIT_NOT_LOGGED_IN = 5  # gh is not logged in (or its token is refused)
 EXIT_NO_ACCESS = 6  # the repository does not exist or this login may not see it
@@ -109,7 +110,9 @@ class Gh:
                 EXIT_NO_GH, f"gh, the GitHub CLI, is not installed: install it from {INSTALL_GH}"
             ) from None
         except subprocess.TimeoutExpired:
-            raise GitHubError(3, f"gh did not answer in {timeout:g} s: check the network and grade again") from None
+            raise GitHubError(
+                EXIT_CANNOT_REACH, f"gh did not answer in {timeout:g} s: check the network and grade again"
+            ) from None
         if done.returncode == 0:
             return done.stdout
         said = " ".join((done.stderr or done.stdout or "").split())
@@ -118,7 +121,7 @@ class Gh:
             raise GitHubError(EXIT_NOT_LOGGED_IN, f"gh is not logged in to GitHub: run `gh auth login{host}`")
         status = re.search(r"\(HTTP (\d{3})\)", said)
         if status is None and re.search(r"error connecting|dial tcp|no such host|timeout", said, re.I):
-            raise GitHubError(3, f"cannot reach GitHub ({printable(said[:120])}): check the network")
+            raise GitHubError(EXIT_CANNOT_REACH, f"cannot reach GitHub ({printable(said[:120])}): check the network")
         raise GhFailed(printable(said[:300]), int(status[1]) if status else None)
 
     def api(self, path: str, *, method: str = "GET", body: dict[str, Any] | None = None) -> Any:
@@ -134,7 +137,7 @@ class Gh:
         try:
             return json.loads(out)
         except ValueError:
-            raise GitHubError(3, f"GitHub's answer to {path} is not JSON: grade again later") from None
+            raise GitHubError(EXIT_CANNOT_REACH, f"GitHub's answer to {path} is not JSON: grade again later") from None
 
     def download(self, run_id: int, artifact: str, directory: str) -> None:
         self._call(
@@ -296,10 +299,10 @@ def _default_branch(gh: Gh) -> str:
                 EXIT_NO_ACCESS,
                 f"no access to {gh.repo}: it does not exist, or your GitHub login may not see it (ask your course)",
             ) from None
-        raise GitHubError(3, f"GitHub refused to show {gh.repo}: {exc.said}") from None
+        raise GitHubError(EXIT_CANNOT_REACH, f"GitHub refused to show {gh.repo}: {exc.said}") from None
     branch = repo.get("default_branch") if isinstance(repo, dict) else None
     if not isinstance(branch, str) or not branch:
-        raise GitHubError(3, f"GitHub's answer about {gh.repo} has no default branch: try again later")
+        raise GitHubError(EXIT_CANNOT_REACH, f"GitHub's answer about {gh.repo} has no default branch: try again later")
     return branch
 
 
@@ -332,7 +335,7 @@ def _dispatch(gh: Gh, workflow: str, branch: str, assessment: str, student: str,
             raise GitHubError(
                 EXIT_NO_WORKFLOW, f"{gh.repo}'s {workflow} cannot be started this way ({exc.said}): ask your course"
             ) from None
-        raise GitHubError(3, f"GitHub refused the submission: {exc.said}") from None
+        raise GitHubError(EXIT_CANNOT_REACH, f"GitHub refused the submission: {exc.said}") from None
     if isinstance(answer, dict) and isinstance(answer.get("workflow_run_id"), int):
         url = answer.get("html_url")
         return Run(answer["workflow_run_id"], printable(url) if isinstance(url, str) else _run_url(gh, answer))
@@ -365,7 +368,7 @@ def _find_run(
         try:
             answer = gh.api(path)
         except GhFailed as exc:
-            raise GitHubError(3, f"GitHub refused to list {workflow}'s runs: {exc.said}") from None
+            raise GitHubError(EXIT_CANNOT_REACH, f"GitHub refused to list {workflow}'s runs: {exc.said}") from None
         for run in _runs_in(answer):
             m = RUN_NAME.fullmatch(str(run.get("display_title") or run.get("name") or ""))
             if m and m["submission"] == submission and isinstance(run.get("id"), int):
@@ -384,7 +387,7 @@ def _find_run(
 def _runs_in(answer: Any) -> list[dict[str, Any]]:
     runs = answer.get("workflow_runs") if isinstance(answer, dict) else None
     if not isinstance(runs, list):
-        raise GitHubError(3, "GitHub's list of runs is not one: try again later")
+        raise GitHubError(EXIT_CANNOT_REACH, "GitHub's list of runs is not one: try again later")
     return [r for r in runs if isinstance(r, dict)]
 
 
@@ -404,10 +407,10 @@ def _wait(
         try:
             answer = gh.api(f"repos/{gh.repo.slug}/actions/runs/{run.id}")
         except GhFailed as exc:
-            raise GitHubError(3, f"GitHub refused to show the run {run.url}: {exc.said}") from None
+            raise GitHubError(EXIT_CANNOT_REACH, f"GitHub refused to show the run {run.url}: {exc.said}") from None
         status = answer.get("status") if isinstance(answer, dict) else None
         if not isinstance(status, str):
-            raise GitHubError(3, f"GitHub's answer about {run.url} has no status: try again later")
+            raise GitHubError(EXIT_CANNOT_REACH, f"GitHub's answer about {run.url} has no status: try again later")
         if status == "completed":
             return str(answer.get("conclusion") or "")
         if clock() >= deadline:
@@ -468,7 +471,7 @@ def list_submission_runs(gh: Gh, workflow: str, branch: str) -> list[dict[str, A
         except GhFailed as exc:
             if exc.status == 404:
                 raise GitHubError(EXIT_NO_WORKFLOW, f"{gh.repo} has no workflow {workflow}") from None
-            raise GitHubError(3, f"GitHub refused to list {workflow}'s runs: {exc.said}") from None
+            raise GitHubError(EXIT_CANNOT_REACH, f"GitHub refused to list {workflow}'s runs: {exc.said}") from None
         runs += found
         if len(found) < 100:
             return runs
