@@ -12,7 +12,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from checks.model import Report
 from checks.registry import Assessment, known_assessments, load_assessment
 from checks.runner import grade
 from tests.conftest import ASSESSMENTS, REGION, ROOT, failing
+from tests.test_hint_catalogue import managed_policies  # noqa: F401  (the fixture)
 from tests.test_hint_replay import student_shell  # noqa: F401  (the fixture)
 from tests.test_readme_replay import sandbox  # noqa: F401  (the fixture)
 
@@ -141,15 +142,6 @@ def test_work_in_another_region_is_said(aws: None, name: str) -> None:
 
 
 # -- the fixes, followed: an empty account to full marks ----------------------------------------------
-@pytest.fixture
-def managed_policies(sandbox: tuple[str, io.StringIO]) -> Iterator[None]:  # noqa: F811
-    """AWS's managed IAM policies in the stand-in, as on AWS (a fix may attach one)."""
-    from moto.core.config import default_user_config
-
-    default_user_config["iam"]["load_aws_managed_policies"] = True
-    yield
-
-
 TRUSTED = "111122223333"  # what a student types where a fix asks for a value only they know
 
 
@@ -167,7 +159,7 @@ def _every_fix(report: Any) -> str:
 def test_an_empty_account_reaches_full_marks_in_two_rounds(
     sandbox: tuple[str, io.StringIO],  # noqa: F811
     student_shell: Callable[[str], None],  # noqa: F811
-    managed_policies: None,
+    managed_policies: None,  # noqa: F811
     aws: None,
     name: str,
 ) -> None:

@@ -94,12 +94,17 @@ def _how_to_fix(report: Any, fill: dict[str, str], *, filled: bool = True) -> st
 
 
 @pytest.fixture
-def managed_policies(sandbox: tuple[str, io.StringIO]) -> Iterator[None]:  # noqa: F811
-    """AWS's managed IAM policies in the stand-in, as on AWS: Task 8's fix attaches one."""
+def managed_policies(sandbox: tuple[str, io.StringIO], aws: None) -> Iterator[None]:  # noqa: F811
+    """AWS's managed IAM policies in the stand-in, as on AWS: Task 8's fix attaches one.
+
+    Unset again before the stand-in stops (this fixture needs ``aws``, so it ends first): the stop
+    resets IAM, which would otherwise load every managed policy once more, for nothing.
+    """
     from moto.core.config import default_user_config
 
     default_user_config["iam"]["load_aws_managed_policies"] = True
     yield
+    default_user_config["iam"]["load_aws_managed_policies"] = False
 
 
 @pytest.mark.parametrize("mistakes", DEPLOYMENTS, ids=lambda group: " + ".join(group))

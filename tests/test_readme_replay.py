@@ -56,7 +56,7 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, io.StringIO]
     before = default_user_config["iam"]["load_aws_managed_policies"]
     log = io.StringIO()
     server = make_server(0, log, managed_policies=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)  # stops within 50 ms
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}", log
     server.shutdown()
