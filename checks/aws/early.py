@@ -147,10 +147,9 @@ def _ca_bundle() -> str | None:
 
         return str(certifi.where())
     except ImportError:
-        from importlib.util import find_spec
+        from checks.aws.regions import botocore_folders
 
-        spec = find_spec("botocore")  # found, not imported
-        folders = list(spec.submodule_search_locations or []) if spec else []
+        folders = botocore_folders()
         return os.path.join(folders[0], "cacert.pem") if folders else None
 
 

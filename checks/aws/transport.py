@@ -209,13 +209,6 @@ def shared_loader() -> Any:
     return _shared_loader
 
 
-def known_regions() -> frozenset[str]:
-    """Every region AWS has, in each partition (see :mod:`checks.aws.regions`)."""
-    from checks.aws.regions import known_regions as partitions_regions
-
-    return partitions_regions()
-
-
 class CoreSession:
     """What the grader asks of a session (a client, the region, the partition), on botocore alone.
 
