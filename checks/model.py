@@ -98,11 +98,16 @@ class CheckResult:
         _clean(self, id="one", title="one", message="one", hint="lines", lead="one", see="one")
         object.__setattr__(self, "said", tuple(printable(str(line)) for line in self.said))
 
+    def hint_lines(self) -> list[str]:
+        """The hint its parts make, line by line: the finding, what else it says, the command, the section."""
+        command = [f"Fix: {self.fix}"] if self.remedy is not None else []
+        return [self.finding, *self.said, *command, *([self.see] if self.see else [])]
+
     @property
     def advice(self) -> list[str]:
         """The hint's lines after the found-against-wanted sentence that the message already says."""
-        command = [f"Fix: {self.fix}"] if self.remedy is not None else []
-        return [*([self.lead] if self.lead else []), *self.said, *command, *([self.see] if self.see else [])]
+        lines = self.hint_lines()
+        return lines if self.lead else lines[1:]
 
     @property
     def finding(self) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import partial
 
 from checks import threads
 from checks.aws import AwsError, asking, is_not_found
-from checks.fix import Fix, printable
+from checks.fix import printable
 from checks.model import CheckResult, Diagnosis, Report, Status, TaskResult, Verdict
 from checks.registry import Assessment, Check, Note, Task
 from checks.student import Missing, Student
@@ -32,10 +32,6 @@ class HintParts:
     lead: str | None  # a first line other than the finding
     said: tuple[str, ...]
     see: str
-
-    def text(self, finding: str, fix: Fix | None) -> str:
-        command = [f"Fix: {fix.render()}"] if fix is not None else []
-        return "\n".join([self.lead or finding, *self.said, *command, self.see])
 
 
 def hint_for(
@@ -81,21 +77,13 @@ def result_of(
     parts = hint_for(verdict, task, assessment.readme, missing, needs)
     remedy = verdict.fix if verdict.status is not Status.PASS and needs is None else None
     earned = check.points if verdict.status is Status.PASS else 0
-    finding = printable(verdict.message) + "."
-    return CheckResult(
-        check.id,
-        check.title,
-        check.points,
-        earned,
-        verdict.status,
-        verdict.message,
-        parts.text(finding, remedy) if parts else None,
-        remedy,
-        needs,
-        parts.lead if parts else None,
-        parts.said if parts else (),
-        parts.see if parts else None,
+    result = CheckResult(
+        check.id, check.title, check.points, earned, verdict.status, verdict.message, None, remedy, needs
     )
+    if parts is None:
+        return result
+    result = replace(result, lead=parts.lead, said=parts.said, see=parts.see)
+    return replace(result, hint="\n".join(result.hint_lines()))  # its text, from the parts it keeps
 
 
 def judge(check: Check, student: Student) -> tuple[Verdict, Missing | None]:
