@@ -476,7 +476,7 @@ def collect_command(argv: Sequence[str]) -> int:
     p.add_argument("--no-color", action="store_true", help="plain table without colours (also: $NO_COLOR)")
     args = p.parse_args(argv)
     from checks import sinks, submit
-    from checks.roster import Outcome, RosterError, in_natural_order, read_roster_lines, summarize
+    from checks.roster import RosterError, read_roster_lines, summarize
 
     assessment = _assessment(args.assessment)
     fmt = _choose_format(args.format)
@@ -497,46 +497,12 @@ def collect_command(argv: Sequence[str]) -> int:
     gh = submit.Gh(repo)
     with _progress(f"Reading the submissions in {repo}"):
         attempts = submit.collect(gh, workflow, assessment.name, deadline=args.deadline)
-    grouped = submit.by_student(attempts)
-    roster = {r.student_id: r for r in rows}
-    github = {sid: dict(r.extra).get("github", "") for sid, r in roster.items()}
-    outcomes = []
-    for sid, mine in grouped.items():
-        expected = github.get(sid, "")
-        if expected:  # the roster says whose GitHub login submits for this student: others' runs do not count
-            others = [a for a in mine if a.submitted_by.lower() != expected.lower()]
-            for a in others:
-                print(
-                    f"{PROG}: {sid}: a submission by {a.submitted_by or '?'}, not {expected}: left out", file=sys.stderr
-                )
-            mine = [a for a in mine if a not in others]
-            if not mine:
-                continue
-        if roster and sid not in roster:
-            print(f"{PROG}: {sid} submitted but is not on {args.roster}", file=sys.stderr)
-        chosen = submit.choose(mine, args.policy)
-        extra = (
-            ("submitted_at", chosen.submitted_at),
-            ("attempts", str(len(mine))),
-            ("late", str(chosen.late).lower()),
-            ("submitted_by", chosen.submitted_by),
-        )
-        carried = roster[sid].extra if sid in roster else ()
-        report = chosen.report
-        outcomes.append(
-            Outcome(sid, report, region=report.region, account_id=report.account_id, extra=(*extra, *carried))
-        )
-    counted = {o.student_id for o in outcomes}
-    for sid, row in roster.items():
-        if sid not in counted:
-            extra = (("submitted_at", ""), ("attempts", "0"), ("late", ""), ("submitted_by", ""))
-            outcomes.append(Outcome(sid, error="no submission", extra=(*extra, *row.extra)))
-    outcomes = in_natural_order(outcomes)
+    outcomes = submit.gradebook(attempts, rows, args.policy, args.roster or "", sys.stderr)
     numbers = [t.number for t in assessment.tasks]
     sinks.write_class_files(outcomes, numbers, assessment.name, gradebook=args.gradebook, report_dir=args.report_dir)
     sinks.write_class_report(assessment.name, outcomes, summarize(outcomes), fmt, args.output, color=_color(args))
     print(
-        f"{PROG}: {len(attempts)} submission(s) of {len(grouped)} student(s) read; "
+        f"{PROG}: {len(attempts)} submission(s) of {len({a.student_id for a in attempts})} student(s) read; "
         f"gradebook written to {args.gradebook}",
         file=sys.stderr,
     )
@@ -716,12 +682,11 @@ def _submission_flags(args: argparse.Namespace) -> None:
             if getattr(args, flag):
                 raise BadInput(f"--{flag.replace('_', '-')} goes with --submission-id")
         return
-    from checks.submit import SUBMISSION_ID, parse_time
+    from checks.submit import check_submission_id, parse_time
 
     if args.roster or args.watch is not None:
         raise BadInput("--submission-id grades one student once: leave out --roster and --watch")
-    if not SUBMISSION_ID.fullmatch(args.submission_id):
-        raise BadInput(f"bad submission ID {args.submission_id[:70]!r}: 6 to 64 letters, digits, '-' or '_'")
+    check_submission_id(args.submission_id)
     for flag in ("submitted_at", "deadline"):
         if getattr(args, flag):
             parse_time(getattr(args, flag), f"--{flag.replace('_', '-')}")

@@ -31,6 +31,7 @@ from checks import PROG
 from checks.errors import BadInput, GitHubError
 from checks.fix import printable
 from checks.model import Report, Submission
+from checks.roster import Outcome, RosterRow, in_natural_order
 
 # Exit codes of --submit and collect, beside contract.md's 0-3 (the report's own) and 130.
 EXIT_CANNOT_REACH = 3  # GitHub not reached, or not answering as GitHub does: as "could not grade"
@@ -193,6 +194,13 @@ def parse_time(text: str, where: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
+def check_submission_id(text: str) -> str:
+    """A submission ID (it names the run's artifact), or one line saying what one is."""
+    if not SUBMISSION_ID.fullmatch(text):
+        raise BadInput(f"bad submission ID {text[:70]!r}: 6 to 64 letters, digits, '-' or '_'")
+    return text
+
+
 def iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -206,8 +214,7 @@ def stamp(
 ) -> Report:
     """The report as a submission: its ID, the run's time, late or not, and the run (in GitHub Actions)."""
     env = os.environ if environ is None else environ
-    if not SUBMISSION_ID.fullmatch(submission_id):
-        raise BadInput(f"bad submission ID {printable(submission_id)!r}: 6 to 64 letters, digits, '-' or '_'")
+    check_submission_id(submission_id)
     when = parse_time(submitted_at, "--submitted-at") if submitted_at else datetime.now(timezone.utc)
     due = parse_time(deadline, "--deadline") if deadline else None
     run_url = None
@@ -359,18 +366,11 @@ def _find_run(
     progress: Progress,
 ) -> Run:
     since = iso(started - timedelta(minutes=2))  # the run's clock and this one's may differ a little
-    path = (
-        f"repos/{gh.repo.slug}/actions/workflows/{workflow}/runs"
-        f"?event=workflow_dispatch&branch={branch}&created=%3E%3D{since}&per_page=100"
-    )
+    query = f"event=workflow_dispatch&branch={branch}&created=%3E%3D{since}&per_page=100"
     pause = 1.0
     while True:
-        try:
-            answer = gh.api(path)
-        except GhFailed as exc:
-            raise GitHubError(EXIT_CANNOT_REACH, f"GitHub refused to list {workflow}'s runs: {exc.said}") from None
-        for run in _runs_in(answer):
-            m = RUN_NAME.fullmatch(str(run.get("display_title") or run.get("name") or ""))
+        for run in _runs(gh, workflow, query):
+            m = _named(run)
             if m and m["submission"] == submission and isinstance(run.get("id"), int):
                 return Run(
                     run["id"], printable(str(run.get("html_url") or _run_url(gh, {"workflow_run_id": run["id"]})))
@@ -382,6 +382,21 @@ def _find_run(
         progress.say(f"submission {submission}: waiting for its run to appear")
         sleep(pause)
         pause = min(pause * 2, 5.0)
+
+
+def _named(run: dict[str, Any]) -> re.Match[str] | None:
+    """The assessment, student and submission a run's run-name carries, or None for another run."""
+    return RUN_NAME.fullmatch(str(run.get("display_title") or run.get("name") or ""))
+
+
+def _runs(gh: Gh, workflow: str, query: str) -> list[dict[str, Any]]:
+    """One page of the workflow's runs matching ``query`` (the REST API's own parameters)."""
+    try:
+        return _runs_in(gh.api(f"repos/{gh.repo.slug}/actions/workflows/{workflow}/runs?{query}"))
+    except GhFailed as exc:
+        if exc.status == 404:
+            raise GitHubError(EXIT_NO_WORKFLOW, f"{gh.repo} has no workflow {workflow}") from None
+        raise GitHubError(EXIT_CANNOT_REACH, f"GitHub refused to list {workflow}'s runs: {exc.said}") from None
 
 
 def _runs_in(answer: Any) -> list[dict[str, Any]]:
@@ -448,13 +463,19 @@ def read_report(path: Path, where: str) -> Report:
 # -- collect -------------------------------------------------------------------------------------------
 @dataclass
 class Attempt:
-    """One graded submission, as the run that graded it says."""
+    """One graded submission, as the run that graded it says: its report carries the run's own time."""
 
-    student_id: str
     report: Report
-    submitted_at: str
-    submitted_by: str
-    late: bool
+    submitted_by: str  # the GitHub login that started the run
+
+    @property
+    def student_id(self) -> str:
+        return self.report.student_id
+
+    @property
+    def submission(self) -> Submission:
+        assert self.report.submission is not None  # collect keeps only reports of a submission
+        return self.report.submission
 
 
 def list_submission_runs(gh: Gh, workflow: str, branch: str) -> list[dict[str, Any]]:
@@ -462,16 +483,8 @@ def list_submission_runs(gh: Gh, workflow: str, branch: str) -> list[dict[str, A
     runs: list[dict[str, Any]] = []
     page = 1
     while True:
-        path = (
-            f"repos/{gh.repo.slug}/actions/workflows/{workflow}/runs"
-            f"?event=workflow_dispatch&status=completed&branch={branch}&per_page=100&page={page}"
-        )
-        try:
-            found = _runs_in(gh.api(path))
-        except GhFailed as exc:
-            if exc.status == 404:
-                raise GitHubError(EXIT_NO_WORKFLOW, f"{gh.repo} has no workflow {workflow}") from None
-            raise GitHubError(EXIT_CANNOT_REACH, f"GitHub refused to list {workflow}'s runs: {exc.said}") from None
+        query = f"event=workflow_dispatch&status=completed&branch={branch}&per_page=100&page={page}"
+        found = _runs(gh, workflow, query)
         runs += found
         if len(found) < 100:
             return runs
@@ -495,7 +508,7 @@ def collect(
     branch = _default_branch(gh)
     runs = []
     for run in list_submission_runs(gh, workflow, branch):
-        m = RUN_NAME.fullmatch(str(run.get("display_title") or run.get("name") or ""))
+        m = _named(run)
         if not m or m["assessment"] != assessment or not isinstance(run.get("id"), int):
             continue
         if run.get("head_branch") != branch or run.get("conclusion") != "success":
@@ -530,9 +543,7 @@ def collect(
         stamped = replace(sub, submitted_at=iso(when), deadline=iso(limit) if limit else None, late=late)
         actor = run.get("triggering_actor") or run.get("actor") or {}
         login = actor.get("login") if isinstance(actor, dict) else None
-        return Attempt(
-            report.student_id, replace(report, submission=stamped), iso(when), printable(str(login or "")), late
-        )
+        return Attempt(replace(report, submission=stamped), printable(str(login or "")))
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         return [a for a in pool.map(fetch, runs) if a is not None]
@@ -541,16 +552,52 @@ def collect(
 def choose(attempts: Sequence[Attempt], policy: str) -> Attempt:
     """The submission a policy grades: ``latest``; ``best`` (the earliest of the best); ``latest-on-time``
     (the latest before the deadline, else the latest, which is then late)."""
-    ordered = sorted(attempts, key=lambda a: a.submitted_at)
+    ordered = sorted(attempts, key=lambda a: a.submission.submitted_at)
     if policy == "best":
-        return max(ordered, key=lambda a: (a.report.earned, -ordered.index(a)))
+        return max(ordered, key=lambda a: a.report.earned)  # max keeps the first of equals: the earliest
     if policy == "latest-on-time":
-        on_time = [a for a in ordered if not a.late]
+        on_time = [a for a in ordered if not a.submission.late]
         return (on_time or ordered)[-1]
     return ordered[-1]
 
 
-def by_student(attempts: Iterable[Attempt]) -> dict[str, list[Attempt]]:
+# The gradebook's columns after a roster gradebook's: when, how often, late or not, and by whom.
+COLUMNS = ("submitted_at", "attempts", "late", "submitted_by")
+
+
+def gradebook(
+    attempts: Iterable[Attempt], roster: Sequence[RosterRow], policy: str, roster_name: str, err: IO[str]
+) -> list[Outcome]:
+    """One row per student: the submission the policy counts, with its columns; with a roster, a row for every
+    student on it ("no submission" when none counts), and a ``github`` column naming the only login whose
+    runs count for that student (the others are said on ``err`` and left out)."""
+    rows = {r.student_id: r for r in roster}
+    outcomes = []
+    for sid, mine in _by_student(attempts).items():
+        expected = dict(rows[sid].extra).get("github", "") if sid in rows else ""
+        if expected:
+            for a in [a for a in mine if a.submitted_by.lower() != expected.lower()]:
+                print(f"{PROG}: {sid}: a submission by {a.submitted_by or '?'}, not {expected}: left out", file=err)
+            mine = [a for a in mine if a.submitted_by.lower() == expected.lower()]
+            if not mine:
+                continue
+        if rows and sid not in rows:
+            print(f"{PROG}: {sid} submitted but is not on {roster_name}", file=err)
+        chosen = choose(mine, policy)
+        sub, report = chosen.submission, chosen.report
+        columns = (sub.submitted_at, str(len(mine)), str(sub.late).lower(), chosen.submitted_by)
+        carried = rows[sid].extra if sid in rows else ()
+        extra = (*zip(COLUMNS, columns, strict=True), *carried)
+        outcomes.append(Outcome(sid, report, region=report.region, account_id=report.account_id, extra=extra))
+    counted = {o.student_id for o in outcomes}
+    for sid, row in rows.items():
+        if sid not in counted:
+            empty = zip(COLUMNS, ("", "0", "", ""), strict=True)
+            outcomes.append(Outcome(sid, error="no submission", extra=(*empty, *row.extra)))
+    return in_natural_order(outcomes)
+
+
+def _by_student(attempts: Iterable[Attempt]) -> dict[str, list[Attempt]]:
     grouped: dict[str, list[Attempt]] = {}
     for a in attempts:
         grouped.setdefault(a.student_id, []).append(a)

@@ -487,3 +487,25 @@ def test_collect_leaves_out_a_report_that_is_not_its_runs(
     rows = collect_rows(tmp_path)
     assert "s2" not in rows
     assert "its report is not the submission its name says" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--submission-id", "x;$(id)"], "bad submission ID 'x;$(id)': 6 to 64 letters"),
+        (["--submitted-at", "2026-12-16T08:00:00Z"], "--submitted-at goes with --submission-id"),
+        (["--submission-id", "abc123def456", "--deadline", "friday"], "--deadline 'friday' is not a time"),
+    ],
+)
+def test_the_workflows_flags_are_checked_before_anything_is_graded(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, flags: list[str], said: str
+) -> None:
+    from checks import pipeline
+
+    def graded(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("graded before its flags were checked")
+
+    monkeypatch.setattr(pipeline, "grade_student", graded)
+    assert main(["lambda_medium", "--demo", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and said in err
