@@ -18,7 +18,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 from checks import aws
@@ -168,8 +168,9 @@ class Student:
         ]
         return Missing(f"{kind} {name}", fix, near_miss(name, theirs), self._elsewhere(), prefix)
 
-    @property
+    @cached_property
     def classmates_names(self) -> frozenset[str]:
+        """Every name a classmate's resource of these kinds would have (made once, asked for each candidate)."""
         prefixes = {p for k in self.kinds.values() for p in k.prefixes}
         return frozenset(f"{p}-{c}" for p in prefixes for c in self.classmates)
 
