@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from checks import assessment_folders
 from checks.errors import RegistryError
 from checks.fix import Busy, declare_busy
 from checks.model import STUDENT_ID, STUDENT_ID_SAID, Verdict
@@ -233,13 +234,6 @@ def assessment(
 ENTRY_POINTS = "validate_tasks.assessments"
 
 
-def folder_assessments() -> list[str]:
-    """The sub-packages of ``checks`` that are assessments; found without importing them."""
-    from checks import assessment_folders
-
-    return assessment_folders()
-
-
 def _entry_points() -> dict[str, Any]:
     from importlib.metadata import entry_points
 
@@ -248,16 +242,16 @@ def _entry_points() -> dict[str, Any]:
 
 def known_assessments() -> list[str]:
     """Every assessment: a folder under ``checks``, or another installed package's entry point."""
-    return sorted(set(folder_assessments()) | set(_entry_points()))
+    return sorted(set(assessment_folders()) | set(_entry_points()))
 
 
 def is_known(name: str) -> bool:
     """Whether ``name`` is an assessment here (a folder first: no package metadata read for those)."""
-    return name in folder_assessments() or name in _entry_points()
+    return name in assessment_folders() or name in _entry_points()
 
 
 def load_assessment(name: str) -> Assessment:
-    if name in folder_assessments():
+    if name in assessment_folders():
         found: Any = importlib.import_module(f"checks.{name}")
         where = f"checks.{name}"
     else:

@@ -78,9 +78,9 @@ def test_lambda_medium_has_every_rubric_check_with_its_points() -> None:
 
 
 def test_assessments_are_discovered_by_folder_and_by_entry_point() -> None:
-    from checks.registry import folder_assessments
+    from checks import assessment_folders
 
-    assert folder_assessments() == ["lambda_medium"]
+    assert assessment_folders() == ["lambda_medium"]
     assert known_assessments() == ["lambda_medium", "sqs_queues"]  # sqs_queues: another package's entry point
     assert load_assessment("sqs_queues").name == "sqs_queues"
     with pytest.raises(KeyError):
