@@ -510,7 +510,7 @@ def account_type(services: Iterable[str]) -> type[Account]:
     if unknown:
         raise ValueError(f"no reader reads {unknown[0]!r}: add one to checks/aws/readers.py")
     readers = tuple(READERS[s] for s in wanted)
-    if set(readers) == set(Account.__mro__[1 : len(Account.__bases__) + 1]):
+    if set(readers) == set(Account.__bases__):
         return Account
     if readers not in _composed:
         # Not an Account subclass: only the readers named. Typed as one for the checks that use them.
