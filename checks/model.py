@@ -218,7 +218,7 @@ class Submission:
 
     def said(self) -> str:
         """One line for every format: which submission, when, and whether it was late."""
-        late = f" LATE (deadline {self.deadline})" if self.late else ""
+        late = (f" LATE (deadline {self.deadline})" if self.deadline else " LATE") if self.late else ""
         return f"submission {self.id}, submitted {self.submitted_at}{late}"
 
     def to_dict(self) -> dict[str, object]:

@@ -509,3 +509,17 @@ def test_the_workflows_flags_are_checked_before_anything_is_graded(
     assert main(["lambda_medium", "--demo", *flags]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and said in err
+
+
+def test_a_submissions_line_says_late_with_its_deadline_and_without_one() -> None:
+    from checks.model import Submission
+
+    assert (
+        Submission("abc123", "2026-12-16T08:00:00Z", "2026-12-15T23:59:00Z", True)
+        .said()
+        .endswith("LATE (deadline 2026-12-15T23:59:00Z)")
+    )
+    assert Submission("abc123", "2026-12-16T08:00:00Z", None, True).said() == (
+        "submission abc123, submitted 2026-12-16T08:00:00Z LATE"
+    )
+    assert "LATE" not in Submission("abc123", "2026-12-14T08:00:00Z", "2026-12-15T23:59:00Z").said()
