@@ -476,7 +476,7 @@ def collect_command(argv: Sequence[str]) -> int:
     p.add_argument("--no-color", action="store_true", help="plain table without colours (also: $NO_COLOR)")
     args = p.parse_args(argv)
     from checks import sinks, submit
-    from checks.roster import RosterError, read_roster_lines, summarize
+    from checks.roster import RosterError, natural_key, read_roster_lines, summarize
 
     assessment = _assessment(args.assessment)
     fmt = _choose_format(args.format)
@@ -495,17 +495,37 @@ def collect_command(argv: Sequence[str]) -> int:
     )
     repo, workflow = submit.resolve_repo(args.repo)
     gh = submit.Gh(repo)
-    with _progress(f"Reading the submissions in {repo}"):
-        attempts = submit.collect(gh, workflow, assessment.name, deadline=args.deadline)
-    outcomes = submit.gradebook(attempts, rows, args.policy, args.roster or "", sys.stderr)
+    try:
+        with _progress(f"Reading the submissions in {repo}"):
+            found = submit.collect(gh, workflow, assessment.name, id_rule=assessment.id_rule, deadline=args.deadline)
+    except KeyboardInterrupt:
+        stopped = gh.stop()
+        ended = f"; {stopped} gh process(es) ended" if stopped else ""
+        raise GitHubError(130, f"interrupted while reading the submissions: nothing written{ended}") from None
+    for line in found.left_out:
+        print(f"{PROG}: {line}; left out", file=sys.stderr)
+    if found.unread:
+        for line in found.unread:
+            print(f"{PROG}: not read: {line}", file=sys.stderr)
+        raise GitHubError(
+            EXIT_CANNOT_GRADE,
+            f"the list of {repo}'s submissions could not be read whole: no gradebook written (collect again later)",
+        )
+    outcomes = submit.gradebook(found.attempts, rows, args.policy, args.roster or "", sys.stderr)
     numbers = [t.number for t in assessment.tasks]
     sinks.write_class_files(outcomes, numbers, assessment.name, gradebook=args.gradebook, report_dir=args.report_dir)
     sinks.write_class_report(assessment.name, outcomes, summarize(outcomes), fmt, args.output, color=_color(args))
+    graded = [a for a in found.attempts if a.report is not None]
     print(
-        f"{PROG}: {len(attempts)} submission(s) of {len({a.student_id for a in attempts})} student(s) read; "
+        f"{PROG}: {len(graded)} submission(s) of {len({a.student_id for a in graded})} student(s) read; "
         f"gradebook written to {args.gradebook}",
         file=sys.stderr,
     )
+    in_error = {o.student_id for o in outcomes if o.error}
+    unreadable = sorted({a.student_id for a in found.attempts if a.unreadable} & in_error, key=natural_key)
+    if unreadable:
+        print(f"{PROG}: a submission of {', '.join(unreadable)} could not be read: collect again", file=sys.stderr)
+        return EXIT_CANNOT_GRADE
     return EXIT_PASSED
 
 
@@ -557,6 +577,9 @@ def run() -> NoReturn:
     import signal
 
     signal.signal(signal.SIGTERM, _terminated)
+    for stream in (sys.stdout, sys.stderr):  # a console that cannot show a character (cp1252 and a Ł) shows \u0141
+        if "utf" not in (getattr(stream, "encoding", "") or "utf").lower() and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     code = main()
     # Everything is written (files whole, before main returns): the process ends at once, without the
     # interpreter's teardown of every module and of idle thread pools, and without waiting for requests

@@ -203,8 +203,9 @@ class Diagnosis:
 class Submission:
     """A grade made for the record by the course's grading workflow (``--submit``).
 
-    ``submitted_at`` is the workflow run's own creation time (UTC, ISO 8601), never the student's
-    claim; ``late`` says it came after ``deadline``; ``run_url`` is the run that graded it.
+    ``submitted_at`` is when the workflow run's attempt that graded it started (UTC, ISO 8601), from
+    GitHub, never the student's claim; ``late`` says it came after ``deadline``; ``run_url`` is the run
+    that graded it and ``attempt`` which attempt of it (a re-run is a submission of its own).
     """
 
     id: str
@@ -212,6 +213,7 @@ class Submission:
     deadline: str | None = None
     late: bool = False
     run_url: str | None = None
+    attempt: int | None = None
 
     def __post_init__(self) -> None:
         _clean(self, id="one", submitted_at="one", deadline="one", run_url="one")
@@ -219,7 +221,8 @@ class Submission:
     def said(self) -> str:
         """One line for every format: which submission, when, and whether it was late."""
         late = (f" LATE (deadline {self.deadline})" if self.deadline else " LATE") if self.late else ""
-        return f"submission {self.id}, submitted {self.submitted_at}{late}"
+        again = f" (attempt {self.attempt})" if self.attempt and self.attempt > 1 else ""
+        return f"submission {self.id}{again}, submitted {self.submitted_at}{late}"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -228,6 +231,7 @@ class Submission:
             "deadline": self.deadline,
             "late": self.late,
             "run_url": self.run_url,
+            **({"attempt": self.attempt} if self.attempt is not None else {}),
         }
 
 
@@ -392,6 +396,7 @@ def _submission_from_dict(data: Any) -> Submission:
         _field(data, "deadline", str, None),
         bool(_field(data, "late", bool, False)),
         _field(data, "run_url", str, None),
+        _field(data, "attempt", int, None),
     )
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from checks.errors import BadInput
 from checks.fix import json_text, printable
 from checks.model import STUDENT_ID, STUDENT_ID_SAID, Report, Status
 
@@ -327,16 +328,24 @@ def outcome_json(outcome: Outcome, assessment: str) -> dict[str, Any]:
     }
 
 
+REPORT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")  # a file name in the folder, never a path
+
+
+def report_path(folder: Path, student_id: str, suffix: str = ".json") -> Path:
+    """``folder/<student_id><suffix>``, and never anywhere else: an ID that is not a plain file name is refused
+    (every source checks IDs first; this holds where one did not)."""
+    if not REPORT_NAME.fullmatch(student_id) or ".." in student_id:
+        raise BadInput(f"student ID {student_id[:60]!r} cannot name a file in the report folder")
+    return folder / f"{student_id}{suffix}"
+
+
 def write_reports(directory: str | Path, outcomes: list[Outcome], assessment: str) -> None:
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     for outcome in outcomes:
         if outcome.bad_row:  # not a student the roster names rightly: the gradebook and reports carry it
             continue
-        write_atomically(
-            folder / f"{outcome.student_id}.json",
-            json_text(outcome_json(outcome, assessment)),
-        )
+        write_atomically(report_path(folder, outcome.student_id), json_text(outcome_json(outcome, assessment)))
 
 
 SHARD_FILE = "shard.json"  # in a shard's --report-dir: which shard of how many (merge counts them)

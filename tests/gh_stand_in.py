@@ -12,7 +12,16 @@ written under a lock. Behaviours a test chooses in the state:
 - ``outcome[student]``: ``failure``, ``cancelled`` or ``never`` (the run does not finish);
 - ``report_template``: the report a successful run leaves as its artifact, made the student's;
 - ``racing[student]``: a classmate whose submission is dispatched just after this student's, so
-  that the latest run is not this student's.
+  that the latest run is not this student's;
+- ``repos[slug].commits``: the default branch's history, oldest first (its last is the branch's head);
+  ``tags``: a tag's commit, which need not be on the branch (a tag named like the branch, say);
+- each run's attempts (``run_attempt``, ``run_started_at``, ``triggering_actor``): :func:`rerun` adds one;
+- GitHub's cap: a filtered listing reaches only its first 1,000 runs (``total_count`` says how many
+  match); ``endless`` makes every page full, whatever is asked;
+- ``download_fails[run_id]``: ``"502"`` (the artifact service fails) or ``"hang"`` (gh never answers);
+  ``api_hangs``: a part of a REST path whose calls never answer; a hanging gh writes its pid to
+  ``pids`` first, so a test can see that it was ended;
+- ``stderr_bytes``: what every failing gh prints, as hex (bytes that are not UTF-8, a token).
 
 The run-name is the shipped workflow's own ``run-name``, its ``${{ inputs.* }}`` filled in.
 """
@@ -21,10 +30,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,10 +53,28 @@ class HttpError(Exception):
         self.message = message
 
 
+def sha(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
 def new_state(**settings: Any) -> dict[str, Any]:
     state: dict[str, Any] = {
         "logged_in": True,
-        "repos": {"course/cloud": {"default_branch": "main", "access": True, "workflows": ["grade-submission.yml"]}},
+        "repos": {
+            "course/cloud": {
+                "default_branch": "main",
+                "access": True,
+                "workflows": ["grade-submission.yml"],
+                "created_at": "2026-09-01T00:00:00Z",
+                "commits": [sha("first"), sha("second")],
+                "tags": {},
+            }
+        },
+        "download_fails": {},
+        "api_hangs": [],
+        "endless": False,
+        "stderr_bytes": None,
+        "pids": [],
         "server": "new",
         "polls_to_finish": 2,
         "outcome": {},
@@ -67,7 +96,8 @@ def locked_state(path: str) -> Iterator[dict[str, Any]]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         state = json.loads(Path(path).read_text())
         yield state
-        Path(path).write_text(json.dumps(state))
+        Path(path + ".new").write_text(json.dumps(state))
+        os.replace(path + ".new", path)  # whole: a test may read it without the lock
 
 
 def run_name(inputs: dict[str, str]) -> str:
@@ -83,8 +113,13 @@ def _repo(state: dict[str, Any], owner: str, name: str) -> dict[str, Any]:
     return repo
 
 
+def workflow_id(name: str) -> int:
+    return int(sha(name)[:6], 16)
+
+
 def _run_json(state: dict[str, Any], run: dict[str, Any], slug: str) -> dict[str, Any]:
-    return {**run, "html_url": f"https://github.com/{slug}/actions/runs/{run['id']}"}
+    shown = {k: v for k, v in run.items() if k not in ("attempts", "polls")}
+    return {**shown, "html_url": f"https://github.com/{slug}/actions/runs/{run['id']}"}
 
 
 def api(state: dict[str, Any], method: str, path: str, body: Any) -> Any:
@@ -97,7 +132,31 @@ def api(state: dict[str, Any], method: str, path: str, body: Any) -> Any:
     repo = _repo(state, owner, name)
     slug = f"{owner}/{name}"
     if not rest and method == "GET":
-        return {"full_name": slug, "default_branch": repo["default_branch"]}
+        return {"full_name": slug, "default_branch": repo["default_branch"], "created_at": repo["created_at"]}
+    if rest[:1] == ["branches"] and len(rest) == 2 and method == "GET":
+        if rest[1] != repo["default_branch"]:
+            raise HttpError(404, "Branch not found")
+        return {"name": rest[1], "commit": {"sha": repo["commits"][-1]}}
+    if rest[:1] == ["compare"] and len(rest) == 2 and method == "GET":
+        base, _, head = rest[1].partition("...")
+        history = repo["commits"]
+        if head not in history or base not in (*history, *repo["tags"].values()):
+            raise HttpError(404, "Not Found")
+        if base == head:
+            return {"status": "identical"}
+        if base in history and history.index(base) < history.index(head):
+            return {"status": "ahead"}
+        return {"status": "diverged"}
+    if rest[:2] == ["actions", "workflows"] and len(rest) == 3 and method == "GET":
+        if rest[2] not in repo["workflows"]:
+            raise HttpError(404, "Not Found")
+        return {"id": workflow_id(rest[2]), "path": f".github/workflows/{rest[2]}", "state": "active"}
+    if rest[:2] == ["actions", "runs"] and len(rest) == 5 and rest[3] == "attempts" and method == "GET":
+        run = next((r for r in state["runs"] if r["id"] == int(rest[2])), None)
+        number = int(rest[4])
+        if run is None or not 1 <= number <= run["run_attempt"]:
+            raise HttpError(404, "Not Found")
+        return {**_run_json(state, run, slug), **run["attempts"][number - 1], "run_attempt": number}
     if rest[:2] == ["actions", "workflows"] and len(rest) == 4:
         workflow, what = rest[2], rest[3]
         if workflow not in repo["workflows"]:
@@ -114,25 +173,34 @@ def api(state: dict[str, Any], method: str, path: str, body: Any) -> Any:
 def dispatch(state: dict[str, Any], slug: str, repo: dict[str, Any], workflow: str, body: Any) -> Any:
     if state["server"] == "ghes" and "return_run_details" in body:
         raise HttpError(422, 'Unexpected inputs provided: ["return_run_details"]')
-    if body.get("ref") not in (repo["default_branch"], f"refs/heads/{repo['default_branch']}"):
+    tags = {f"refs/tags/{t}" for t in repo["tags"]} | set(repo["tags"])
+    if body.get("ref") not in (repo["default_branch"], f"refs/heads/{repo['default_branch']}", *tags):
         raise HttpError(422, "No ref found")
     inputs = body["inputs"]
     run_id = state["next_id"]
     state["next_id"] += 1
     created = state["now"] or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ref = str(body.get("ref"))
+    tag = repo["tags"].get(ref.removeprefix("refs/tags/"))
+    login = {"login": inputs["student_id"] + "-gh"}
     run = {
         "id": run_id,
         "name": "grade-submission",
         "display_title": run_name(inputs),
         "path": f".github/workflows/{workflow}",
         "workflow": workflow,
+        "workflow_id": workflow_id(workflow),
         "event": "workflow_dispatch",
-        "head_branch": repo["default_branch"],
+        "head_branch": ref.removeprefix("refs/heads/").removeprefix("refs/tags/"),
+        "head_sha": tag or repo["commits"][-1],
         "status": "queued",
         "conclusion": None,
         "created_at": created,
-        "actor": {"login": inputs["student_id"] + "-gh"},
-        "triggering_actor": {"login": inputs["student_id"] + "-gh"},
+        "run_started_at": created,
+        "run_attempt": 1,
+        "actor": login,
+        "triggering_actor": login,
+        "attempts": [{"run_started_at": created, "triggering_actor": login, "conclusion": None}],
         "inputs": inputs,
         "polls": 0,
     }
@@ -150,7 +218,15 @@ def dispatch(state: dict[str, Any], slug: str, repo: dict[str, Any], workflow: s
     return None
 
 
+CAP = 1000  # GitHub reaches at most this many runs of a filtered listing
+FILTERS = ("actor", "branch", "check_suite_id", "created", "event", "head_sha", "status")
+
+
 def list_runs(state: dict[str, Any], slug: str, workflow: str, query: dict[str, str]) -> Any:
+    per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+    if state["endless"]:  # a listing whose pages never end
+        fake = [{**state["runs"][0], "id": 10**6 + page * per_page + i} for i in range(per_page)]
+        return {"total_count": 10**6, "workflow_runs": [_run_json(state, r, slug) for r in fake]}
     runs = [r for r in state["runs"] if r["workflow"] == workflow]
     if "event" in query:
         runs = [r for r in runs if r["event"] == query["event"]]
@@ -158,12 +234,18 @@ def list_runs(state: dict[str, Any], slug: str, workflow: str, query: dict[str, 
         runs = [r for r in runs if r["status"] == query["status"]]
     if "branch" in query:
         runs = [r for r in runs if r["head_branch"] == query["branch"]]
-    if "created" in query and query["created"].startswith(">="):
-        runs = [r for r in runs if r["created_at"] >= query["created"][2:]]
+    created = query.get("created", "")
+    if created.startswith(">="):
+        runs = [r for r in runs if r["created_at"] >= created[2:]]
+    elif ".." in created:
+        low, high = created.split("..")
+        runs = [r for r in runs if low <= r["created_at"] <= high]
     runs.sort(key=lambda r: r["id"], reverse=True)  # newest first, as GitHub lists them
-    per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
+    total = len(runs)
+    if any(f in query for f in FILTERS):
+        runs = runs[:CAP]
     shown = runs[(page - 1) * per_page : page * per_page]
-    return {"total_count": len(runs), "workflow_runs": [_run_json(state, r, slug) for r in shown]}
+    return {"total_count": total, "workflow_runs": [_run_json(state, r, slug) for r in shown]}
 
 
 def poll(state: dict[str, Any], slug: str, run_id: int) -> Any:
@@ -177,9 +259,20 @@ def poll(state: dict[str, Any], slug: str, run_id: int) -> Any:
             run["status"] = "in_progress"
         else:
             run["status"], run["conclusion"] = "completed", outcome
+            run["attempts"][-1]["conclusion"] = outcome
             if outcome == "success" and state["report_template"] is not None:
-                state["artifacts"][str(run_id)] = artifact_for(state, run)
+                state["artifacts"].setdefault(str(run_id), []).append(artifact_for(state, run))
     return _run_json(state, run, slug)
+
+
+def rerun(state: dict[str, Any], run_id: int, at: str, by: str, conclusion: str = "success") -> dict[str, Any]:
+    """Another attempt of a finished run, started at ``at`` by ``by``: the run keeps its ``created_at``."""
+    run = next(r for r in state["runs"] if r["id"] == run_id)
+    who = {"login": by}
+    run["attempts"].append({"run_started_at": at, "triggering_actor": who, "conclusion": conclusion})
+    run.update(run_attempt=len(run["attempts"]), run_started_at=at, triggering_actor=who)
+    run["status"], run["conclusion"] = "completed", conclusion
+    return run
 
 
 def artifact_for(state: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
@@ -190,30 +283,50 @@ def artifact_for(state: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
     report["assessment"] = inputs["assessment"]
     report["submission"] = {
         "id": inputs["submission_id"],
-        "submitted_at": run["created_at"],
+        "submitted_at": run["run_started_at"],
         "deadline": None,
         "late": False,
         "run_url": f"https://github.com/x/actions/runs/{run['id']}",
+        "attempt": run["run_attempt"],
     }
     return {
-        "name": f"submission-{inputs['submission_id']}",
+        "name": f"submission-{inputs['submission_id']}-{run['run_attempt']}",
         "files": {"report.json": json.dumps(report), "report.txt": "text report\n"},
     }
 
 
-def download(state: dict[str, Any], args: list[str]) -> None:
+def hang(state_path: str) -> None:
+    """gh that never answers: its pid is written down first, so that a test can see it ended."""
+    with locked_state(state_path) as state:
+        state["pids"].append(os.getpid())
+    while True:
+        time.sleep(1)
+
+
+def download(state: dict[str, Any], args: list[str]) -> str | None:
+    """The artifact into ``--dir``; "hang" when this download never answers."""
     run_id = args[0]
     opts = dict(zip(args[1::2], args[2::2], strict=False))
-    art = state["artifacts"].get(run_id)
-    if art is None or art["name"] != opts.get("--name"):
-        raise SystemExit(_fail("no valid artifacts found to download", 1))
+    fails = state["download_fails"].get(run_id)
+    if fails == "hang":
+        return "hang"
+    if fails:
+        raise SystemExit(_fail(f"error downloading artifact: HTTP {fails}: Bad Gateway", 1, state))
+    arts = state["artifacts"].get(run_id) or []
+    art = next((a for a in ([arts] if isinstance(arts, dict) else arts) if a["name"] == opts.get("--name")), None)
+    if art is None:
+        raise SystemExit(_fail("no valid artifacts found to download", 1, state))
     folder = Path(opts["--dir"])
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in art["files"].items():
         (folder / name).write_text(text)
+    return None
 
 
-def _fail(message: str, code: int) -> int:
+def _fail(message: str, code: int, state: dict[str, Any] | None = None) -> int:
+    if state and state.get("stderr_bytes"):
+        sys.stderr.flush()
+        sys.stderr.buffer.write(bytes.fromhex(state["stderr_bytes"]) + b"\n")
     print(message, file=sys.stderr)
     return code
 
@@ -228,6 +341,14 @@ def jq(value: Any, expr: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     path = os.environ["GH_STAND_IN"]
+    code = _answer(path, argv)
+    if code == "hang":
+        hang(path)
+    assert isinstance(code, int)
+    return code
+
+
+def _answer(path: str, argv: list[str]) -> int | str:
     with locked_state(path) as state:
         state["calls"].append(argv)
         if argv[:1] == ["--version"]:
@@ -240,8 +361,7 @@ def main(argv: list[str] | None = None) -> int:
                 4,
             )
         if argv[:2] == ["run", "download"]:
-            download(state, argv[2:])
-            return 0
+            return download(state, argv[2:]) or 0
         if argv[:1] != ["api"]:
             return _fail(f"unknown command {argv[:1]} for gh", 1)
         method, body, target, expr = "GET", None, None, None
@@ -260,11 +380,13 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 target = arg
         assert target is not None
+        if any(part in target for part in state["api_hangs"]):
+            return "hang"
         try:
             answer = api(state, method, target, body)
         except HttpError as exc:
             print(json.dumps({"message": exc.message}))
-            return _fail(f"gh: {exc.message} (HTTP {exc.status})", 1)
+            return _fail(f"gh: {exc.message} (HTTP {exc.status})", 1, state)
         if answer is not None:
             print(jq(answer, expr) if expr else json.dumps(answer))
         return 0

@@ -292,6 +292,7 @@ def run_grading_step(github: GitHub, endpoint: str, tmp_path: Path, run_id: int,
         "GITHUB_ACTIONS": "true",
         "GITHUB_REPOSITORY": "course/cloud",
         "GITHUB_RUN_ID": str(run_id),
+        "GITHUB_RUN_ATTEMPT": str(run["run_attempt"]),
         "GITHUB_SERVER_URL": "https://github.com",
         "GITHUB_STEP_SUMMARY": str(summary),
         "RUNNER_TEMP": str(temp),
@@ -348,9 +349,11 @@ def finish(github: GitHub, run_id: int, folder: Path | None, conclusion: str = "
     def done(state: dict[str, Any]) -> None:
         run = next(r for r in state["runs"] if r["id"] == run_id)
         run["status"], run["conclusion"] = "completed", conclusion
+        run["attempts"][-1]["conclusion"] = conclusion
         if folder is not None:
             files = {p.name: p.read_text() for p in (folder / "submission").iterdir()}
-            state["artifacts"][str(run_id)] = {"name": f"submission-{run['inputs']['submission_id']}", "files": files}
+            name = f"submission-{run['inputs']['submission_id']}-{run['run_attempt']}"
+            state["artifacts"].setdefault(str(run_id), []).append({"name": name, "files": files})
 
     github.change(done)
 
@@ -371,7 +374,8 @@ def test_the_workflows_grading_step_leaves_what_submit_and_collect_read(
         "submitted_at": "2026-12-16T08:00:00Z",  # the run's creation time, from GitHub
         "deadline": "2026-12-15T23:59:00Z",
         "late": True,
-        "run_url": f"https://github.com/course/cloud/actions/runs/{run_id}",
+        "run_url": f"https://github.com/course/cloud/actions/runs/{run_id}/attempts/1",
+        "attempt": 1,
     }
     assert all(c["hint"] is None for t in report["tasks"] for c in t["checks"])  # GRADER_HINTS=off
     assert (
@@ -432,10 +436,10 @@ def submissions(github: GitHub) -> GitHub:
     return github
 
 
-def collect_rows(tmp_path: Path, *extra: str) -> dict[str, dict[str, str]]:
+def collect_rows(tmp_path: Path, *extra: str, code: int = 0) -> dict[str, dict[str, str]]:
     gradebook = tmp_path / "grades.csv"
     argv = ["collect", "lambda_medium", "--repo", "course/cloud", "--gradebook", str(gradebook), *extra]
-    assert main([*argv, "--deadline", "2026-12-15T23:59:00Z", "--format", "json"]) == 0
+    assert main([*argv, "--deadline", "2026-12-15T23:59:00Z", "--format", "json"]) == code
     return {r["student_id"]: r for r in csv.DictReader(io.StringIO(gradebook.read_text()))}
 
 
@@ -458,7 +462,7 @@ def test_collect_writes_a_row_per_student_by_the_policy(
     assert rows["s1"]["submitted_by"] == "s1-gh"
     header = next(csv.reader(io.StringIO((tmp_path / "grades.csv").read_text())))
     assert header[:8] == ["student_id", "account_id", "region", "earned", "possible", "percent", "passed", "complete"]
-    assert header[-4:] == ["submitted_at", "attempts", "late", "submitted_by"]
+    assert header[-7:] == ["submitted_at", "attempts", "late", "submitted_by", "run_attempt", "rerun_by", "run_url"]
 
 
 def test_collect_with_a_roster_names_who_did_not_submit_and_whose_login_differs(
@@ -475,18 +479,19 @@ def test_collect_with_a_roster_names_who_did_not_submit_and_whose_login_differs(
     assert "s10 submitted but is not on" in err
 
 
-def test_collect_leaves_out_a_report_that_is_not_its_runs(
+def test_a_report_that_is_not_its_runs_makes_that_students_row_an_error(
     submissions: GitHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def swap(state: dict[str, Any]) -> None:  # s2's run holds s1's report
         s2 = next(r for r in state["runs"] if r["inputs"]["student_id"] == "s2" and r["conclusion"] == "success")
         s1 = next(r for r in state["runs"] if r["inputs"]["student_id"] == "s1")
-        state["artifacts"][str(s2["id"])]["files"] = state["artifacts"][str(s1["id"])]["files"]
+        state["artifacts"][str(s2["id"])][0]["files"] = state["artifacts"][str(s1["id"])][0]["files"]
 
     submissions.change(swap)
-    rows = collect_rows(tmp_path)
-    assert "s2" not in rows
-    assert "its report is not the submission its name says" in capsys.readouterr().err
+    rows = collect_rows(tmp_path, code=3)
+    assert "its report is not the submission its name says" in rows["s2"]["error"]
+    assert rows["s2"]["earned"] == "" and rows["s1"]["earned"] == earned(3)  # s1's own report still counts
+    assert "a submission of s2 could not be read: collect again" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
