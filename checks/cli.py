@@ -258,6 +258,7 @@ def _missing_shards(dirs: Sequence[str]) -> str | None:
     """Which shards a merge lacks, from what each shard's folder says it holds (``--shard K/N`` writes it)."""
     import json
 
+    from checks.inputs import MARKER_LIMIT, NotAFile, read_text
     from checks.roster import SHARD_FILE
 
     held: dict[int, str] = {}
@@ -267,9 +268,10 @@ def _missing_shards(dirs: Sequence[str]) -> str | None:
         if not os.path.exists(path):
             continue
         try:
-            with open(path, encoding="utf-8") as fh:
-                marker = json.load(fh)
+            marker = json.loads(read_text(path, MARKER_LIMIT))
             k, n = int(marker["shard"]), int(marker["of"])
+        except NotAFile as exc:
+            raise BadInput(str(exc)) from exc
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise BadInput(f"{path}: not a shard marker ({type(exc).__name__})") from exc
         if k in held:
@@ -430,12 +432,14 @@ def show_command(argv: Sequence[str]) -> int:
     import json
 
     from checks import sinks
+    from checks.inputs import REPORT_LIMIT, NotAFile, read_text
     from checks.model import Report
 
     fmt = _choose_format(args.format)
     try:
-        with open(args.report, encoding="utf-8") as f:
-            report = Report.from_dict(json.load(f))
+        report = Report.from_dict(json.loads(read_text(args.report, REPORT_LIMIT)))
+    except NotAFile as exc:
+        raise BadInput(str(exc)) from exc
     except OSError as exc:
         raise BadInput(f"cannot read {args.report}: {exc.strerror}") from exc
     except (ValueError, RecursionError) as exc:

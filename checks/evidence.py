@@ -186,8 +186,12 @@ def students(directory: str | Path) -> list[str]:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    from checks.inputs import EVIDENCE_LIMIT, NotAFile, read_text
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path, EVIDENCE_LIMIT))
+    except NotAFile as exc:
+        raise EvidenceError(str(exc)) from exc
     except OSError as exc:
         raise EvidenceError(f"{path}: cannot read it ({exc.strerror})") from exc
     except (ValueError, RecursionError) as exc:

@@ -79,6 +79,8 @@ class Live(Source):
         """The account a row names: its profile, then its role assumed through STS."""
         chosen_region = row.region or self.region
         session = self.sessions(row.profile, chosen_region)
+        if hasattr(session, "load_credentials"):  # found within the account's time, or this account's error
+            session.load_credentials(self.timeout or transport.CREDENTIALS_TIMEOUT)
         if row.role_arn:
             sts = session.client(
                 "sts",

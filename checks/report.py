@@ -298,7 +298,15 @@ def renderer_for(fmt: str) -> Renderer:
 
         for point in entry_points(group=ENTRY_POINTS):
             if point.name == fmt:
-                found = point.load()
+                try:
+                    found = point.load()
+                except Exception as exc:  # another package's code: one line, as an assessment's is
+                    from checks.errors import RegistryError
+
+                    said = " ".join(str(exc).split())[:160]
+                    raise RegistryError(
+                        f"format {fmt!r} (entry point {point.value}) cannot load: {type(exc).__name__}: {said}"
+                    ) from None
                 if isinstance(found, Renderer):
                     register(found)
     if fmt not in RENDERERS:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from checks.errors import BadInput
 from checks.fix import json_text, printable
+from checks.inputs import REPORT_LIMIT, NotAFile, read_bytes, read_text
 from checks.model import STUDENT_ID, STUDENT_ID_SAID, Report, Status
 
 if TYPE_CHECKING:
@@ -122,10 +123,11 @@ def read_roster_lines(
     A student ID follows the assessment's rule (``id_rule``, said as ``id_said``).
     """
     try:
-        if os.path.getsize(path) > MAX_FILE:
-            raise RosterError(f"{path}: larger than {MAX_FILE // (1024 * 1024)} MiB; split it")
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_bytes(path, MAX_FILE)
+    except NotAFile as exc:
+        if "larger than" in str(exc):
+            raise RosterError(f"{path}: larger than {MAX_FILE // (1024 * 1024)} MiB; split it") from exc
+        raise RosterError(f"{path}: not a file to read (a regular file, please)") from exc
     except OSError as exc:
         raise RosterError(f"{path}: cannot read it ({exc.strerror})") from exc
     try:
@@ -361,7 +363,9 @@ def outcomes_from_reports(directories: Iterable[str]) -> list[Outcome]:
             raise RosterError(f"{directory}: not a folder of reports")
         for path in sorted(p for p in folder.glob("*.json") if p.name != SHARD_FILE):
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
+                data = json.loads(read_text(path, REPORT_LIMIT))
+            except NotAFile as exc:
+                raise RosterError(str(exc)) from exc
             except (OSError, ValueError, RecursionError) as exc:
                 raise RosterError(f"{path}: not a JSON report ({str(exc)[:80]})") from exc
             if not isinstance(data, dict) or data.get("schema_version") != 1 or "student_id" not in data:

@@ -1,14 +1,17 @@
 """A grade's first request, sent while the rest of the grader is still loading.
 
 Every grade starts by asking STS who the credentials belong to. Loading botocore takes longer than
-that round trip, so for the common case (keys in the environment, a region named, no proxy and no
-profile) the question leaves on a thread of its own, signed here with Signature Version 4 on the
-standard library alone, before botocore is imported; :meth:`Transport.identify` takes the answer.
+that round trip, so for the common case (keys in the environment, a region named, no proxy, no
+profile, and shared files with nothing but plain settings) the question leaves on a thread of its
+own, signed here with Signature Version 4 on the standard library alone, before botocore is
+imported; :meth:`Transport.identify` takes the answer.
 
-Anything unusual is left to botocore, which asks again and says what went wrong in its own words:
-a non-200 answer, an answer that is not AWS's, an endpoint this module would have to guess. Only an
-endpoint that cannot be reached at all is said here, as botocore's path would say it, so that a
-dead network is not waited for twice. Nothing here imports botocore.
+It goes only where botocore would send it, signed as botocore would sign it: every setting botocore
+reads that could change either (an endpoint, FIPS or dual-stack, a proxy, a CA bundle, a profile's
+credential source, in the environment or in the shared files) leaves the request to botocore.
+Anything unusual in the answer is left to botocore too, which asks again and says what went wrong in
+its own words. Only an endpoint that cannot be reached at all is said here, as botocore's path would
+say it, so that a dead network is not waited for twice. Nothing here imports botocore.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import os
 import re
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
@@ -71,12 +75,21 @@ def endpoint_for(region: str, endpoint_url: str | None, environ: Mapping[str, st
     return f"https://sts.{region}.amazonaws.com" if COMMERCIAL.fullmatch(region) else None
 
 
-# Settings that change how botocore finds credentials or reaches AWS: with any of them, it asks itself.
+# Environment variables that change where botocore sends a request, how it verifies it, or whose
+# credentials it signs with: with any of them set, botocore asks itself.
 BOTOCORE_DECIDES = (
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "AWS_USE_FIPS_ENDPOINT",
     "AWS_USE_DUALSTACK_ENDPOINT",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_STS_REGIONAL_ENDPOINTS",
+    "AWS_CA_BUNDLE",
+    "AWS_DATA_PATH",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
     "HTTPS_PROXY",
     "https_proxy",
     "HTTP_PROXY",
@@ -84,6 +97,54 @@ BOTOCORE_DECIDES = (
     "ALL_PROXY",
     "all_proxy",
 )
+
+# What the shared files' default profile may hold for the early request to go: settings it understands
+# (the region is taken from the environment or the command line, never from here) and the AWS CLI's own.
+# Anything else (endpoint_url, services, use_fips_endpoint, use_dualstack_endpoint, sts_regional_endpoints,
+# ca_bundle, credential_process, sso_*, role_arn, source_profile…) leaves the request to botocore.
+PLAIN_PROFILE_KEYS = frozenset(
+    {
+        "region",
+        "output",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "max_attempts",
+        "retry_mode",
+        "parameter_validation",
+        "cli_pager",
+        "cli_timestamp_format",
+        "cli_binary_format",
+        "cli_follow_urlparam",
+        "cli_auto_prompt",
+        "cli_history",
+    }
+)
+
+
+def shared_files_are_plain(environ: Mapping[str, str]) -> bool:
+    """Whether the shared config and credentials files leave the default profile plain (see above): files
+    that are missing are; files that cannot be read or parsed are not (botocore would say why)."""
+    import configparser
+
+    places = (
+        (environ.get("AWS_CONFIG_FILE") or "~/.aws/config", ("default", "profile default")),
+        (environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials", ("default",)),
+    )
+    for name, sections in places:
+        path = os.path.expanduser(name)
+        if not os.path.lexists(path):
+            continue
+        parser = configparser.RawConfigParser(default_section="\x00 none", strict=False)
+        try:
+            with open(path, encoding="utf-8") as f:
+                parser.read_file(f)
+        except (OSError, UnicodeError, configparser.Error):
+            return False
+        for section in sections:
+            if parser.has_section(section) and set(parser.options(section)) - PLAIN_PROFILE_KEYS:
+                return False
+    return True
 
 
 class EarlyIdentity:
@@ -104,7 +165,7 @@ class EarlyIdentity:
 
         parts = urlsplit(self.url)
         try:
-            if parts.scheme == "https":  # verified against the certificates botocore would use
+            if parts.scheme == "https":  # verified against the certificates botocore would use (no AWS_CA_BUNDLE)
                 tls = ssl.create_default_context(cafile=_ca_bundle())
                 connection: http.client.HTTPConnection = http.client.HTTPSConnection(
                     parts.hostname or "", parts.port, timeout=CONNECT_TIMEOUT, context=tls
@@ -138,10 +199,7 @@ class EarlyIdentity:
 
 
 def _ca_bundle() -> str | None:
-    """The certificates botocore verifies AWS with: $AWS_CA_BUNDLE, else certifi's, else its own file."""
-    named = os.environ.get("AWS_CA_BUNDLE")
-    if named:
-        return named
+    """The certificates botocore verifies AWS with where no CA bundle is configured: certifi's, else its own."""
     try:
         import certifi
 
@@ -168,16 +226,36 @@ def _account_in(body: bytes) -> str | None:
     return None
 
 
-def start(
-    region: str | None, endpoint_url: str | None, environ: Mapping[str, str] | None = None
-) -> EarlyIdentity | None:
-    """Send the identity question now, when botocore would find the credentials and the endpoint plainly
-    (keys in the environment, a region, no profile, proxy or custom CA); else None."""
+@dataclass(frozen=True)
+class Plan:
+    """The early request as it would be sent: where, for which region, signed with which credentials."""
+
+    url: str
+    region: str
+    key: str
+    secret: str
+    token: str | None
+
+
+def plan(region: str | None, endpoint_url: str | None, environ: Mapping[str, str] | None = None) -> Plan | None:
+    """The early request, when the configuration that applies is one this module fully understands: keys
+    and a region in the environment (or the command line), no setting of ``BOTOCORE_DECIDES``, and shared
+    files whose default profile is plain. Else None: botocore asks."""
     env = os.environ if environ is None else environ
     key, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
     if not (region and key and secret) or any(env.get(name) for name in BOTOCORE_DECIDES):
         return None
     url = endpoint_for(region, endpoint_url, env)
-    if url is None:
+    if url is None or not shared_files_are_plain(env):
         return None
-    return EarlyIdentity(url, region, key, secret, env.get("AWS_SESSION_TOKEN") or None)
+    return Plan(url, region, key, secret, env.get("AWS_SESSION_TOKEN") or None)
+
+
+def start(
+    region: str | None, endpoint_url: str | None, environ: Mapping[str, str] | None = None
+) -> EarlyIdentity | None:
+    """Send the identity question now, when :func:`plan` says botocore would send it the same; else None."""
+    planned = plan(region, endpoint_url, environ)
+    if planned is None:
+        return None
+    return EarlyIdentity(planned.url, planned.region, planned.key, planned.secret, planned.token)

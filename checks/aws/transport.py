@@ -53,6 +53,7 @@ def is_not_found(service: str, code: str) -> bool:
 
 
 READ_TIMEOUT, CONNECT_TIMEOUT = 20.0, 5.0
+CREDENTIALS_TIMEOUT = 120.0  # where no account time is given: a sign-in prompt answered by hand fits
 GRADING_CONFIG = botocore.config.Config(
     retries={"mode": "standard", "max_attempts": 8},
     connect_timeout=CONNECT_TIMEOUT,
@@ -230,6 +231,29 @@ class CoreSession:
 
     def get_partition_for_region(self, region: str) -> str:
         return str(self._session.get_partition_for_region(region))
+
+    def load_credentials(self, within: float) -> None:
+        """Find the credentials now, waiting at most ``within`` seconds: a profile's ``credential_process``
+        that waits for input (an MFA or keychain prompt, a stuck helper) ends as this account's error, not
+        the whole run's. A failure is left to the first request, which says it in botocore's words."""
+        done = threading.Event()
+
+        def load() -> None:
+            try:
+                self._session.get_credentials()
+            except Exception:  # said again, properly, where the credentials are first used
+                pass
+            finally:
+                done.set()
+
+        threading.Thread(target=load, name="credentials", daemon=True).start()
+        if not done.wait(within):  # a signal (Ctrl-C, SIGTERM) ends this wait at once
+            profile = self._session.profile
+            whose = f"profile {profile}'s credentials" if profile else "the AWS credentials"
+            raise CannotGrade(
+                f"{whose} did not come within {within:g} s (a credential_process or sign-in waiting for input?): "
+                "run it once by hand, then grade again"
+            )
 
 
 def core_session(
