@@ -33,7 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
-from checks.sandbox import KEY  # the stand-in serves only requests signed with its key
+from checks.standin.sandbox import KEY  # the stand-in serves only requests signed with its key
 
 T = TypeVar("T")
 SOLO_REGION = "us-west-2"
@@ -278,7 +278,7 @@ def serve(delay: float) -> None:
     """The stand-in process: moto's server and the delay proxy, apart from the grader's process."""
     import io
 
-    from checks.sandbox import make_server
+    from checks.standin.sandbox import make_server
 
     server = make_server(0, io.StringIO(), managed_policies=False)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -320,8 +320,8 @@ def measure(
     import boto3
 
     from checks.aws import Account
+    from checks.grading.runner import grade
     from checks.registry import load_assessment
-    from checks.runner import grade
 
     assessment = load_assessment("lambda_medium")
     session = boto3.Session(aws_access_key_id=KEY, aws_secret_access_key=KEY, region_name=region)
@@ -343,12 +343,12 @@ def measure(
                 student = assessment.student(account, sid, students)
                 earned.append(grade(assessment, student, pool=pool).earned)
     elif len(students) == 1:  # the command line's path for one student: a roster of one
-        from checks.pipeline import Opened, grade_student
+        from checks.grading.pipeline import Opened, grade_student
 
         earned.append(grade_student(assessment, students[0], Opened(lambda _: account))[0].earned)
     else:  # the class path: the roster's grading of one shared account
-        from checks.pipeline import Opened, grade_roster
-        from checks.roster import RosterRow
+        from checks.grading.pipeline import Opened, grade_roster
+        from checks.grading.roster import RosterRow
 
         rows = [RosterRow(i, sid) for i, sid in enumerate(students)]
         outcomes = grade_roster(assessment, rows, Opened(lambda _: account))
@@ -364,9 +364,9 @@ def measure_shards(proxy: RemoteProxy, endpoint: str, students: list[str], shard
 
     from checks.aws import Account
     from checks.aws.budgets import Budgets
-    from checks.pipeline import Opened, grade_roster
+    from checks.grading.pipeline import Opened, grade_roster
+    from checks.grading.roster import RosterRow, in_shard
     from checks.registry import load_assessment
-    from checks.roster import RosterRow, in_shard
 
     assessment = load_assessment("lambda_medium")
     accounts = []
@@ -431,8 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     os.environ["AWS_ACCESS_KEY_ID"] = os.environ["AWS_SECRET_ACCESS_KEY"] = KEY  # the stand-in's (the sandbox)
+    from checks.assessments.lambda_medium import reference
     from checks.aws.budgets import QUOTAS, USE
-    from checks.lambda_medium import reference
 
     # The stand-in runs in its own process, so that its work never shares the grader's interpreter.
     child = subprocess.Popen(

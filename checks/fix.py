@@ -17,53 +17,16 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from checks.text import json_text as json_text  # text as data: assessments take these from here too
+from checks.text import printable as printable
+from checks.text import unsafe
+
 _SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
-_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
-_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b", "\x00": "\\x00"}
-
-
-def unsafe(ch: str) -> bool:
-    """A character that must not reach a terminal or a line as it is: a control, format or separator code."""
-    return unicodedata.category(ch) in _UNSAFE_CATEGORIES
-
-
-_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def escaped(ch: str) -> str:
-    if ch in _ESCAPES:
-        return _ESCAPES[ch]
-    code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
-
-
-def printable(text: str) -> str:
-    """``text`` on one line, every control, format and separator character shown escaped (``\\n``, ``\\x1b``).
-
-    What an account says is shown as data: it never starts a line, moves the cursor, sets a
-    terminal title or hides itself.
-    """
-    if text.isascii() and not _ASCII_CONTROL.search(text):
-        return text
-    return "".join(escaped(ch) if unsafe(ch) else ch for ch in text)
-
-
-def json_text(data: Any) -> str:
-    """JSON for any output: readable non-ASCII, but every control, format or separator character escaped.
-
-    ``json.dumps`` escapes only C0 controls; a C1 control (``\\x9b``, a CSI to some terminals) or a
-    bidi override from the account would reach the terminal as it is.
-    """
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    if text.isascii():
-        return text + "\n"
-    # Outside strings there is only JSON's own layout (line breaks, spaces); inside, json.dumps escaped C0.
-    return "".join(f"\\u{ord(ch):04x}" if ch != "\n" and ord(ch) < 0x10000 and unsafe(ch) else ch for ch in text) + "\n"
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def quote(text: str) -> str:
@@ -308,22 +271,15 @@ class Busy:
     waiter: str
 
 
-BUSY: list[Busy] = []  # the rules of every assessment loaded in this process
-
-
-def declare_busy(*rules: Busy) -> None:
-    BUSY.extend(r for r in rules if r not in BUSY)
-
-
 def _text(word: Word) -> str | None:
     """A word that is all data, as its text; None when it holds the shell's own parts."""
     return "".join(p for p in word.parts if isinstance(p, str)) if all(isinstance(p, str) for p in word.parts) else None
 
 
-def _busy_step(step: Command) -> tuple[Busy, str, str] | None:
-    """``(rule, operation, resource name)`` of a command a busy rule names, or None."""
+def _busy_step(step: Command, rules: Sequence[Busy]) -> tuple[Busy, str, str] | None:
+    """``(rule, operation, resource name)`` of a command one of ``rules`` names, or None."""
     words = [_text(w) for w in step.argv]
-    rule = next((r for r in BUSY if words[:2] == ["aws", r.service]), None)
+    rule = next((r for r in rules if words[:2] == ["aws", r.service]), None)
     if rule is None or len(words) < 3:
         return None
     operation = f"wait {words[3]}" if words[2] == "wait" and len(words) > 3 else str(words[2])
@@ -331,11 +287,12 @@ def _busy_step(step: Command) -> tuple[Busy, str, str] | None:
     return (rule, operation, name) if name else None
 
 
-def settled(fixes: Sequence[Fix]) -> list[Fix]:
-    """The fixes of one block as they run in a row: before a command that changes a resource a rule calls
-    busy (a function being updated), a wait until AWS is done with it (its waiter). The first time too:
-    the student may have changed it just before pasting, and a settled resource's waiter answers at once.
-    A set-up step several fixes share (``once``) runs the first time only."""
+def settled(fixes: Sequence[Fix], rules: Sequence[Busy] = ()) -> list[Fix]:
+    """The fixes of one block as they run in a row: before a command that changes a resource one of the
+    assessment's busy ``rules`` names (a function being updated), a wait until AWS is done with it (its
+    waiter). The first time too: the student may have changed it just before pasting, and a settled
+    resource's waiter answers at once. A set-up step several fixes share (``once``) runs the first time
+    only."""
     busy: dict[tuple[str, str], str] = {}
     seen: set[tuple[str, str]] = set()
     done: set[tuple[str, ...]] = set()  # the shared set-up steps already in the block
@@ -347,7 +304,7 @@ def settled(fixes: Sequence[Fix]) -> list[Fix]:
                 if tuple(step.words()) in done:
                     continue
                 done.add(tuple(step.words()))
-            found = _busy_step(step)
+            found = _busy_step(step, rules)
             if found is not None:
                 rule, operation, name = found
                 key = (rule.service, name)

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from checks.fix import Fix, printable
+from checks.fix import Busy, Fix
+from checks.text import printable
 
 # A student ID where an assessment declares no rule of its own (its ``id_rule``, with ``id_said``).
 STUDENT_ID = re.compile(r"[A-Za-z0-9_-]{1,42}")
@@ -252,6 +253,8 @@ class Report:
     diagnosis: Diagnosis | None = None
     partial: bool = False  # only some tasks were graded (--task): no verdict on the assessment
     submission: Submission | None = None  # graded for the record by the course's workflow
+    # The assessment's busy rules, which its fix block waits by (not in the JSON: the assessment's own).
+    busy: tuple[Busy, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _clean(self, assessment="one", student_id="one", account_id="one", region="one", graded_at="one")

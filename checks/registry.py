@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from checks import assessment_folders
 from checks.errors import RegistryError
-from checks.fix import Busy, declare_busy
+from checks.fix import Busy
 from checks.model import STUDENT_ID, STUDENT_ID_SAID, Verdict
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class Task:
     section: str
     checks: tuple[Check, ...]
     notes: tuple[Note, ...]
+    module: str = ""  # the task module's name: where the assessment's package is
 
     @property
     def points(self) -> int:
@@ -98,6 +99,7 @@ class Assessment:
     demo: Callable[[str, str, Any], None] | None = None
     evidence_variables: tuple[str, ...] = ()  # environment variables its checks read: their values are kept
     busy: tuple[Busy, ...] = ()  # resources AWS keeps busy after a change: a fix block waits for them
+    readers: tuple[type, ...] = ()  # its own readers of services the engine does not read
     prices_read: str = ""  # where the teardown's monthly figures come from, and when they were read
 
     def owner(self, prefix: str | None) -> str | None:
@@ -123,7 +125,7 @@ class Assessment:
         """The account its grades and its cleanup read: the readers of the services their actions name."""
         from checks.aws import account_type
 
-        return account_type({a.split(":", 1)[0] for a in [*self.reads(), *self.teardown_reads]})
+        return account_type({a.split(":", 1)[0] for a in [*self.reads(), *self.teardown_reads]}, self.readers)
 
     def reads(self) -> list[str]:
         """Every IAM action its checks and notes declare: what a grading role needs."""
@@ -174,7 +176,62 @@ def task_from_module(module: ModuleType) -> Task:
             notes.append(Note(value, value.__note__))
     if not checks:
         raise RegistryError(f"{module.__name__} defines no checks")
-    return Task(info.number, info.title, info.section, tuple(checks), tuple(notes))
+    return Task(info.number, info.title, info.section, tuple(checks), tuple(notes), module.__name__)
+
+
+@dataclass(frozen=True)
+class IdRule:
+    """What a student ID of an assessment may be (``rule``), and that rule in words (``said``), for the one
+    line that refuses an ID on the command line, in a roster and in cleanup."""
+
+    rule: re.Pattern[str] = STUDENT_ID
+    said: str = STUDENT_ID_SAID
+
+
+@dataclass(frozen=True)
+class Students:
+    """What an assessment's students make, and how the grader finds it.
+
+    ``kinds``: their resources by kind (``<prefix>-<id>`` names, how each is read, made by a fix; see the
+    kit's ``function_kind`` and ``queue_kind``). ``owners``: the check whose fix makes each resource, by name
+    prefix (a check that needs the resource points there). ``view``: the student's view the checks take
+    (None: the engine's own). ``ids``: the student ID rule. ``diagnosis_reads``: what telling why every check
+    fails may read. ``evidence_variables``: environment variables the checks read, whose values evidence
+    keeps.
+    """
+
+    kinds: Iterable[Kind] = ()
+    owners: Mapping[str, str] = field(default_factory=dict)
+    view: type[Student] | None = None
+    ids: IdRule = IdRule()
+    diagnosis_reads: Iterable[str] = ()
+    evidence_variables: Iterable[str] = ()
+
+
+@dataclass(frozen=True)
+class Cleanup:
+    """``cleanup``: ``teardown(account, student)`` finds the student's resources and what removes them;
+    ``reads``: what finding them reads beyond grading; ``prices_read``: where the monthly figures come from."""
+
+    teardown: Callable[..., Any]
+    reads: Iterable[str] = ()
+    prices_read: str = ""
+
+
+@dataclass(frozen=True)
+class Tools:
+    """What an assessment brings beyond its checks.
+
+    ``busy``: resources AWS keeps busy after a change (the kit's ``FUNCTION_BUSY``): its fix blocks wait for
+    them. ``cleanup``: its teardown. ``demo(student_id, region, session)``: deploys the demo account into the
+    stand-in. ``readers``: readers of services the engine does not read yet, each a ``Transport`` subclass
+    declaring its service (``class DynamoReader(Transport, service="dynamodb", ...)``).
+    """
+
+    busy: Iterable[Busy] = ()
+    cleanup: Cleanup | None = None
+    demo: Callable[[str, str, Any], None] | None = None
+    readers: Iterable[type] = ()
 
 
 def assessment(
@@ -182,19 +239,11 @@ def assessment(
     title: str,
     readme: str,
     modules: Iterable[ModuleType],
-    kinds: Iterable[Kind] = (),
-    owners: dict[str, str] | None = None,
-    view: type[Student] | None = None,
-    id_rule: re.Pattern[str] = STUDENT_ID,
-    id_said: str = STUDENT_ID_SAID,
-    diagnosis_reads: Iterable[str] = (),
-    teardown: Callable[..., Any] | None = None,
-    teardown_reads: Iterable[str] = (),
-    prices_read: str = "",
-    demo: Callable[[str, str, Any], None] | None = None,
-    evidence_variables: Iterable[str] = (),
-    busy: Iterable[Busy] = (),
+    students: Students = Students(),
+    tools: Tools = Tools(),
 ) -> Assessment:
+    """An assessment: its name, title and student text (``readme``), its task modules in order, what its
+    students make (:class:`Students`) and what it brings beyond its checks (:class:`Tools`)."""
     tasks = tuple(task_from_module(m) for m in modules)
     seen: dict[str, str] = {}
     for task in tasks:
@@ -205,27 +254,29 @@ def assessment(
     numbers = [t.number for t in tasks]
     if len(set(numbers)) != len(numbers):
         raise RegistryError(f"{name}: duplicate task numbers {numbers}")
-    unknown = sorted(set((owners or {}).values()) - set(seen))
+    owners = dict(students.owners)
+    unknown = sorted(set(owners.values()) - set(seen))
     if unknown:
         raise RegistryError(f"{name}: resources owned by unknown checks {unknown}")
-    declare_busy(*busy)  # its fix blocks, wherever they are printed in this process, wait as it says
+    cleanup = tools.cleanup
     return Assessment(
         name,
         title,
         readme,
         tasks,
-        kinds=tuple(kinds),
-        owners=tuple((owners or {}).items()),
-        view=view,
-        id_rule=id_rule,
-        id_said=id_said,
-        diagnosis_reads=_actions(diagnosis_reads),
-        teardown=teardown,
-        teardown_reads=_actions(teardown_reads),
-        prices_read=prices_read,
-        demo=demo,
-        evidence_variables=tuple(evidence_variables),
-        busy=tuple(busy),
+        kinds=tuple(students.kinds),
+        owners=tuple(owners.items()),
+        view=students.view,
+        id_rule=students.ids.rule,
+        id_said=students.ids.said,
+        diagnosis_reads=_actions(students.diagnosis_reads),
+        teardown=cleanup.teardown if cleanup else None,
+        teardown_reads=_actions(cleanup.reads) if cleanup else (),
+        prices_read=cleanup.prices_read if cleanup else "",
+        demo=tools.demo,
+        evidence_variables=tuple(students.evidence_variables),
+        busy=tuple(tools.busy),
+        readers=tuple(tools.readers),
     )
 
 
@@ -241,7 +292,7 @@ def _entry_points() -> dict[str, Any]:
 
 
 def known_assessments() -> list[str]:
-    """Every assessment: a folder under ``checks``, or another installed package's entry point."""
+    """Every assessment: a folder under ``checks/assessments``, or another installed package's entry point."""
     return sorted(set(assessment_folders()) | set(_entry_points()))
 
 
@@ -252,8 +303,8 @@ def is_known(name: str) -> bool:
 
 def load_assessment(name: str) -> Assessment:
     if name in assessment_folders():
-        found: Any = importlib.import_module(f"checks.{name}")
-        where = f"checks.{name}"
+        where = f"checks.assessments.{name}"
+        found: Any = importlib.import_module(where)
     else:
         point = _entry_points().get(name)
         if point is None:

@@ -7,10 +7,12 @@ account) runs them. What an assessment removes and in what order is its own know
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from checks.fix import Fix, pasteable, printable, settled
+from checks.fix import Busy, Fix, pasteable, settled
+from checks.text import printable
 
 
 @dataclass(frozen=True)
@@ -50,13 +52,15 @@ def costs(removals: list[Removal], prices_read: str) -> list[str]:
     return lines
 
 
-def block(student_id: str, removals: list[Removal], width: int, prices_read: str) -> list[str]:
+def block(
+    student_id: str, removals: list[Removal], width: int, prices_read: str, busy: Sequence[Busy] = ()
+) -> list[str]:
     """The teardown as lines that run in bash as they are: ``#`` lines around one command a resource."""
     if not removals:
         return [f"# Nothing of {printable(student_id)}'s is in this account: nothing to remove."]
     lines = [f"# Remove {printable(student_id)}'s resources ({len(removals)}), in the order AWS requires:"]
     lines += costs(removals, prices_read)
-    for removal, fix in zip(removals, settled([r.fix for r in removals]), strict=True):
+    for removal, fix in zip(removals, settled([r.fix for r in removals], busy), strict=True):
         lines.append(f"# {removal.kind}: {printable(removal.name)}")
         if removal.note:
             lines.append(f"#   {removal.note}")

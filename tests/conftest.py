@@ -17,11 +17,11 @@ from typing import Any
 import boto3
 import pytest
 
-from checks import moto_gaps
 from checks.aws import Account, new_session
+from checks.grading.runner import grade
 from checks.model import Report
 from checks.registry import Assessment, load_assessment
-from checks.runner import grade
+from checks.standin import gap_fills as moto_gaps
 
 REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,7 +198,7 @@ def one_model_loader() -> Iterator[None]:
 def no_lasting_demo() -> Iterator[None]:
     """A test that runs --demo in-process must not leave its stand-in to the next test."""
     yield
-    from checks.demo import stop_stand_in
+    from checks.standin.demo import stop_stand_in
 
     stop_stand_in()
 

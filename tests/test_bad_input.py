@@ -9,10 +9,10 @@ from pathlib import Path
 import boto3
 import pytest
 
+from checks.assessments.lambda_medium import reference
 from checks.cli import main
-from checks.lambda_medium import reference
-from checks.report import FORMATS
-from checks.roster import read_roster
+from checks.grading.roster import read_roster
+from checks.outputs.report import FORMATS
 from tests.conftest import REGION
 
 
@@ -142,7 +142,7 @@ def test_no_credential_leaves_in_any_output(
 
 def test_evidence_never_keeps_the_presigned_url_of_a_functions_code() -> None:
     from checks.aws import NOT_KEPT
-    from checks.evidence import sanitize
+    from checks.grading.evidence import sanitize
 
     answer = {
         "Configuration": {"FunctionName": "rate-limited-function-s1"},
@@ -274,7 +274,7 @@ def test_a_file_is_never_written_through_a_planted_link(tmp_path: Path, monkeypa
     """The target replaced, never followed; a temporary name already taken (a planted link) is skipped."""
     import tempfile
 
-    from checks.roster import write_atomically
+    from checks.grading.roster import write_atomically
 
     victim = tmp_path / "victim"
     victim.write_text("keep")

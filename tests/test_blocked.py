@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import boto3
 import pytest
 
-from checks import moto_gaps
-from checks.lambda_medium import reference
+from checks.assessments.lambda_medium import reference
 from checks.registry import Assessment
+from checks.standin import gap_fills as moto_gaps
 from tests.conftest import REGION, grade_in_process
 
 ACCOUNT = "123456789012"

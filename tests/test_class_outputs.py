@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from checks import pipeline as roster_module
+from checks.assessments.lambda_medium import reference
 from checks.cli import main
-from checks.lambda_medium import reference
-from checks.pipeline import Opened, grade_roster
+from checks.grading import pipeline as roster_module
+from checks.grading.pipeline import Hooks, Opened, grade_roster
+from checks.grading.roster import Outcome, RosterRow, natural_key
 from checks.registry import load_assessment
-from checks.roster import Outcome, RosterRow, natural_key
 from tests.conftest import REGION
 from tests.world import World, WorldAccount
 
@@ -108,7 +108,7 @@ def test_a_second_ctrl_c_stops_waiting_and_returns_what_is_finished(monkeypatch:
     stop = threading.Event()
     try:
         outcomes: list[Outcome] = grade_roster(
-            load_assessment("lambda_medium"), rows, Opened(lambda _: WorldAccount(World())), stop=stop
+            load_assessment("lambda_medium"), rows, Opened(lambda _: WorldAccount(World())), hooks=Hooks(stop=stop)
         )
     finally:
         release.set()
@@ -119,7 +119,7 @@ def test_a_second_ctrl_c_stops_waiting_and_returns_what_is_finished(monkeypatch:
 
 def test_one_students_grade_stops_at_the_first_ctrl_c(monkeypatch: pytest.MonkeyPatch) -> None:
     """A roster of one has nobody else to finish: Ctrl-C ends the grade at once."""
-    from checks.pipeline import Opened, grade_student
+    from checks.grading.pipeline import Opened, grade_student
 
     release = threading.Event()
 

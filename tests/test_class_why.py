@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from checks.cli import main
-from checks.pipeline import Opened, grade_roster
+from checks.grading.pipeline import Hooks, Opened, grade_roster
+from checks.grading.roster import read_roster_lines, summarize, write_gradebook
+from checks.outputs.report import write_class
 from checks.registry import load_assessment
-from checks.report import write_class
-from checks.roster import read_roster_lines, summarize, write_gradebook
 from tests.world import WorldAccount, reference_world
 
 ASSESSMENT = load_assessment("lambda_medium")
@@ -49,7 +49,9 @@ def outcomes(tmp_path: Path) -> list:  # type: ignore[type-arg]
     roster.write_text(LMS_ROSTER)
     rows, problems, repeats = read_roster_lines(str(roster))
     assert problems == [] and [(r.line, r.student_id, r.first) for r in repeats] == [(5, "s1", 2)]
-    graded = grade_roster(ASSESSMENT, rows, Opened(lambda row: WorldAccount(world)), finish_under_way=False)
+    graded = grade_roster(
+        ASSESSMENT, rows, Opened(lambda row: WorldAccount(world)), hooks=Hooks(finish_under_way=False)
+    )
     extra = {r.student_id: r.extra for r in rows}
     from dataclasses import replace
 
@@ -111,7 +113,7 @@ def test_a_bad_region_in_a_roster_line_gets_did_you_mean(tmp_path: Path, capsys:
 
 
 def test_merge_names_a_missing_shard(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from checks.roster import SHARD_FILE
+    from checks.grading.roster import SHARD_FILE
 
     for k in (1, 3):
         folder = tmp_path / f"shard{k}"
@@ -207,7 +209,7 @@ def test_a_moto_older_than_the_demo_needs_is_one_line_naming_it(
 ) -> None:
     import moto
 
-    from checks import moto_gaps
+    from checks.standin import gap_fills as moto_gaps
 
     monkeypatch.setattr(moto, "__version__", "5.1.9")
     monkeypatch.setattr(moto_gaps, "_installed", False)

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from checks.assessments.lambda_medium import reference
 from checks.aws import new_session
 from checks.cli import main
-from checks.lambda_medium import reference
 from tests.conftest import REGION
 from tests.test_hint_replay import student_shell  # noqa: F401  (the fixture)
 from tests.test_readme_replay import sandbox  # noqa: F401  (the fixture)
@@ -94,7 +94,7 @@ def test_one_students_block_removes_exactly_their_work(
 
 def test_a_teardown_names_only_the_students_own_resources_in_memory() -> None:
     """s1 and s10 in one account (held in memory): s1's teardown never names s10's, and the reverse."""
-    from checks.lambda_medium.teardown import teardown
+    from checks.assessments.lambda_medium.teardown import teardown
     from tests.world import reference_world, student_of
 
     world = reference_world()

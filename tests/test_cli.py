@@ -342,7 +342,7 @@ def test_an_unknown_region_exits_2_before_any_call(
 def test_aws_region_is_honoured_before_aws_default_region(
     aws: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from checks.lambda_medium import reference
+    from checks.assessments.lambda_medium import reference
 
     reference.deploy("s1", "eu-west-1")
     monkeypatch.setenv("AWS_REGION", "eu-west-1")  # AWS_DEFAULT_REGION stays us-east-1

@@ -7,9 +7,9 @@ import tempfile
 
 import pytest
 
+from checks.assessments.lambda_medium import reference
 from checks.aws import new_session
 from checks.cli import main
-from checks.lambda_medium import reference
 from tests.conftest import REGION
 
 SHORT = 40  # lines: a report a student reads to the end

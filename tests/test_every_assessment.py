@@ -1,7 +1,8 @@
-"""What every assessment found must hold, whichever package it comes from: its registry, least
-privilege, every format, the diagnoses, and the fixes of an empty account followed to full marks.
+"""What every assessment found must hold, whichever package it comes from: the contract a course runs
+from its own repository (checks/contract.py: its registry, least privilege, every format, the
+diagnoses), and here also the fixes of an empty account followed to full marks.
 
-Parametrized over ``known_assessments()``: lambda_medium (a folder under ``checks``) and
+Parametrized over ``known_assessments()``: lambda_medium (a folder under ``checks/assessments``) and
 sqs_queues (another package, found by its entry point, tests/assessments).
 """
 
@@ -9,22 +10,27 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from checks import report as reporters
-from checks.aws import Account, new_session
-from checks.model import Report
-from checks.registry import Assessment, known_assessments, load_assessment
-from checks.runner import grade
-from tests.conftest import ASSESSMENTS, REGION, ROOT, failing
+from checks.contract import (  # noqa: F401  (the contract's tests, run here for every assessment found)
+    _grade,
+    dummy_credentials,
+    pytest_generate_tests,
+    stand_in,
+    test_every_check_that_finds_the_students_work_declares_how_it_is_found,
+    test_every_format_renders_its_reports,
+    test_it_only_reads_and_each_request_is_declared_by_its_check,
+    test_the_demo_passes_some_checks_and_an_empty_account_none,
+    test_the_registry_holds,
+    test_work_in_another_region_is_said,
+)
+from checks.registry import known_assessments, load_assessment
+from tests.conftest import ASSESSMENTS, ROOT
 from tests.test_hint_catalogue import managed_policies  # noqa: F401  (the fixture)
 from tests.test_hint_replay import student_shell  # noqa: F401  (the fixture)
 from tests.test_readme_replay import sandbox  # noqa: F401  (the fixture)
@@ -38,107 +44,55 @@ def test_both_kinds_of_assessment_are_found() -> None:
     assert {"lambda_medium", "sqs_queues"} <= set(EVERY)
 
 
-def _readme(assessment: Assessment) -> Path:
-    """The assessment's text: beside the grader, or in its own package."""
-    for folder in (ROOT, ASSESSMENTS / assessment.name, ROOT / "checks" / assessment.name):
-        if (folder / assessment.readme).is_file():
-            return folder / assessment.readme
-    raise AssertionError(f"{assessment.name}: no {assessment.readme}")
+def test_the_contract_runs_from_a_courses_own_repository(tmp_path: Path) -> None:
+    """`validate-tasks contract NAME`, in a course's folder where only its installed package is on the path
+    (not the grader's tests): the same tests, on that assessment alone."""
+    import os
+    import subprocess
+    import sys
+
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "README_sqs_queues.md").write_text((ASSESSMENTS / "sqs_queues" / "README_sqs_queues.md").read_text())
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{ASSESSMENTS}"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "validate_tasks.py"), "contract", "sqs_queues"],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "6 passed" in done.stdout and "lambda_medium" not in done.stdout
 
 
-@pytest.mark.parametrize("name", EVERY)
-def test_the_registry_holds(name: str) -> None:
-    assessment = load_assessment(name)
-    assert assessment.name == name and assessment.points > 0
-    headings = set(re.findall(r"^#+\s*(.+?)\s*$", _readme(assessment).read_text(encoding="utf-8"), re.M))
-    for task in assessment.tasks:
-        assert task.section in headings, (name, task.section)  # every "See ..." line names a real section
-        for c in task.checks:
-            assert c.id.startswith(f"t{task.number}.") and c.points > 0 and c.reads, c.id
-    assert len(set(assessment.check_ids())) == len(assessment.check_ids())
-    # The account it reads is made of the readers its actions name, and reads through each of them.
-    services = {a.split(":", 1)[0] for a in [*assessment.reads(), *assessment.teardown_reads]}
-    readers = {r.__name__ for r in assessment.account_type().__mro__ if r.__name__.endswith("Reader")}
-    assert len(readers) == len(services - {"sts"}), (readers, services)
-    assert assessment.id_rule.fullmatch(SID)
+def test_a_broken_assessment_fails_the_contract(tmp_path: Path) -> None:
+    """The contract can fail: an assessment whose task names a section its text lacks."""
+    import os
+    import subprocess
+    import sys
 
+    course = tmp_path / "course"
+    course.mkdir()
+    text = (ASSESSMENTS / "sqs_queues" / "README_sqs_queues.md").read_text()
+    (course / "README_sqs_queues.md").write_text(re.sub(r"(?m)^(#+ .*Task 2.*)$", "## Something else", text))
+    package = tmp_path / "pkgs"
+    import shutil
 
-def _declared(assessment: Assessment) -> dict[str, set[str]]:
-    out = {c.id: set(c.reads) for c in assessment.checks()}
-    for t in assessment.tasks:
-        for n in t.notes:
-            out[n.name] = set(n.reads)
-    out["diagnosis"] = set(assessment.diagnosis_reads)
-    return out
-
-
-def _grade(assessment: Assessment, student: str = SID, region: str = REGION) -> tuple[Report, Account]:
-    account = assessment.account_type()(new_session(region_name=region), region)
-    account.identify()
-    return grade(assessment, assessment.student(account, student)), account
-
-
-@cache
-def graded(name: str) -> dict[str, tuple[Report, set[tuple[str | None, str]]]]:
-    """The assessment's demo account and an empty one, graded with every permission (once per worker)."""
-    from moto import mock_aws
-
-    assessment = load_assessment(name)
-    found = {}
-    for scenario in ("demo", "empty"):
-        with mock_aws():
-            if scenario == "demo":
-                assert assessment.demo is not None
-                assessment.demo(SID, REGION, new_session(region_name=REGION))
-            report, account = _grade(assessment)
-            found[scenario] = (report, set(account.calls_by_asker))
-    return found
-
-
-@pytest.mark.parametrize("name", EVERY)
-def test_it_only_reads_and_each_request_is_declared_by_its_check(name: str) -> None:
-    assessment = load_assessment(name)
-    sent = {call for _, calls in graded(name).values() for call in calls}
-    assert all(a.split(":", 1)[1].startswith(("List", "Get", "Describe")) for _, a in sent)
-    declared = _declared(assessment)
-    assert sorted((k or "-", a) for k, a in sent if a != PREFLIGHT and a not in declared.get(k or "", set())) == []
-    assert {a for _, a in sent} - {PREFLIGHT} <= set(assessment.reads())
-
-
-@pytest.mark.parametrize("name", EVERY)
-@pytest.mark.parametrize("fmt", reporters.FORMATS)
-def test_every_format_renders_its_reports(name: str, fmt: str) -> None:
-    for report, _ in graded(name).values():
-        out = io.StringIO()
-        reporters.write(report, fmt, out, color=False)
-        text = out.getvalue()
-        if fmt in ("json", "gradescope"):
-            data = json.loads(text)
-            if fmt == "json":
-                assert Report.from_dict(data) == report  # a report reads back whole
-        elif fmt == "junit":
-            assert ET.fromstring(text).tag == "testsuites"
-        else:
-            assert report.student_id in text and text.strip()
-
-
-@pytest.mark.parametrize("name", EVERY)
-def test_the_demo_passes_some_checks_and_an_empty_account_none(name: str) -> None:
-    demo, empty = graded(name)["demo"][0], graded(name)["empty"][0]
-    assert 0 < demo.earned < demo.possible and demo.complete
-    assert empty.earned == 0 and empty.complete
-    assert empty.diagnosis is not None and empty.diagnosis.kind == "nothing_deployed"
-
-
-@pytest.mark.parametrize("name", EVERY)
-def test_work_in_another_region_is_said(aws: None, name: str) -> None:
-    assessment = load_assessment(name)
-    assert assessment.demo is not None
-    assessment.demo(SID, "eu-west-1", new_session(region_name="eu-west-1"))
-    report, _ = _grade(assessment)
-    assert report.diagnosis is not None and report.diagnosis.kind == "other_region", report.diagnosis
-    assert report.diagnosis.rerun == "--region eu-west-1"
-    assert failing(report) == set(assessment.check_ids())
+    shutil.copytree(ASSESSMENTS / "sqs_queues", package / "sqs_queues", ignore=shutil.ignore_patterns("*.md"))
+    shutil.copytree(ASSESSMENTS / "sqs_queues-1.0.dist-info", package / "sqs_queues-1.0.dist-info")
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{package}"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "validate_tasks.py"), "contract", "sqs_queues"],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 failed, 5 passed" in done.stdout
 
 
 # -- the fixes, followed: an empty account to full marks ----------------------------------------------
@@ -155,7 +109,6 @@ def _every_fix(report: Any) -> str:
 
 @pytest.mark.slow
 @pytest.mark.server
-@pytest.mark.parametrize("name", EVERY)
 def test_an_empty_account_reaches_full_marks_in_two_rounds(
     sandbox: tuple[str, io.StringIO],  # noqa: F811
     student_shell: Callable[[str], None],  # noqa: F811

@@ -10,10 +10,10 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from checks.assessments.lambda_medium import reference
 from checks.aws import Account, new_session
-from checks.lambda_medium import reference
+from checks.grading.runner import grade
 from checks.registry import Assessment
-from checks.runner import grade
 from tests.conftest import REGION, grade_in_process
 
 

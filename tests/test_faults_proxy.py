@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from moto.server import ThreadedMotoServer
 
+from checks.assessments.lambda_medium import reference
 from checks.aws import new_session
-from checks.lambda_medium import reference
 from tests.conftest import CACHE, REGION, ROOT
 from tests.faults import Fault, FaultProxy, Request
 

@@ -14,14 +14,15 @@ from pathlib import Path
 import boto3
 import pytest
 
-from checks import formats
+from checks.assessments.lambda_medium import reference
 from checks.cli import main
 from checks.fix import aws, json_word
-from checks.lambda_medium import reference
+from checks.grading.roster import Outcome, summarize
+from checks.kit.functions import FUNCTION_BUSY
 from checks.model import CheckResult, Report, Status, TaskResult
+from checks.outputs import formats
+from checks.outputs.report import FORMATS, write, write_class
 from checks.registry import Assessment
-from checks.report import FORMATS, write, write_class
-from checks.roster import Outcome, summarize
 from tests.conftest import REGION, grade_in_process
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -107,7 +108,7 @@ def test_snapshot(fmt: str) -> None:
 
 
 def _table(report: Report) -> str:
-    from checks.report import render_table
+    from checks.outputs.report import render_table
 
     out = io.StringIO()
     render_table(report, out, color=False, width=110)
@@ -318,12 +319,13 @@ def long_fix_report() -> Report:
     check = replace(
         report.tasks[0].checks[1], hint=f"MemorySize 128 (want 256).\nFix: {remedy.render()}\nSee X.", remedy=remedy
     )
-    return replace(report, tasks=(replace(report.tasks[0], checks=(report.tasks[0].checks[0], check)), report.tasks[1]))
+    tasks = (replace(report.tasks[0], checks=(report.tasks[0].checks[0], check)), report.tasks[1])
+    return replace(report, tasks=tasks, busy=(FUNCTION_BUSY,))  # lambda_medium's rule: its block waits by it
 
 
 def _rendered(report: Report, width: int | None) -> str:
     """The table at a terminal's width, or piped (``None``: no terminal, rich's own width)."""
-    from checks.report import render_table, write
+    from checks.outputs.report import render_table, write
 
     out = io.StringIO()
     if width is None:
@@ -368,7 +370,7 @@ def test_piped_output_is_the_80_column_rendering() -> None:
 
 
 def test_pasteable_breaks_only_between_words_outside_quotes() -> None:
-    from checks.report import pasteable
+    from checks.outputs.report import pasteable
 
     remedy = aws("lambda", "publish-layer-version", "--layer-name", "l-s1").keep("LayerVersionArn", "LAYER")
     fix = remedy.then(aws("x", "y", "--a", "b --c d", "--e", "f")).render()

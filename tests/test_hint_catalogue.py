@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from checks.lambda_medium import reference
+from checks.assessments.lambda_medium import reference
+from checks.outputs.report import render_table
 from checks.registry import load_assessment
-from checks.report import render_table
 from tests.conftest import REGION, failing, grade_in_process
 from tests.test_hint_replay import CASES, Clients, student_shell  # noqa: F401  (the fixture)
 from tests.test_mutations import MUTATIONS, SID, Aws

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
+from checks.assessments.lambda_medium import reference
 from checks.aws import new_session
 from checks.cli import main
-from checks.lambda_medium import reference
 from tests.conftest import REGION
 from tests.test_readme_replay import BIN, sandbox  # noqa: F401  (the sandbox fixture)
 
@@ -33,7 +33,7 @@ FIX = re.compile(r"^Fix: (.*)$", re.M)
 
 class Clients:
     def __init__(self, endpoint: str, sid: str) -> None:
-        from checks.sandbox import KEY  # a student's own calls to the sandbox sign with the key it printed
+        from checks.standin.sandbox import KEY  # a student's own calls to the sandbox sign with the key it printed
 
         session = new_session(region_name=REGION, aws_access_key_id=KEY, aws_secret_access_key=KEY)
         self.sid = sid

@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 
 from checks.aws import CannotGrade
+from checks.grading.pipeline import Hooks, Opened, grade_roster
+from checks.grading.roster import FORMULA_START, RosterRow, summarize, write_gradebook
+from checks.grading.runner import grade
 from checks.model import Report
-from checks.pipeline import Opened, grade_roster
+from checks.outputs.report import FORMATS, render_table, write, write_class
 from checks.registry import load_assessment
-from checks.report import FORMATS, render_table, write, write_class
-from checks.roster import FORMULA_START, RosterRow, summarize, write_gradebook
-from checks.runner import grade
 from tests.world import SG, SID, WorldAccount, reference_world, student_of
 
 ASSESSMENT = load_assessment("lambda_medium")
@@ -178,7 +178,7 @@ def test_a_class_in_every_format_and_its_gradebook(tmp_path: Path) -> None:
         return WorldAccount(world)
 
     rows = [RosterRow(2, SID, profile="ok"), RosterRow(3, "s2", profile="broken")]
-    outcomes = grade_roster(ASSESSMENT, rows, Opened(opener), finish_under_way=False)
+    outcomes = grade_roster(ASSESSMENT, rows, Opened(opener), hooks=Hooks(finish_under_way=False))
     assert outcomes[1].error and "pwned" in outcomes[1].error and "\n" not in outcomes[1].error
     for fmt in FORMATS:
         out = io.StringIO()
@@ -201,7 +201,7 @@ def test_a_class_in_every_format_and_its_gradebook(tmp_path: Path) -> None:
 
 
 def test_a_cell_that_would_start_a_formula_is_text_in_the_gradebook(tmp_path: Path) -> None:
-    from checks.roster import Outcome
+    from checks.grading.roster import Outcome
 
     outcomes = [Outcome(f"s{i}", error=start + 'HYPERLINK("x")') for i, start in enumerate(FORMULA_START)]
     path = tmp_path / "grades.csv"

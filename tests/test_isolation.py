@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boto3
 
-from checks.lambda_medium import reference
+from checks.assessments.lambda_medium import reference
 from checks.registry import Assessment
 from tests.conftest import REGION, failing, grade_in_process
 

@@ -1,7 +1,7 @@
 """The layout the README's "How it is built" draws: which part may import which.
 
 Read from the source: every import, those inside functions too, relative ones (``from ..pipeline
-import x``) and dynamic ones (``importlib.import_module("checks.runner")``, ``__import__``); not those
+import x``) and dynamic ones (``importlib.import_module("checks.grading.runner")``, ``__import__``); not those
 for type checking alone. Every assessment is covered: the folders under ``checks`` and the packages
 found by entry point (tests/assessments). A shortcut taken by a later change fails here rather than
 in a review; each rule is also shown to fail on a line planted against it.
@@ -19,11 +19,12 @@ PACKAGE = ROOT / "checks"
 OTHER_ASSESSMENTS = ROOT / "tests" / "assessments"  # packages of their own, found by entry point
 EXTERNAL = ("boto3", "botocore", "moto")  # AWS and its stand-in: what only some rooms may import
 
-GRADER = {"checks.cli", "checks.pipeline", "checks.runner", "checks.demo", "checks.sandbox", "checks.submit"}
-OUTPUTS = {"checks.report", "checks.formats", "checks.sinks", "checks.roster", "checks.evidence", "checks.watch"}
-# boto3 and botocore outside AWS access: the stand-in's gap fills (their probes ask moto as AWS is asked)
-# and the benchmark, neither of which the grader's own path imports.
-STAND_IN = {"checks.moto_gaps", "checks.bench"}
+# The groups are folders: what a module is, its folder says.
+FOLDERS = ("cli", "grading", "outputs", "standin", "github", "aws", "assessments", "kit")
+
+
+def in_folder(folder: str) -> set[str]:
+    return {m for m in SOURCES if m == f"checks.{folder}" or m.startswith(f"checks.{folder}.")}
 
 
 def _sources() -> dict[str, Path]:
@@ -40,11 +41,19 @@ def _sources() -> dict[str, Path]:
 
 
 SOURCES = _sources()
+# The grader's own path above the student's view, and what only it may reach.
+GRADER = (
+    in_folder("cli") | in_folder("grading") | in_folder("github") | {"checks.standin.demo", "checks.standin.sandbox"}
+)
+OUTPUTS = in_folder("outputs")
+# boto3 and botocore outside AWS access: the stand-in's gap fills (their probes ask moto as AWS is asked)
+# and the benchmark, neither of which the grader's own path imports.
+STAND_IN = in_folder("standin") | {"checks.bench"}
 
 
 def assessments() -> list[str]:
     """Every assessment package: a folder under checks (but AWS access), or another package."""
-    inside = [f"checks.{p.parent.name}" for p in PACKAGE.glob("*/__init__.py") if p.parent.name != "aws"]
+    inside = [f"checks.assessments.{p.parent.name}" for p in (PACKAGE / "assessments").glob("*/__init__.py")]
     return sorted(inside + [p.parent.name for p in OTHER_ASSESSMENTS.glob("*/__init__.py")])
 
 
@@ -120,20 +129,20 @@ def violations(g: dict[str, set[str]]) -> list[str]:
     for name, imported in g.items():
         if {"boto3", "botocore"} & imported and name not in aws | STAND_IN:
             found.append(f"{name}: boto3 and botocore are imported under checks/aws only")
-    for name in _task_modules():
+    for name in _task_modules() + sorted(in_folder("kit")):
         wrong = g[name] & (GRADER | OUTPUTS | aws | set(EXTERNAL))
         if wrong:
             found.append(f"{name}: a task module imports {sorted(wrong)} (the grader, an output or AWS access)")
     views = ["checks.student", *(m for m in g if any(m.startswith(a + ".") for a in assessments()))]
     for name in views:
-        above = reaches(g, name) & (GRADER | OUTPUTS - {"checks.roster"})
+        above = reaches(g, name) & (GRADER | OUTPUTS - {"checks.grading.roster"})
         if above:
             found.append(f"{name}: the student's view and the checks reach {sorted(above)}")
     for name in aws:
         outside = reaches(g, name) - aws - {"checks.threads", *EXTERNAL}
         if outside:
             found.append(f"{name}: AWS access reaches {sorted(outside)}")
-    for name in ("checks.report", "checks.formats"):
+    for name in ("checks.outputs.report", "checks.outputs.formats"):
         if {m for m in reaches(g, name) if m.startswith(("checks.aws", "checks.student"))}:
             found.append(f"{name}: a reporter reads more than reports")
     cycles = sorted(m for m in g if m in reaches(g, m))
@@ -144,9 +153,9 @@ def violations(g: dict[str, set[str]]) -> list[str]:
 
 def test_the_graph_is_read() -> None:
     assert "checks.aws.transport" in GRAPH["checks.aws.readers"]
-    assert "checks.pipeline" in GRAPH["checks.cli"]  # an import inside a function counts too
+    assert "checks.grading.pipeline" in GRAPH["checks.cli.grade"]  # an import inside a function counts too
     assert "sqs_queues.common" in GRAPH["sqs_queues.task1_orders"]  # another package's assessment too
-    assert {"checks.lambda_medium", "sqs_queues"} <= set(assessments())
+    assert {"checks.assessments.lambda_medium", "sqs_queues"} <= set(assessments())
     assert len(_task_modules()) == 14  # twelve tasks of lambda_medium, two of sqs_queues
 
 
@@ -157,18 +166,23 @@ def test_the_layout_holds() -> None:
 @pytest.mark.parametrize(
     ("module", "line", "rule"),
     [
-        ("checks.lambda_medium.task01_layer", "import boto3", "boto3 and botocore"),
-        ("checks.lambda_medium.task01_layer", "import boto3", "a task module imports"),
+        ("checks.assessments.lambda_medium.task01_layer", "import boto3", "boto3 and botocore"),
+        ("checks.assessments.lambda_medium.task01_layer", "import boto3", "a task module imports"),
         ("sqs_queues.task2_dlq", "from botocore.config import Config", "a task module imports"),
-        ("checks.lambda_medium.view", "from ..pipeline import grade_roster", "the student's view"),
-        ("checks.student", "from .pipeline import grade_roster", "the student's view"),
-        ("sqs_queues.task1_orders", "import importlib; importlib.import_module('checks.runner')", "a task module"),
-        ("checks.lambda_medium.task12_alarms", "from ..aws import Account", "a task module imports"),
-        ("checks.lambda_medium.task12_alarms", "from .. import runner", "a task module imports"),
-        ("checks.report", "from checks.student import Student", "a reporter"),
-        ("checks.aws.transport", "__import__('checks.runner')", "AWS access reaches"),
-        ("checks.model", "from checks.report import write", "imports itself through others"),
-        ("checks.cli", "from checks import bench", "imports the benchmark"),
+        ("checks.assessments.lambda_medium.view", "from ...grading.pipeline import grade_roster", "the student's view"),
+        ("checks.student", "from .grading.pipeline import grade_roster", "the student's view"),
+        (
+            "sqs_queues.task1_orders",
+            "import importlib; importlib.import_module('checks.grading.runner')",
+            "a task module",
+        ),
+        ("checks.assessments.lambda_medium.task12_alarms", "from ...aws import Account", "a task module imports"),
+        ("checks.assessments.lambda_medium.task12_alarms", "from ...grading import runner", "a task module imports"),
+        ("checks.kit.functions", "from checks.outputs import sinks", "a task module imports"),
+        ("checks.outputs.report", "from checks.student import Student", "a reporter"),
+        ("checks.aws.transport", "__import__('checks.grading.runner')", "AWS access reaches"),
+        ("checks.model", "from checks.outputs.report import write", "imports itself through others"),
+        ("checks.cli.merge", "from checks import bench", "imports the benchmark"),
     ],
 )
 def test_each_rule_fails_on_a_line_planted_against_it(module: str, line: str, rule: str) -> None:
@@ -178,6 +192,14 @@ def test_each_rule_fails_on_a_line_planted_against_it(module: str, line: str, ru
 
 def test_submitting_speaks_to_github_only() -> None:
     """--submit and collect read GitHub through gh: no AWS access, no grading, nothing above them."""
-    reached = reaches(GRAPH, "checks.submit")
-    assert not {m for m in reached if m.startswith(("checks.aws", "checks.student", "checks.lambda_medium"))}
-    assert not reached & {"checks.cli", "checks.pipeline", "checks.runner", "checks.sinks", *EXTERNAL}
+    reached = set().union(*(reaches(GRAPH, m) | {m} for m in in_folder("github")))
+    assert not {
+        m for m in reached if m.startswith(("checks.aws", "checks.student", "checks.assessments.lambda_medium"))
+    }
+    assert not reached & {
+        "checks.cli",
+        "checks.grading.pipeline",
+        "checks.grading.runner",
+        "checks.outputs.sinks",
+        *EXTERNAL,
+    }

@@ -8,9 +8,9 @@ from collections.abc import Callable
 import boto3
 import pytest
 
+from checks.assessments.lambda_medium import reference
 from checks.aws import Account, new_session
 from checks.cli import main, policy_json
-from checks.lambda_medium import reference
 from checks.model import Report
 from checks.registry import Assessment, load_assessment
 from tests.conftest import REGION, grade_in_process

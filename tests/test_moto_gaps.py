@@ -2,7 +2,7 @@
 
 ``test_plain_moto_still_lacks`` runs the probes against moto without the fills,
 in a fresh process. When it fails for a gap, moto now does that itself: delete
-the fill from checks/moto_gaps.py and its probe.
+the fill from checks/standin/gap_fills.py and its probe.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from checks import moto_gaps
-from checks.lambda_medium import reference
+from checks.assessments.lambda_medium import reference
+from checks.standin import gap_fills as moto_gaps
 from tests.conftest import REGION, ROOT
 
 
 @pytest.fixture(scope="session")  # a finished subprocess's answers: each worker asks once
 def plain_moto() -> dict[str, bool]:
     done = subprocess.run(
-        [sys.executable, "-m", "checks.moto_gaps"],
+        [sys.executable, "-m", "checks.standin.gap_fills"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -138,7 +138,7 @@ def test_what_aws_checks_when_a_change_is_saved_with_its_codes_and_messages(aws:
     import json
     import zipfile
 
-    from checks.moto_gaps import as_aws
+    from checks.standin.gap_fills import as_aws
 
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:

@@ -15,8 +15,8 @@ from typing import Any
 import boto3
 import pytest
 
+from checks.assessments.lambda_medium import reference
 from checks.aws import new_session
-from checks.lambda_medium import reference
 from checks.registry import load_assessment
 from tests.conftest import REGION, failing, grade_in_process
 

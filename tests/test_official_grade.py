@@ -20,9 +20,13 @@ from typing import Any
 
 import pytest
 
-from checks import submit as official
 from checks.cli import main
 from checks.errors import GitHubError
+from checks.github import collect as collecting
+from checks.github import gh as github_cli
+from checks.github import runs as github_runs
+from checks.github import submit as official
+from checks.model import Report
 from tests import gh_stand_in
 from tests.conftest import ROOT
 from tests.test_submit import (  # noqa: F401 - the github fixture and its helpers
@@ -39,11 +43,11 @@ from tests.test_submit import (  # noqa: F401 - the github fixture and its helpe
 DEADLINE = "2026-12-15T23:59:00Z"
 
 
-class InProcess(official.Gh):
+class InProcess(github_cli.Gh):
     """``gh api`` answered by the stand-in's own function, in this process: for listings of thousands."""
 
     def __init__(self, state: dict[str, Any]) -> None:
-        super().__init__(official.Repo("course", "cloud"))
+        super().__init__(github_cli.Repo("course", "cloud"))
         self.state = state
         self.paths: list[str] = []
 
@@ -52,7 +56,7 @@ class InProcess(official.Gh):
         try:
             return gh_stand_in.api(self.state, method, path, body)
         except gh_stand_in.HttpError as exc:
-            raise official.GhFailed(f"gh: {exc.message} (HTTP {exc.status})", exc.status) from None
+            raise github_cli.GhFailed(f"gh: {exc.message} (HTTP {exc.status})", exc.status) from None
 
 
 def failed_runs(state: dict[str, Any], count: int, *, seconds_apart: int = 60, same: bool = False) -> None:
@@ -70,8 +74,8 @@ def failed_runs(state: dict[str, Any], count: int, *, seconds_apart: int = 60, s
         run["status"], run["conclusion"] = "completed", "failure"
 
 
-def course(gh: official.Gh) -> official.Course:
-    return official.course_of(gh, "grade-submission.yml")
+def course(gh: github_cli.Gh) -> collecting.Course:
+    return collecting.course_of(gh, "grade-submission.yml")
 
 
 # -- completeness ------------------------------------------------------------------------------------------
@@ -79,7 +83,7 @@ def test_a_listing_past_githubs_1000_results_is_read_whole() -> None:
     state = gh_stand_in.new_state()
     failed_runs(state, 2345)
     gh = InProcess(state)
-    runs, unread = official.list_submission_runs(gh, "grade-submission.yml", course(gh), io.StringIO())
+    runs, unread = collecting.list_submission_runs(gh, "grade-submission.yml", course(gh), io.StringIO())
     assert unread == []
     assert len(runs) == 2345 and len({r["id"] for r in runs}) == 2345
     # and the stand-in does cap a filtered listing, as GitHub does
@@ -93,7 +97,7 @@ def test_more_runs_in_one_second_than_github_lists_are_named_not_dropped() -> No
     state = gh_stand_in.new_state()
     failed_runs(state, 1001, same=True)
     gh = InProcess(state)
-    runs, unread = official.list_submission_runs(gh, "grade-submission.yml", course(gh), io.StringIO())
+    runs, unread = collecting.list_submission_runs(gh, "grade-submission.yml", course(gh), io.StringIO())
     assert len(runs) == 1000
     assert len(unread) == 1 and "more than 1,000 runs created" in unread[0] and "2026-11-01T00:00:00Z" in unread[0]
 
@@ -288,7 +292,7 @@ def test_the_workflow_stamps_the_attempts_own_start(github: GitHub, tmp_path: Pa
     )
     assert done.stdout.strip() == "2026-12-16T08:00:00Z"
     report = official.stamp(
-        official.Report.from_dict(SAMPLE),
+        Report.from_dict(SAMPLE),
         "a00000000001",
         done.stdout.strip(),
         DEADLINE,
@@ -318,7 +322,7 @@ def test_a_run_names_no_file_outside_the_report_folder(
 
 def test_the_report_folder_refuses_a_name_that_is_a_path(tmp_path: Path) -> None:
     from checks.errors import BadInput
-    from checks.roster import report_path
+    from checks.grading.roster import report_path
 
     assert report_path(tmp_path, "s1") == tmp_path / "s1.json"
     for bad in ("../x", "/etc/x", "a/b", "..", ".hidden", ""):
@@ -353,7 +357,7 @@ def test_ctrl_c_during_a_submission_says_the_run_goes_on(github: GitHub) -> None
     def interrupted(seconds: float) -> None:
         raise KeyboardInterrupt
 
-    gh = official.Gh(official.Repo("course", "cloud"))
+    gh = github_cli.Gh(github_cli.Repo("course", "cloud"))
     with pytest.raises(GitHubError) as caught:
         official.submit(gh, "grade-submission.yml", "lambda_medium", "s1", sleep=interrupted, err=io.StringIO())
     assert caught.value.code == 130
@@ -433,8 +437,8 @@ def test_times_ending_in_z_are_read_on_every_python(monkeypatch: pytest.MonkeyPa
                 raise ValueError(f"Invalid isoformat string: {date_string!r}")
             return datetime.fromisoformat(date_string)
 
-    monkeypatch.setattr(official, "datetime", Python310)
-    assert official.parse_time(text, "--deadline") == datetime(2026, 12, 15, 23, 59, tzinfo=timezone.utc)
+    monkeypatch.setattr(github_runs, "datetime", Python310)
+    assert github_runs.parse_time(text, "--deadline") == datetime(2026, 12, 15, 23, 59, tzinfo=timezone.utc)
 
 
 # -- the workflows pass the linters engineers run on them -------------------------------------------------

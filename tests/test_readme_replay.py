@@ -46,7 +46,7 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, io.StringIO]
     from moto.core.base_backend import BackendDict
     from moto.core.config import default_user_config
 
-    from checks.sandbox import KEY, make_server
+    from checks.standin.sandbox import KEY, make_server
 
     BackendDict.reset()  # a stand-in of its own: nothing left by a test before on this worker
 

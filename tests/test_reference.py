@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from checks.lambda_medium import reference
+from checks.assessments.lambda_medium import reference
 from checks.registry import Assessment
 from tests.conftest import REGION, grade_in_process
 

@@ -127,7 +127,7 @@ def test_importing_the_checks_makes_no_aws_call() -> None:
         "botocore.endpoint.Endpoint.make_request = refuse\n"
         "from checks.registry import load_assessment\n"
         "a = load_assessment('lambda_medium')\n"
-        "import checks.cli, checks.runner, checks.report\n"
+        "import checks.cli, checks.grading.runner, checks.outputs.report\n"
         "print(len(a.checks()))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -139,7 +139,7 @@ def test_the_readmes_add_a_check_example_runs_as_written() -> None:
     """README "Add a check": its code, in its task's module, is a check that passes and fails with a fix."""
     import re
 
-    from checks.lambda_medium import task05_sqs_trigger
+    from checks.assessments.lambda_medium import task05_sqs_trigger
     from checks.registry import CheckSpec
     from tests.conftest import ROOT
     from tests.world import reference_world, student_of
@@ -160,56 +160,6 @@ def test_the_readmes_add_a_check_example_runs_as_written() -> None:
     assert "set-queue-attributes" in verdict.fix.render() and "VisibilityTimeout=300" in verdict.fix.render()
 
 
-def test_the_readmes_add_an_assessment_is_followed_as_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """README "Add an assessment": its files written as they are, its entry point installed, and graded."""
-    import importlib
-    import json
-    import re
-
-    import boto3
-    from moto import mock_aws
-
-    from checks.cli import main
-    from tests.conftest import REGION, ROOT
-
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### Add an assessment") : readme.index("## Tests")]
-    files = re.findall(r"^`([\w/]+\.py)`:\n\n```python\n(.*?)```", section, re.S | re.M)
-    assert [name for name, _ in files] == ["queue_basics/__init__.py", "queue_basics/task1_jobs.py"]
-    for name, code in files:
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(code)
-    toml = re.search(r"```toml\n(.*?)```", section, re.S)
-    assert toml is not None
-    group, point = re.fullmatch(r'\[project\.entry-points\."([\w.]+)"\]\n(\w+ = "[\w.:]+")\n', toml.group(1)).groups()  # type: ignore[union-attr]
-    info = tmp_path / "queue_basics-1.0.dist-info"  # what `pip install -e .` leaves
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: queue-basics\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(f"[{group}]\n{point.replace(chr(34), '')}\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    importlib.invalidate_caches()
-
-    with mock_aws():
-        grade = ["queue_basics", "--student-id", "s1", "--region", REGION, "--format", "json"]
-        assert main(grade) == 1
-        empty = json.loads(capsys.readouterr().out)
-        assert empty["score"]["earned"] == 0 and empty["diagnosis"]["kind"] == "nothing_deployed"
-        sqs = boto3.client("sqs", region_name=REGION)
-        sqs.create_queue(QueueName="jobs-s1", Attributes={"MessageRetentionPeriod": "86400"})
-        assert main(grade) == 0
-        assert json.loads(capsys.readouterr().out)["score"] == {"earned": 5, "possible": 5, "percent": 100.0}
-    assert main(["queue_basics", "--student-id", "S1", "--region", REGION]) == 2
-    assert "use 1 to 50 lower-case letters, digits or '-'" in capsys.readouterr().err
-    assert main(["policy", "queue_basics"]) == 0
-    assert json.loads(capsys.readouterr().out)["Statement"][0]["Action"] == [
-        "ec2:DescribeRegions",
-        "sqs:GetQueueAttributes",
-        "sqs:ListQueues",
-    ]
-
-
 def test_the_readmes_map_of_the_code_names_every_module() -> None:
     """README "How it is built": every file it draws exists, and every module of the engine is drawn."""
     import re
@@ -227,7 +177,9 @@ def test_the_readmes_map_of_the_code_names_every_module() -> None:
         if not head:
             continue
         for part in [p.strip() for p in head.split(",") if p.strip()]:
-            if part.endswith("/"):
+            if part.endswith("/") and line.startswith("  "):
+                named.add(folder + part)  # a folder within the folder above
+            elif part.endswith("/"):
                 folder = part
                 named.add(part)
             elif line.startswith("  "):
@@ -236,6 +188,11 @@ def test_the_readmes_map_of_the_code_names_every_module() -> None:
                 named.add(part if "/" in part or (ROOT / part).exists() else f"checks/{part}")
                 folder = part.rsplit("/", 1)[0] + "/" if "/" in part else folder
     assert all((ROOT / n).exists() for n in named), sorted(n for n in named if not (ROOT / n).exists())
-    engine = {str(p.relative_to(ROOT)) for p in (ROOT / "checks").glob("*.py") if p.name != "__init__.py"}
-    engine |= {str(p.relative_to(ROOT)) for p in (ROOT / "checks" / "aws").glob("*.py") if p.name != "__init__.py"}
+    engine = {
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "checks").rglob("*.py")
+        if p.name != "__init__.py" and "assessments" not in p.relative_to(ROOT).parts
+    }
     assert engine - named == set()
+    folders = {str(p.parent.relative_to(ROOT)) + "/" for p in (ROOT / "checks").glob("*/__init__.py")}
+    assert folders - named == set()  # every folder of the package is drawn

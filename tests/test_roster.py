@@ -14,12 +14,11 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
+from checks.assessments.lambda_medium import reference
 from checks.aws import Account, CannotGrade, new_session
 from checks.cli import main
-from checks.lambda_medium import reference
-from checks.pipeline import Live, Opened, grade_roster
-from checks.registry import Assessment, load_assessment
-from checks.roster import (
+from checks.grading.pipeline import Hooks, Live, Opened, grade_roster
+from checks.grading.roster import (
     Outcome,
     RosterRow,
     in_shard,
@@ -30,6 +29,7 @@ from checks.roster import (
     write_gradebook,
     write_reports,
 )
+from checks.registry import Assessment, load_assessment
 from tests.conftest import REGION
 
 SHARED = [f"s{n:02d}" for n in range(1, 51)]  # 48 deployed, s49 and s50 with nothing
@@ -75,7 +75,7 @@ def _break(session: boto3.Session, sid: str) -> None:
 def classroom() -> Iterator[None]:
     from moto import mock_aws
 
-    from checks import moto_gaps
+    from checks.standin import gap_fills as moto_gaps
 
     moto_gaps.install()
     with mock_aws():
@@ -125,7 +125,9 @@ def _roster_file(tmp_path: Path) -> Path:
 
 
 def _grade(rows: list[RosterRow], lambda_medium: Assessment, seen: list[Account] | None = None) -> list[Outcome]:
-    return grade_roster(lambda_medium, rows, Live(region=REGION, sessions=_session_factory), accounts_seen=seen)
+    return grade_roster(
+        lambda_medium, rows, Live(region=REGION, sessions=_session_factory), hooks=Hooks(accounts_seen=seen)
+    )
 
 
 def _expected_earned() -> dict[str, int | None]:

@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
-from checks.lambda_medium.task08_insights import DEFAULT_PUBLISHER, PUBLISHERS, insights_arn_for
+from checks.assessments.lambda_medium.task08_insights import DEFAULT_PUBLISHER, PUBLISHERS, insights_arn_for
+from checks.grading.runner import check_hint, judge
 from checks.registry import load_assessment
-from checks.runner import check_hint, judge
 from tests.world import (
     ACCOUNT,
     SG,
@@ -1152,7 +1152,7 @@ def test_the_texts_insights_block_gives_the_graders_table() -> None:
     """README_lambda_medium.md's `case` block and the fix's table name the same layer for every region."""
     import re
 
-    from checks.lambda_medium.task08_insights import INSIGHTS_EXTENSION
+    from checks.assessments.lambda_medium.task08_insights import INSIGHTS_EXTENSION
     from tests.conftest import ROOT
 
     text = (ROOT / "README_lambda_medium.md").read_text(encoding="utf-8")

@@ -77,7 +77,7 @@ def test_the_request_log_names_query_protocol_actions_such_as_iam() -> None:
     """IAM, STS and the like send their action in a form body: the log names it (and the body still arrives)."""
     import io
 
-    from checks.sandbox import RequestLog
+    from checks.standin.sandbox import RequestLog
 
     seen: dict[str, bytes] = {}
 
@@ -104,7 +104,7 @@ def test_the_request_log_names_query_protocol_actions_such_as_iam() -> None:
 
 
 def test_aws_cli_v1_gets_the_wrapper_that_sends_every_call_to_the_sandbox() -> None:
-    from checks.sandbox import cli_v1_advice
+    from checks.standin.sandbox import cli_v1_advice
 
     advice = cli_v1_advice("aws-cli/1.32.84 Python/3.11.7 Linux/6.1 botocore/1.34.84")
     assert advice is not None and "aws-cli/1.32.84" in advice
@@ -116,7 +116,7 @@ def test_aws_cli_v1_gets_the_wrapper_that_sends_every_call_to_the_sandbox() -> N
 
 
 def _guarded_sandbox() -> tuple[Any, str, io.StringIO]:
-    from checks.sandbox import make_server
+    from checks.standin.sandbox import make_server
 
     log = io.StringIO()
     server = make_server(0, log, managed_policies=False)

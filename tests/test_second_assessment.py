@@ -119,17 +119,18 @@ def test_cleanup_pasted_removes_exactly_one_students_queues(
 
 
 # -- the engine names neither assessment nor the service one of them grades ------------------------------
-# Service knowledge lives with its reader (checks/aws/readers.py); the stand-in's gap fills
-# (checks/moto_gaps.py) and the benchmark (checks/bench.py, which measures lambda_medium) are not the engine.
-NOT_ENGINE = {"checks/aws/readers.py", "checks/moto_gaps.py", "checks/bench.py"}
+# Service knowledge lives with its reader (checks/aws/readers.py) and the kit for assessments over a service
+# (checks/kit/); the stand-in's gap fills (checks/standin/gap_fills.py) and the benchmark (checks/bench.py,
+# which measures lambda_medium) are not the engine, nor are the assessments (checks/assessments/).
+NOT_ENGINE = {"checks/aws/readers.py", "checks/standin/gap_fills.py", "checks/bench.py"}
+NOT_ENGINE_FOLDERS = {ROOT / "checks" / "assessments", ROOT / "checks" / "kit"}
 
 
 def engine_files() -> list[Path]:
-    assessments = {p.parent for p in (ROOT / "checks").glob("*/__init__.py")} - {ROOT / "checks" / "aws"}
     return [
         p
         for p in sorted((ROOT / "checks").rglob("*.py"))
-        if str(p.relative_to(ROOT)) not in NOT_ENGINE and not any(a in p.parents for a in assessments)
+        if str(p.relative_to(ROOT)) not in NOT_ENGINE and not NOT_ENGINE_FOLDERS & set(p.parents)
     ]
 
 

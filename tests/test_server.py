@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from checks.assessments.lambda_medium import reference
 from checks.aws import new_session
-from checks.lambda_medium import reference
 from checks.registry import Assessment
 from tests.conftest import CACHE, REGION, ROOT, grade_in_process
 

@@ -212,7 +212,7 @@ def test_the_repository_comes_from_the_flag_the_environment_or_course_cfg(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from checks.errors import BadInput
-    from checks.submit import resolve_repo
+    from checks.github.gh import resolve_repo
 
     monkeypatch.delenv("GRADER_REPO", raising=False)
     monkeypatch.delenv("GRADER_WORKFLOW", raising=False)
@@ -505,7 +505,7 @@ def test_a_report_that_is_not_its_runs_makes_that_students_row_an_error(
 def test_the_workflows_flags_are_checked_before_anything_is_graded(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, flags: list[str], said: str
 ) -> None:
-    from checks import pipeline
+    from checks.grading import pipeline
 
     def graded(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("graded before its flags were checked")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from checks.lambda_medium.common import FUNCTIONS
-from checks.lambda_medium.text_code import FUNCTION_CODE, LAYER_UTILS
+from checks.assessments.lambda_medium.common import FUNCTIONS
+from checks.assessments.lambda_medium.text_code import FUNCTION_CODE, LAYER_UTILS
 from tests.conftest import ROOT
 
 TEXT = (ROOT / "README_lambda_medium.md").read_text(encoding="utf-8")

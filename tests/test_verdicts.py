@@ -12,9 +12,9 @@ from typing import Any
 import boto3
 import pytest
 
+from checks.assessments.lambda_medium import reference
+from checks.assessments.lambda_medium.task08_insights import INSIGHTS_POLICY
 from checks.cli import main
-from checks.lambda_medium import reference
-from checks.lambda_medium.task08_insights import INSIGHTS_POLICY
 from tests.conftest import REGION
 
 INSIGHTS_POLICY_ARN = f"arn:aws:iam::aws:policy/{INSIGHTS_POLICY}"

@@ -8,9 +8,9 @@ from typing import Any
 import boto3
 import pytest
 
+from checks.assessments.lambda_medium import reference
 from checks.cli import main
-from checks.lambda_medium import reference
-from checks.watch import CLEAR, changes, watch
+from checks.outputs.watch import CLEAR, changes, watch
 from tests.conftest import REGION
 from tests.test_formats import sample_report
 
@@ -70,7 +70,7 @@ def test_the_command_watches_a_fix_land(
         else:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr("checks.watch.pause", student_works)
+    monkeypatch.setattr("checks.outputs.watch.pause", student_works)
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
     code = main(["lambda_medium", "--student-id", "s1", "--region", REGION, "--watch", "3"])
     out = capsys.readouterr().out
@@ -117,7 +117,7 @@ def test_watch_finds_credentials_once_and_says_in_one_line_when_there_are_none(
         if len(rounds) == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr("checks.watch.pause", two_rounds)
+    monkeypatch.setattr("checks.outputs.watch.pause", two_rounds)
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
     assert main(["lambda_medium", "--student-id", "s1", "--region", REGION, "--watch", "3"]) == 1
     assert len(rounds) == 2 and len(made) == 1  # two grades, one session (an SSO or MFA prompt once)
@@ -133,10 +133,10 @@ def test_an_80_by_24_frame_keeps_what_changed_the_score_and_next_on_screen() -> 
     import os
     from pathlib import Path
 
+    from checks.grading.runner import grade
+    from checks.outputs.report import render_table
+    from checks.outputs.watch import CLEAR, watch
     from checks.registry import load_assessment
-    from checks.report import render_table
-    from checks.runner import grade
-    from checks.watch import CLEAR, watch
     from tests.world import reference_world, student_of
 
     assessment = load_assessment("lambda_medium")

@@ -20,9 +20,9 @@ from typing import Any
 
 import boto3
 
+from checks.assessments.lambda_medium import reference
+from checks.assessments.lambda_medium.task08_insights import DEFAULT_PUBLISHER
 from checks.aws import Account, AwsError, new_session
-from checks.lambda_medium import reference
-from checks.lambda_medium.task08_insights import DEFAULT_PUBLISHER
 from checks.student import Student
 
 ACCOUNT = "123456789012"

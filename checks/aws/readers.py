@@ -502,14 +502,17 @@ class Account(LambdaReader, LogsReader, SqsReader, AutoScalingReader, CloudWatch
 _composed: dict[tuple[type[Transport], ...], type[Account]] = {}
 
 
-def account_type(services: Iterable[str]) -> type[Account]:
+def account_type(services: Iterable[str], own: Iterable[type] = ()) -> type[Account]:
     """The account an assessment reads: the readers of the services its checks' actions name, over one
-    transport (``lambda:ListFunctions`` names Lambda's). A service no reader reads is a ValueError."""
+    transport (``lambda:ListFunctions`` names Lambda's). ``own``: the assessment's own readers, each a
+    ``Transport`` subclass declaring its service, used before the engine's for that service. A service no
+    reader reads is a ValueError."""
+    chosen = {**READERS, **{getattr(r, "service", ""): r for r in own}}
     wanted = sorted(set(services) - {"sts"})  # the identity call is the transport's own
-    unknown = [s for s in wanted if s not in READERS]
+    unknown = [s for s in wanted if s not in chosen]
     if unknown:
-        raise ValueError(f"no reader reads {unknown[0]!r}: add one to checks/aws/readers.py")
-    readers = tuple(READERS[s] for s in wanted)
+        raise ValueError(f"no reader reads {unknown[0]!r}: bring one with the assessment (Tools(readers=...))")
+    readers = tuple(chosen[s] for s in wanted)
     if set(readers) == set(Account.__bases__):
         return Account
     if readers not in _composed:

@@ -7,7 +7,7 @@ with single flight, so that two checks (or two students in one account) never pa
 the same call and concurrent askers of one answer wait for the one request in flight.
 
 An answer may instead come from saved evidence, or be kept as evidence
-(:mod:`checks.evidence`): the transport only hands each request to it.
+(:mod:`checks.grading.evidence`): the transport only hands each request to it.
 
 Only read operations (List, Get, Describe) are ever sent.
 """
@@ -317,7 +317,7 @@ def _early_url(account: Transport) -> str | None:
 
 
 class Answers(Protocol):
-    """Evidence (:class:`checks.evidence.Evidence`): answers kept while grading, or replayed instead of AWS."""
+    """Evidence (:class:`checks.grading.evidence.Evidence`): answers kept while grading, or replayed instead of AWS."""
 
     def recorded(
         self, service: str, operation: str, region: str, params: dict[str, Any], ask: Callable[[], Any]
@@ -346,6 +346,8 @@ class Transport:
     answers whose values evidence never keeps.
     """
 
+    service: str = ""  # the service a reader reads (set by its class statement)
+
     def __init_subclass__(
         cls,
         *,
@@ -360,7 +362,9 @@ class Transport:
         super().__init_subclass__(**kwargs)
         if service is None:
             return
-        READERS[service] = cls
+        cls.service = service
+        if cls.__module__.startswith("checks.aws."):  # the engine's own; an assessment names its own (Tools)
+            READERS[service] = cls
         NOT_FOUND[service] = NOT_FOUND.get(service, frozenset()) | frozenset(not_found)
         NOT_KEPT[service] = NOT_KEPT.get(service, frozenset()) | frozenset(not_kept)
         ALWAYS_ANSWERED.update({(service, op): keys for op, keys in (always or {}).items()})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from checks.registry import assessment
+from checks.registry import Cleanup, IdRule, Students, Tools, assessment
 from sqs_queues import task1_orders, task2_dlq
 from sqs_queues.common import DIAGNOSIS_READS, KINDS, OWNERS, TEARDOWN_READS, teardown
 
@@ -31,12 +31,11 @@ ASSESSMENT = assessment(
     "SQS queues: an orders queue and its dead-letter queue",
     "README_sqs_queues.md",
     [task1_orders, task2_dlq],
-    kinds=KINDS,
-    owners=OWNERS,
-    id_rule=re.compile(r"[a-z0-9-]{1,40}"),
-    id_said="1 to 40 lower-case letters, digits or '-'",
-    diagnosis_reads=DIAGNOSIS_READS,
-    teardown=teardown,
-    teardown_reads=TEARDOWN_READS,
-    demo=demo,
+    Students(
+        kinds=KINDS,
+        owners=OWNERS,
+        ids=IdRule(re.compile(r"[a-z0-9-]{1,40}"), "1 to 40 lower-case letters, digits or '-'"),
+        diagnosis_reads=DIAGNOSIS_READS,
+    ),
+    Tools(cleanup=Cleanup(teardown, TEARDOWN_READS), demo=demo),
 )

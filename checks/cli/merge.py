@@ -1,0 +1,80 @@
+"""``merge``: the report folders of roster shards joined into one gradebook."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from checks import PROG
+from checks.cli.common import EXIT_CANNOT_GRADE, EXIT_PASSED, _choose_format, _fail, _Parser, invoked_as
+from checks.errors import BadInput
+
+
+def merge_command(argv: Sequence[str]) -> int:
+    p = _Parser(
+        prog=f"{invoked_as()} merge",
+        description="Join the JSON reports of roster shards (--report-dir) into one gradebook and class summary.",
+    )
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="folders of JSON reports")
+    p.add_argument("--gradebook", metavar="FILE.csv", help="write the joined gradebook here")
+    p.add_argument(
+        "--format", default="table", help="class summary as table (default), json, junit, markdown, gradescope or text"
+    )
+    args = p.parse_args(argv)
+    from checks.grading.roster import RosterError, outcomes_from_reports, summarize, write_gradebook
+
+    fmt = _choose_format(args.format)
+    try:
+        outcomes = outcomes_from_reports(args.dirs)
+    except RosterError as exc:
+        raise BadInput(str(exc)) from exc
+    if not outcomes:
+        raise BadInput(f"no JSON reports in {', '.join(args.dirs)}")
+    missing = _missing_shards(args.dirs)
+    numbers = sorted({t.number for o in outcomes if o.report for t in o.report.tasks})
+    if args.gradebook:
+        write_gradebook(args.gradebook, outcomes, numbers)
+        print(f"{PROG}: gradebook of {len(outcomes)} students written to {args.gradebook}", file=sys.stderr)
+    assessment = next((o.report.assessment for o in outcomes if o.report), "")
+    from checks.outputs.sinks import write_class_report
+
+    write_class_report(assessment, outcomes, summarize(outcomes), fmt, None, color=None)
+    if missing:
+        return _fail(EXIT_CANNOT_GRADE, missing)
+    return EXIT_PASSED if all(o.report is not None and o.report.complete for o in outcomes) else EXIT_CANNOT_GRADE
+
+
+def _missing_shards(dirs: Sequence[str]) -> str | None:
+    """Which shards a merge lacks, from what each shard's folder says it holds (``--shard K/N`` writes it)."""
+    import json
+
+    from checks.grading.roster import SHARD_FILE
+    from checks.inputs import MARKER_LIMIT, NotAFile, read_text
+
+    held: dict[int, str] = {}
+    counts: set[int] = set()
+    for folder in dirs:
+        path = os.path.join(folder, SHARD_FILE)
+        if not os.path.exists(path):
+            continue
+        try:
+            marker = json.loads(read_text(path, MARKER_LIMIT))
+            k, n = int(marker["shard"]), int(marker["of"])
+        except NotAFile as exc:
+            raise BadInput(str(exc)) from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise BadInput(f"{path}: not a shard marker ({type(exc).__name__})") from exc
+        if k in held:
+            raise BadInput(f"{folder} and {held[k]} both hold shard {k}")
+        held[k] = folder
+        counts.add(n)
+    if not counts:
+        return None
+    if len(counts) > 1:
+        raise BadInput(f"the folders are shards of different splits: of {', '.join(map(str, sorted(counts)))}")
+    total = counts.pop()
+    lacking = [str(k) for k in range(1, total + 1) if k not in held]
+    if not lacking:
+        return None
+    return f"incomplete merge: shard{'s' if len(lacking) > 1 else ''} {', '.join(lacking)} of {total} missing"

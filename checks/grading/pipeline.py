@@ -1,0 +1,317 @@
+"""One way through a grade: a source gives accounts, the grader turns a roster into outcomes.
+
+- **Sources** open the account a roster row names and say which rows share one:
+  :class:`Live` (a profile, a role assumed through STS, an endpoint), :class:`Demo` (the
+  built-in practice account) and :class:`Replayed` (answers kept with ``--evidence``).
+- **The grader**, :func:`grade_roster`: every row's student graded on its account, the
+  students of one account together so that its lists are read once for all of them.
+  One student is a roster of one (:func:`grade_student`).
+- **Sinks** take the outcomes (:mod:`checks.outputs.sinks`): the report on stdout or in a file, the
+  gradebook, the report folder, the evidence folder.
+
+The command line (:mod:`checks.cli`) only parses arguments and wires a source to the grader
+and the sinks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Hashable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from checks import threads
+from checks.aws import Account, CannotGrade, session_for, transport
+from checks.aws.budgets import Budgets
+from checks.aws.transport import core_session
+from checks.errors import BadInput, NotInstalled
+from checks.grading.roster import Outcome, RosterRow, in_natural_order
+from checks.grading.runner import grade
+from checks.model import Report
+from checks.registry import Assessment
+
+STUDENTS_AT_ONCE = 16  # per account: the budgets, not this, hold the pace under the quotas
+ONE_STUDENT_TIMEOUT = 30.0  # seconds: one student's whole grade, a silent endpoint included
+
+T = TypeVar("T")
+
+SessionFactory = Callable[[str | None, str | None], Any]
+
+
+class Source:
+    """Where the accounts come from: one per distinct (profile, role, external ID, region) unless told otherwise.
+
+    ``open`` is given the account type the assessment reads (:meth:`Assessment.account_type`): the
+    readers of the services its checks name.
+    """
+
+    region: str | None = None
+
+    def open(self, row: RosterRow, readers: type[Account] = Account) -> Account:
+        """The account a row's student is graded on (the grader identifies it; CannotGrade when it cannot)."""
+        raise NotImplementedError
+
+    def group(self, row: RosterRow) -> Hashable:
+        """Rows with one group share one account."""
+        return row.account_key
+
+    def finish(self, report: Report) -> Report:
+        """A report as this source gives it out."""
+        return report
+
+
+@dataclass
+class Live(Source):
+    """AWS itself: the row's profile (else ``profile``), then its role assumed through STS."""
+
+    region: str | None = None
+    endpoint_url: str | None = None
+    sessions: SessionFactory = session_for
+    budgets: Budgets | None = None
+    timeout: float | None = None
+    targeted: bool = False  # one student: their own resources asked for by name
+    early: Any = None  # the identity question already sent for the first account (checks.aws.early)
+
+    def open(self, row: RosterRow, readers: type[Account] = Account) -> Account:
+        """The account a row names: its profile, then its role assumed through STS."""
+        chosen_region = row.region or self.region
+        session = self.sessions(row.profile, chosen_region)
+        if hasattr(session, "load_credentials"):  # found within the account's time, or this account's error
+            session.load_credentials(self.timeout or transport.CREDENTIALS_TIMEOUT)
+        if row.role_arn:
+            sts = session.client(
+                "sts",
+                region_name=chosen_region or session.region_name,
+                endpoint_url=self.endpoint_url,
+                config=transport.PREFLIGHT_CONFIG,
+            )
+            params: dict[str, Any] = {
+                "RoleArn": row.role_arn,
+                "RoleSessionName": f"validate-tasks-{row.student_id}",
+                "DurationSeconds": 3600,
+            }
+            if row.external_id:
+                params["ExternalId"] = row.external_id
+            try:
+                creds = sts.assume_role(**params)["Credentials"]
+            except Exception as exc:
+                code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
+                raise CannotGrade(f"cannot assume {row.role_arn}: {code}") from exc
+            session = core_session(
+                region=chosen_region or session.region_name,
+                credentials=(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),
+            )
+        account = readers(
+            session,
+            chosen_region,
+            self.endpoint_url,
+            budgets=self.budgets,
+            timeout=self.timeout,
+            targeted=self.targeted,
+        )
+        if self.early is not None and row.profile is None and not row.role_arn:
+            account.early, self.early = self.early, None  # the first account, as the command line named it
+        return account
+
+
+@dataclass
+class Opened(Source):
+    """Every row's account opened by one function (tests, the benchmark)."""
+
+    opener: Callable[[RosterRow], Account]
+    region: str | None = None  # said on a row whose account could not be opened
+
+    def open(self, row: RosterRow, readers: type[Account] = Account) -> Account:
+        return self.opener(row)
+
+
+@dataclass
+class Demo(Source):
+    """The built-in practice account: the assessment's reference solution, with typical mistakes, in moto."""
+
+    assessment: Assessment
+
+    def open(self, row: RosterRow, readers: type[Account] = Account) -> Account:
+        from checks.standin.demo import demo_account
+
+        return demo_account(self.assessment, row.student_id, readers)
+
+    def group(self, row: RosterRow) -> Hashable:
+        return "demo"
+
+
+class Replayed(Source):
+    """The answers kept with ``--evidence``: no AWS call; each report carries the time of its grade."""
+
+    def __init__(self, directory: str | Path) -> None:
+        from checks.grading.evidence import Replay
+
+        self.replay = self._read(lambda: Replay(directory))
+
+    def students(self) -> list[str]:
+        from checks.grading.evidence import students
+
+        return students(self.replay.folder)
+
+    def open(self, row: RosterRow, readers: type[Account] = Account) -> Account:
+        return self._read(lambda: self.replay.account_for(row.student_id, readers))
+
+    def group(self, row: RosterRow) -> Hashable:
+        return self._read(lambda: self.replay.pointer(row.student_id).get("account"))
+
+    @staticmethod
+    def _read(read: Callable[[], T]) -> T:
+        """What the folder holds; what it lacks (a student, an account file) is the user's input to fix."""
+        from checks.grading.evidence import EvidenceError
+
+        try:
+            return read()
+        except EvidenceError as exc:
+            raise BadInput(str(exc)) from exc
+
+    def finish(self, report: Report) -> Report:
+        return self.replay.as_collected(report)
+
+
+def _said(exc: BaseException) -> str:
+    """An unexpected failure in one line: its kind and the start of what it said."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class Options:
+    """How each student is graded: which tasks (none: all), the pass mark, the checks at once, and whether
+    the account is the built-in demo's."""
+
+    tasks: tuple[int, ...] = ()
+    pass_mark: float = 70.0
+    workers: int = 64
+    demo: bool = False
+
+
+@dataclass
+class Hooks:
+    """What the caller of :func:`grade_roster` sees and steers while it runs: each outcome as it is done
+    (``on_done``), a stop asked for (``stop``), each account before its students (``prepare``: evidence
+    starts being kept there) and after (``accounts_seen``), and whether Ctrl-C lets the students under
+    way finish (``finish_under_way``) or stops at once (one student alone)."""
+
+    on_done: Callable[[Outcome], None] | None = None
+    stop: threading.Event | None = None
+    accounts_seen: list[Account] | None = None
+    prepare: Callable[[Account], None] | None = None
+    finish_under_way: bool = True
+
+
+def grade_student(
+    assessment: Assessment,
+    student_id: str,
+    source: Source,
+    options: Options = Options(),
+    prepare: Callable[[Account], None] | None = None,
+) -> tuple[Report, Account]:
+    """One student: a roster of one. Raises CannotGrade when the account cannot be graded."""
+    hooks = Hooks(prepare=prepare, finish_under_way=False)
+    outcomes = grade_roster(assessment, [RosterRow(0, student_id)], source, options, hooks)
+    outcome = outcomes[0]
+    if outcome.report is None or outcome.account is None:
+        raise CannotGrade(outcome.error or "not graded")
+    return outcome.report, outcome.account
+
+
+def grade_roster(
+    assessment: Assessment,
+    rows: list[RosterRow],
+    source: Source,
+    options: Options = Options(),
+    hooks: Hooks | None = None,
+) -> list[Outcome]:
+    """Grade every row of a roster: the grader. One account per group of rows the source shares.
+
+    ``source`` opens each row's account (:class:`Live`, :class:`Demo`, :class:`Replayed`, or
+    :class:`Opened` by a function); ``options`` say how each student is graded, ``hooks`` what the
+    caller sees and steers. On Ctrl-C the students under way are finished (``hooks.finish_under_way``)
+    and the others not started; one student alone stops at once instead.
+    """
+    hooks = hooks or Hooks()
+    on_done, accounts_seen, prepare = hooks.on_done, hooks.accounts_seen, hooks.prepare
+    chosen, pass_mark, demo = tuple(options.tasks), options.pass_mark, options.demo
+    readers = assessment.account_type()
+    groups: dict[Hashable, list[RosterRow]] = {}
+    for row in rows:
+        groups.setdefault(source.group(row), []).append(row)
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+
+    def record(outcome: Outcome) -> None:
+        with lock:
+            outcomes.append(outcome)
+        if on_done:
+            on_done(outcome)
+
+    def grade_group(members: list[RosterRow], checks_pool: ThreadPoolExecutor) -> None:
+        first = members[0]
+        try:
+            account = source.open(first, readers)
+            account.identify()
+        except (BadInput, NotInstalled, ModuleNotFoundError):  # the input, or this machine's installation
+            raise
+        except Exception as exc:  # confined to this account (its profile, role, answers): its students only
+            why = str(exc) if isinstance(exc, CannotGrade) else f"cannot open the account: {_said(exc)}"
+            for row in members:
+                record(Outcome(row.student_id, error=why, region=first.region or source.region or ""))
+            return
+        if prepare is not None:
+            prepare(account)
+        if accounts_seen is not None:
+            with lock:
+                accounts_seen.append(account)
+        classmates = [r.student_id for r in members]
+
+        def grade_one(row: RosterRow) -> None:
+            if stop is not None and stop.is_set():
+                return
+            student = assessment.student(account, row.student_id, classmates)
+            try:
+                report = grade(assessment, student, tasks=chosen, pass_mark=pass_mark, pool=checks_pool, demo=demo)
+            except Exception as exc:  # one student's fault is theirs alone: the class goes on
+                why = str(exc) if isinstance(exc, CannotGrade) else f"not graded: {_said(exc)}"
+                record(Outcome(row.student_id, error=why, region=account.region, account_id=account.account_id))
+                return
+            report = source.finish(report)
+            record(
+                Outcome(row.student_id, report, region=account.region, account_id=account.account_id, account=account)
+            )
+
+        # A few students of one account at once: their requests overlap, the rate limits still hold.
+        with ThreadPoolExecutor(max_workers=STUDENTS_AT_ONCE, thread_name_prefix="student") as students:
+            list(students.map(grade_one, members))
+
+    stop = hooks.stop or threading.Event()
+    checks_pool = threads.shared("check", options.workers)  # a grade waits on its own checks: it never starves
+    accounts = ThreadPoolExecutor(max_workers=min(8, max(1, len(groups))), thread_name_prefix="account")
+    futures = [accounts.submit(grade_group, members, checks_pool) for members in groups.values()]
+    # Waits are short and repeated: Ctrl-C is taken between them, whatever the main thread's signal mask.
+    try:
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
+            for future in done:
+                future.result()
+    except KeyboardInterrupt:  # the first Ctrl-C: finish the students under way, start no other
+        stop.set()
+        for future in futures:
+            future.cancel()
+        if not hooks.finish_under_way:
+            raise
+        with contextlib.suppress(KeyboardInterrupt):  # the second: stop waiting; what is finished is written
+            while not all(f.done() for f in futures):
+                wait(futures, timeout=0.2)
+    finally:
+        accounts.shutdown(wait=not stop.is_set(), cancel_futures=True)
+    with lock:
+        return in_natural_order(outcomes)

@@ -1,0 +1,227 @@
+"""``validate_tasks.py sandbox``: a local AWS endpoint to practise on, without an AWS bill.
+
+moto's server (with :mod:`checks.standin.gap_fills`) listens on 127.0.0.1 only. Students
+drive it with the ordinary AWS CLI after exporting what it prints, then grade it
+with ``validate_tasks.py ASSESSMENT --endpoint-url ...``. One line per request
+goes to stderr; Ctrl-C stops it cleanly. State lives in memory only.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import IO, Any
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+KEY = "sandbox"  # the access key ID it prints, and the only one it serves
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
+_KEY_ID = re.compile(r"Credential=([^/,\s]+)/")
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def exports(port: int, region: str = "us-east-1") -> str:
+    return "\n".join(
+        [
+            f"export AWS_ENDPOINT_URL=http://{HOST}:{port}",
+            f"export AWS_ACCESS_KEY_ID={KEY} AWS_SECRET_ACCESS_KEY={KEY}",
+            f"export AWS_REGION={region} AWS_DEFAULT_REGION={region}",
+        ]
+    )
+
+
+def _query_action(environ: dict[str, Any]) -> str:
+    """The ``Action`` of a query-protocol request (IAM, STS, EC2, CloudWatch, SQS of AWS CLI v1), or "".
+
+    Read from the URL or the form body; the body is put back for the application to read.
+    """
+    from urllib.parse import parse_qs
+
+    found = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
+    if found:
+        return str(found[0])
+    if not environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        return ""
+    import io
+
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    return str(parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0])
+
+
+def cli_v1_advice(version: str) -> str | None:
+    """What to add when ``aws --version`` says AWS CLI v1, whose SQS calls (and, before 1.29, all calls)
+    do not follow ``AWS_ENDPOINT_URL``: a shell function that passes the sandbox's endpoint to every call."""
+    found = re.match(r"aws-cli/(\d+)\.(\d+)", version.strip())
+    if not found or found.group(1) != "1":
+        return None
+    return (
+        f"Your AWS CLI is version 1 ({version.split()[0]}): some of its calls (SQS among them) do not follow\n"
+        "AWS_ENDPOINT_URL and would go to AWS. In the same shell, also run:\n\n"
+        'aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }'
+    )
+
+
+def installed_cli_version() -> str:
+    """``aws --version`` of the AWS CLI on PATH, or "" when there is none (or it does not answer)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("aws") is None:
+        return ""
+    try:
+        done = subprocess.run(["aws", "--version"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return (done.stdout or done.stderr).strip()  # v1 printed it on stderr
+
+
+def refusal(environ: dict[str, Any]) -> str | None:
+    """Why the sandbox will not serve a request, or None: it serves the local AWS CLI, not web pages.
+
+    A web page can reach a port on loopback: its requests carry an ``Origin`` (CORS preflights
+    too), or, through DNS rebinding, a ``Host`` that is not loopback. Anything not signed with the
+    key the sandbox printed (moto's own dashboard and reset included) is refused as well.
+    """
+    if environ.get("HTTP_ORIGIN"):
+        return "a request from a web page (it has an Origin): the sandbox serves the AWS CLI only"
+    host = environ.get("HTTP_HOST", "")
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if name not in LOOPBACK_NAMES:
+        return f"Host {host[:60]!r} is not loopback: the sandbox answers http://{HOST} only"
+    from urllib.parse import parse_qs
+
+    signed = _KEY_ID.search(environ.get("HTTP_AUTHORIZATION", ""))
+    key = signed.group(1) if signed else parse_qs(environ.get("QUERY_STRING", "")).get("X-Amz-Credential", [""])[0]
+    if key.split("/", 1)[0] != KEY:
+        return f"not signed with the sandbox's key: export AWS_ACCESS_KEY_ID={KEY} AWS_SECRET_ACCESS_KEY={KEY}"
+    return None
+
+
+class Guard:
+    """WSGI middleware in front of moto: a refused request gets AWS's AccessDenied and one log line."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], out: IO[str]) -> None:
+        self.app = app
+        self.out = out
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        why = refusal(environ)
+        if why is None:
+            from checks.standin.gap_fills import as_aws
+
+            with as_aws():  # the student's CLI meets AWS's timing (a resource busy a while after a change)
+                return self.app(environ, start_response)
+        import json
+
+        from checks.text import printable
+
+        body = json.dumps({"__type": "AccessDeniedException", "message": why}).encode()
+        start_response(
+            "403 Forbidden",
+            [
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("x-amzn-ErrorType", "AccessDeniedException"),
+                ("Content-Length", str(len(body))),
+            ],
+        )
+        method = printable(str(environ.get("REQUEST_METHOD", "?")))[:10]
+        path = printable(str(environ.get("PATH_INFO", "/")))[:80]
+        print(f"{time.strftime('%H:%M:%S')} refused {method} {path}: {why}", file=self.out, flush=True)
+        return [body]
+
+
+class RequestLog:
+    """WSGI middleware: one line per request (time, service, region, method, path, status); never a credential."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], out: IO[str]) -> None:
+        self.app = app
+        self.out = out
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        region, service = scope.groups() if scope else ("-", "-")
+        target = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1] or _query_action(environ)
+        path = environ.get("PATH_INFO", "/")
+        seen: dict[str, str] = {}
+
+        def start(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            seen["status"] = status.split(" ", 1)[0]
+            return start_response(status, headers, *args)
+
+        body = self.app(environ, start)
+        from checks.text import printable
+
+        what = printable(target or path)[:120]
+        print(
+            f"{time.strftime('%H:%M:%S')} {service:<24} {region:<14} {environ.get('REQUEST_METHOD', '?'):<6} "
+            f"{what} -> {seen.get('status', '?')}",
+            file=self.out,
+            flush=True,
+        )
+        return body
+
+
+def make_server(port: int, out: IO[str], *, managed_policies: bool = True) -> Any:
+    """A moto server with the gap fills on 127.0.0.1:``port`` (0 picks a free port).
+
+    ``managed_policies`` loads AWS's managed IAM policies, so that attach-role-policy works
+    as on AWS (it is a process-wide moto setting).
+    """
+    from moto.core.config import default_user_config
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import WSGIRequestHandler
+    from werkzeug.serving import make_server as werkzeug_server
+
+    from checks.standin import gap_fills as moto_gaps
+
+    moto_gaps.install()
+    default_user_config["iam"]["load_aws_managed_policies"] = managed_policies
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:  # RequestLog says it better
+            return None
+
+    app = Guard(RequestLog(DomainDispatcherApplication(create_backend_app), out), out)
+    return werkzeug_server(HOST, port, app, threaded=True, request_handler=Quiet)
+
+
+def serve(port: int = DEFAULT_PORT, out: IO[str] | None = None) -> int:
+    log = out or sys.stderr
+    try:
+        if port:  # werkzeug exits by itself on a taken port; ask first
+            import socket
+
+            with socket.socket() as probe:
+                probe.bind((HOST, port))
+        server = make_server(port, log)
+    except OSError as exc:
+        print(f"validate-tasks: cannot listen on {HOST}:{port} ({exc.strerror}): pass another --port", file=sys.stderr)
+        return 2
+    actual = server.server_address[1]
+    print(f"AWS sandbox (moto, in memory) listening on http://{HOST}:{actual}. In another shell:\n")
+    print(exports(actual))
+    advice = cli_v1_advice(installed_cli_version())
+    if advice:
+        print("\n" + advice)
+    print(
+        f"\nthen grade it: python validate_tasks.py ASSESSMENT --endpoint-url http://{HOST}:{actual}\n"
+        "Ctrl-C stops the sandbox (and forgets everything in it).",
+        flush=True,
+    )
+    if threading.current_thread() is threading.main_thread():
+        # Ctrl-C stops it even when started from a background job, which inherits SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        server.serve_forever()  # werkzeug's returns on Ctrl-C
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    print("\nsandbox stopped", file=log)
+    return 0
