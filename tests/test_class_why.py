@@ -216,3 +216,18 @@ def test_a_moto_older_than_the_demo_needs_is_one_line_naming_it(
     assert main(["lambda_medium", "--demo"]) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "moto 5.1.9 is older than the 5.2 the demo and the sandbox need" in err
+
+
+def test_the_demo_without_the_stand_in_says_which_extra_brings_it() -> None:
+    """A student who installed the package alone (no "sandbox" extra) grades real accounts; --demo says how."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    stub = "import sys, runpy; sys.modules['moto'] = None; runpy.run_path('validate_tasks.py', run_name='__main__')"
+    done = subprocess.run(
+        [sys.executable, "-c", stub, "lambda_medium", "--demo"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 3 and done.stderr.count("\n") == 1, done.stderr
+    assert 'pip install "validate-tasks[sandbox]"' in done.stderr

@@ -91,6 +91,7 @@ def run() -> NoReturn:
 
 
 REQUIRED = ("boto3", "botocore", "rich", "moto", "werkzeug", "flask")  # what requirements.txt installs
+STAND_IN = ("moto", "werkzeug", "flask")  # the package's "sandbox" extra: --demo and the sandbox alone need it
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -100,8 +101,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(argv)
     except ModuleNotFoundError as exc:
-        if (exc.name or "").split(".")[0] not in REQUIRED:
+        top = (exc.name or "").split(".")[0]
+        if top not in REQUIRED:
             raise
+        if top in STAND_IN:
+            return _fail(
+                EXIT_CANNOT_GRADE,
+                f"the AWS stand-in (--demo, the sandbox) is not installed here ({top}): run "
+                '`pip install -r requirements.txt`, or `pip install "validate-tasks[sandbox]"`',
+            )
         return _fail(
             EXIT_CANNOT_GRADE,
             f"{exc.name} is not installed here: run `pip install -r requirements.txt` "
