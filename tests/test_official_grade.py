@@ -359,7 +359,8 @@ def test_ctrl_c_during_a_submission_says_the_run_goes_on(github: GitHub) -> None
 
     gh = github_cli.Gh(github_cli.Repo("course", "cloud"))
     with pytest.raises(GitHubError) as caught:
-        official.submit(gh, "grade-submission.yml", "lambda_medium", "s1", sleep=interrupted, err=io.StringIO())
+        pace = official.Pace(sleep=interrupted)
+        official.submit(gh, "grade-submission.yml", "lambda_medium", "s1", pace, io.StringIO())
     assert caught.value.code == 130
     assert str(caught.value) == (
         "interrupted; the grading run goes on and will still count: see https://github.com/course/cloud/actions/runs/1000"

@@ -51,7 +51,7 @@ def _submit(args: argparse.Namespace, fmt: str) -> int:
     repo, workflow = gh.resolve_repo(args.repo)
     _ready_to_write(args)
     report = submit.submit(
-        gh.Gh(repo), workflow, args.assessment, student_id, timeout=args.submit_timeout, poll=args.poll_every
+        gh.Gh(repo), workflow, args.assessment, student_id, submit.Pace(args.submit_timeout, args.poll_every)
     )
     report = with_rules_of(report)
     sinks.write_report(report, fmt, args.output, color=_color(args))

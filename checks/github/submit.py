@@ -109,18 +109,19 @@ class Progress:
             self.err.flush()
 
 
+@dataclass(frozen=True)
+class Pace:
+    """How a submission is followed: the whole time it may take (every ``gh`` call included), how often
+    GitHub is asked about the run, and the clock and the sleep it waits with."""
+
+    timeout: float = 900.0
+    poll: float = 5.0
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
 def submit(
-    gh: Gh,
-    workflow: str,
-    assessment: str,
-    student_id: str,
-    *,
-    timeout: float = 900.0,
-    poll: float = 5.0,
-    err: IO[str] | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    submission_id: str | None = None,
+    gh: Gh, workflow: str, assessment: str, student_id: str, pace: Pace = Pace(), err: IO[str] | None = None
 ) -> Report:
     """Start the course's workflow for this student, wait for *its* run, and return the report it made.
 
@@ -128,7 +129,8 @@ def submit(
     a time-out or Ctrl-C says that the run goes on and still counts, and where it is.
     """
     err = err or sys.stderr
-    submission_id = submission_id or new_submission_id()
+    submission_id = new_submission_id()
+    clock, timeout = pace.clock, pace.timeout
     gh.deadline = clock() + timeout
     gh.clock = clock
     run: Run | None = None
@@ -140,9 +142,9 @@ def submit(
         run = _dispatch(gh, workflow, branch, assessment, student_id, submission_id)
         sent = True
         if run is None:  # a server without run details: the run whose run-name carries this submission
-            run = _find_run(gh, workflow, branch, submission_id, started, clock, sleep, progress)
+            run = _find_run(gh, workflow, branch, submission_id, started, pace, progress)
         print(f"{PROG}: submission {submission_id}: {run.url}", file=err, flush=True)
-        answer = _wait(gh, run, clock, sleep, poll, progress, timeout)
+        answer = _wait(gh, run, pace, progress)
         progress.done()
         conclusion = str(answer.get("conclusion") or "")
         if conclusion != "success":
@@ -212,14 +214,7 @@ def _dispatch(gh: Gh, workflow: str, branch: str, assessment: str, student: str,
 
 
 def _find_run(
-    gh: Gh,
-    workflow: str,
-    branch: str,
-    submission: str,
-    started: datetime,
-    clock: Callable[[], float],
-    sleep: Callable[[float], None],
-    progress: Progress,
+    gh: Gh, workflow: str, branch: str, submission: str, started: datetime, pace: Pace, progress: Progress
 ) -> Run:
     since = iso(started - timedelta(minutes=2))  # the run's clock and this one's may differ a little
     query = f"event=workflow_dispatch&branch={quote(branch)}&created=%3E%3D{since}&per_page=100"
@@ -232,28 +227,21 @@ def _find_run(
                     run["id"], printable(str(run.get("html_url") or run_url(gh, {"workflow_run_id": run["id"]})))
                 )
         progress.say(f"submission {submission}: waiting for its run to appear")
-        _pause(gh, clock, sleep, pause)
+        _pause(gh, pace, pause)
         pause = min(pause * 2, 5.0)
 
 
-def _pause(gh: Gh, clock: Callable[[], float], sleep: Callable[[float], None], seconds: float) -> None:
+def _pause(gh: Gh, pace: Pace, seconds: float) -> None:
     """Wait before asking again, but never past the submission's time: then it has timed out."""
-    left = (gh.deadline - clock()) if gh.deadline is not None else seconds
+    left = (gh.deadline - pace.clock()) if gh.deadline is not None else seconds
     if left <= 0:
         raise GhTimedOut("the time given ran out")
-    sleep(max(0.0, min(seconds, left)))
+    pace.sleep(max(0.0, min(seconds, left)))
 
 
-def _wait(
-    gh: Gh,
-    run: Run,
-    clock: Callable[[], float],
-    sleep: Callable[[float], None],
-    poll: float,
-    progress: Progress,
-    timeout: float,
-) -> dict[str, Any]:
+def _wait(gh: Gh, run: Run, pace: Pace, progress: Progress) -> dict[str, Any]:
     """The run once it completes; a time-out names the run, which goes on without us."""
+    clock = pace.clock
     begun = clock()
     while True:
         try:
@@ -269,7 +257,7 @@ def _wait(
         if gh.deadline is not None and clock() >= gh.deadline:
             raise GitHubError(
                 EXIT_TIMED_OUT,
-                f"the grading run did not finish in {timeout:g} s; it goes on: see {run.url} "
+                f"the grading run did not finish in {pace.timeout:g} s; it goes on: see {run.url} "
                 "(your course's gradebook records it when it ends)",
             )
         elapsed = int(clock() - begun)
@@ -277,6 +265,6 @@ def _wait(
             f"grading run {run.id}: {printable(status).replace('_', ' ')} ({elapsed // 60}:{elapsed % 60:02d})"
         )
         try:
-            _pause(gh, clock, sleep, poll)
+            _pause(gh, pace, pace.poll)
         except GhTimedOut:
             continue  # one more look, then the time-out that names the run
