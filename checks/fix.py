@@ -6,7 +6,7 @@ always data and is quoted by the shell's rules when rendered (a value read from 
 can never become a second command, a redirection or a substitution), and :class:`Shell`
 parts, which the grader wrote itself: a variable an earlier step of the same fix sets
 (``"$SG"``), or one only the student knows, which stops the paste with a message when unset
-(``"${TRUSTED_ACCOUNT:?set TRUSTED_ACCOUNT to ...}"``).
+(``"${TRUSTED_ACCOUNT_ID:?set TRUSTED_ACCOUNT_ID to ...}"``).
 
 Nothing parses a rendered command back: the hint's ``Fix:`` line, the "How to fix" block
 and the JSON report all render the same data.
@@ -244,7 +244,11 @@ def command(*args: Arg) -> Fix:
 
 
 def aws(*args: Arg) -> Fix:
-    return command("aws", *args)
+    """An AWS CLI command whose answer the student does not need: sent nowhere (``> /dev/null``), so that a block
+    pasted whole prints what matters (its errors, on stderr). A waiter prints nothing anyway; a command whose
+    answer a later step needs captures it (:meth:`Fix.keep`)."""
+    found = command("aws", *args)
+    return found if len(args) > 1 and args[1] == "wait" else found.quiet()
 
 
 def chain(fixes: Iterable[Fix | None]) -> Fix:
@@ -290,20 +294,22 @@ def _busy_step(step: Command, rules: Sequence[Busy]) -> tuple[Busy, str, str] | 
 def settled(fixes: Sequence[Fix], rules: Sequence[Busy] = ()) -> list[Fix]:
     """The fixes of one block as they run in a row: before a command that changes a resource one of the
     assessment's busy ``rules`` names (a function being updated), a wait until AWS is done with it (its
-    waiter). The first time too: the student may have changed it just before pasting, and a settled
-    resource's waiter answers at once. A set-up step several fixes share (``once``) runs the first time
-    only."""
-    busy: dict[tuple[str, str], str] = {}
-    seen: set[tuple[str, str]] = set()
-    done: set[tuple[str, ...]] = set()  # the shared set-up steps already in the block
+    waiter). Each fix is settled on its own, as if run alone (the student may have changed the resource just
+    before), so a check's fix reads the same in its hint, in the JSON and in the block; a settled resource's
+    waiter answers at once. A command already in the block (a set-up step several fixes share, an alias two
+    tasks need) runs the first time only: printed once, and never run twice to undo what came between."""
+    done: set[tuple[str, ...]] = set()  # the commands already in the block
     out: list[Fix] = []
     for fix in fixes:
+        busy: dict[tuple[str, str], str] = {}
+        seen: set[tuple[str, str]] = set()
         steps: list[Command] = []
         for step in fix.steps:
-            if step.once:
-                if tuple(step.words()) in done:
+            said = tuple(step.words())
+            if not _is_wait(step):
+                if said in done:
                     continue
-                done.add(tuple(step.words()))
+                done.add(said)
             found = _busy_step(step, rules)
             if found is not None:
                 rule, operation, name = found
@@ -319,8 +325,15 @@ def settled(fixes: Sequence[Fix], rules: Sequence[Busy] = ()) -> list[Fix]:
                 if operation in after:
                     busy[key] = after[operation]
             steps.append(step)
+        if all(_is_wait(step) for step in steps):  # every command of it is in the block already
+            steps = []
         out.append(Fix(tuple(steps)))
     return out
+
+
+def _is_wait(step: Command) -> bool:
+    words = step.words()
+    return len(words) > 2 and words[2] == "wait"
 
 
 def pasteable(words: Sequence[str], width: int, indent: str = "") -> list[str]:

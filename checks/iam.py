@@ -99,17 +99,33 @@ _STRING = {
 }
 
 
-def condition_holds(condition: Mapping[str, Any], context: Mapping[str, str]) -> bool | None:
-    """True or False when the context decides every clause; None when one cannot be decided."""
+def condition_holds(
+    condition: Mapping[str, Any], context: Mapping[str, str], absent: Iterable[str] = ()
+) -> bool | None:
+    """True or False when the context decides every clause; None when one cannot be decided.
+
+    ``absent``: keys the request is known not to carry. As IAM decides, a clause on a key the request
+    lacks is false, but true for a negated operator (``StringNotEquals``, ``ArnNotLike``…), an
+    ``...IfExists`` one, ``ForAllValues:``, and ``Null`` with ``true``.
+    """
     known = {k.lower(): v for k, v in context.items()}
+    missing = {k.lower() for k in absent} - set(known)
     undecided = False
     for raw_operator, clauses in condition.items():
         if not isinstance(clauses, Mapping):
             return None
-        operator = raw_operator.split(":", 1)[-1]  # ForAnyValue:/ForAllValues: on single-valued keys
+        qualifier, _, operator = raw_operator.rpartition(":")  # ForAnyValue:/ForAllValues: on single-valued keys
         if_exists = operator.endswith("IfExists")
         operator = operator.removesuffix("IfExists")
         for key, wanted in clauses.items():
+            if str(key).lower() in missing:
+                if operator == "Null":
+                    holds = _as_list(wanted) == ["true"]
+                else:
+                    holds = if_exists or "Not" in operator or qualifier == "ForAllValues"
+                if not holds:
+                    return False
+                continue
             value = known.get(str(key).lower())
             if operator == "Null":
                 if value is None and str(key).lower() not in known:

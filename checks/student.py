@@ -227,6 +227,8 @@ class Student:
                 f"did you mean --student-id {others[0]}?",
                 f"--student-id {others[0]}",
             )
+        if self._near_misses():  # misnamed, not missing: each check says "did you mean" for its own
+            return None
         regions = self.regions_holding()
         what = f"your {' and '.join(k.name + 's' for k in kinds)} are"
         if not regions:  # none of those elsewhere: any other resource of the assessment's
@@ -241,6 +243,24 @@ class Student:
             "nothing_deployed",
             f"Nothing of {self.id}'s is deployed in {self.region} yet: start at Task 1.",
         )
+
+    def _near_misses(self) -> bool:
+        """Whether this region holds a resource of the student's named nearly right (``_`` for ``-``, a typo,
+        another case of the prefix), of any kind: then nothing is missing that a "did you mean" cannot say."""
+        for kind in self.kinds.values():
+            listed = kind.listed(self.account)
+            for prefix in kind.prefixes:
+                wanted = self.name(prefix)
+                theirs = [
+                    c
+                    for c in listed
+                    if c != wanted
+                    and plausibly_theirs(prefix, self.id, c, self.id_rule)
+                    and c not in self.classmates_names
+                ]
+                if near_miss(wanted, theirs):
+                    return True
+        return False
 
     def regions_holding(self) -> list[str]:
         """The account's other enabled regions holding one of the student's resources of a kind that marks work."""

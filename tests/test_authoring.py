@@ -176,10 +176,11 @@ def test_busy_rules_are_the_assessments_not_the_processs() -> None:
     from checks.registry import load_assessment
 
     load_assessment("lambda_medium")  # once, the rules were declared into the process here
-    update = aws("lambda", "update-function-configuration", "--function-name", "f", "--timeout", 5)
-    assert [f.render() for f in settled([update, update])] == [update.render()] * 2
-    waited = settled([update, update], (FUNCTION_BUSY,))
-    assert all("aws lambda wait function-updated-v2 --function-name f" in f.render() for f in waited)
+    timeout = aws("lambda", "update-function-configuration", "--function-name", "f", "--timeout", 5)
+    memory = aws("lambda", "update-function-configuration", "--function-name", "f", "--memory-size", 256)
+    assert [f.render() for f in settled([timeout, memory])] == [timeout.render(), memory.render()]
+    waited = settled([timeout, memory], (FUNCTION_BUSY,))
+    assert all(f.render().startswith("aws lambda wait function-updated-v2 --function-name f && ") for f in waited)
 
 
 def test_an_assessment_brings_a_reader_for_a_service_the_engine_does_not_read() -> None:

@@ -124,3 +124,50 @@ def test_alarms_on_the_students_functions_in_another_region_are_work_there(
     )
     _, report, _ = _grade(capsys, "--student-id", "ux1")
     assert report["diagnosis"]["kind"] == "other_region" and report["diagnosis"]["rerun"] == "--region eu-west-1"
+
+
+def test_everything_misnamed_the_same_way_is_not_nothing_deployed(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`_` for `-` everywhere: no "start at Task 1", but a "did you mean" on every check that finds one."""
+    import io
+    import zipfile
+
+    session = new_session(region_name=REGION)
+    iam = session.client("iam")
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+    role = iam.create_role(RoleName="r-s7", AssumeRolePolicyDocument=trust)
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as z:
+        z.writestr("lambda_function.py", "def lambda_handler(e, c):\n    return e\n")
+    lam = session.client("lambda")
+    for name in ("layer_consumer-s7", "vpc_lambda-s7", "async_processor-s7", "rate_limited_function-s7"):
+        lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=role["Role"]["Arn"],
+            Handler="lambda_function.lambda_handler",
+            Code={"ZipFile": code.getvalue()},
+        )
+    lam.publish_layer_version(LayerName="common_utils_layer-s7", Content={"ZipFile": code.getvalue()})
+    session.client("sqs").create_queue(QueueName="task_queue-s7")
+    _, report, table = _grade(capsys, "--student-id", "s7")
+    assert report.get("diagnosis") is None, report.get("diagnosis")
+    assert "start at Task 1" not in table
+    messages = {c["id"]: f"{c['message']} {c['hint']}" for t in report["tasks"] for c in t["checks"]}
+    for check, near in (
+        ("t1.layer_exists", "common_utils_layer-s7"),
+        ("t2.function_exists", "layer_consumer-s7"),
+        ("t3.function_exists", "vpc_lambda-s7"),
+        ("t4.function_exists", "async_processor-s7"),
+        ("t5.queue", "task_queue-s7"),
+        ("t7.function_exists", "rate_limited_function-s7"),
+    ):
+        assert f"Did you mean `{near}`" in messages[check], (check, messages[check])

@@ -81,7 +81,7 @@ def _every_fix(report: Any) -> str:
     account's table lists Task 1's alone), with the variables it asks for set as a student sets them."""
     from tests.test_hint_catalogue import _how_to_fix
 
-    return _how_to_fix(dataclasses.replace(report, diagnosis=None), {"TRUSTED_ACCOUNT": TRUSTED})
+    return _how_to_fix(dataclasses.replace(report, diagnosis=None), {"TRUSTED_ACCOUNT_ID": TRUSTED})
 
 
 @pytest.mark.slow

@@ -379,7 +379,7 @@ def test_pasteable_breaks_only_between_words_outside_quotes() -> None:
         lines[0]
         == "LAYER=$(aws lambda publish-layer-version --layer-name l-s1 --query LayerVersionArn --output text) && \\"
     )
-    assert lines[1:] == ["    aws x y --a 'b --c d' \\", "    --e f"]
+    assert lines[1:] == ["    aws x y --a 'b --c d' \\", "    --e f > /dev/null"]
     assert re.sub(r" \\\n\s*", " ", "\n".join(lines)) == fix
 
 
@@ -387,3 +387,19 @@ def test_the_command_line_knows_the_built_in_formats_without_loading_the_reporte
     from checks.cli import BUILT_IN_FORMATS
 
     assert BUILT_IN_FORMATS == FORMATS
+
+
+def test_no_hints_keeps_every_finding_whole_in_every_format(capsys: pytest.CaptureFixture[str]) -> None:
+    """Exam mode leaves hints out, never the findings: what the table cuts is said whole below it."""
+    import html
+
+    assert main(["lambda_medium", "--demo", "--no-hints", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    findings = [c["message"] for t in report["tasks"] for c in t["checks"] if c["status"] != "pass"]
+    assert any(len(f) > 40 for f in findings)  # long enough for an 80-column table to cut
+    for fmt in FORMATS:
+        assert main(["lambda_medium", "--demo", "--no-hints", "--no-color", "--format", fmt]) == 0
+        out = capsys.readouterr().out
+        shown = " ".join(html.unescape(out).split())  # a terminal's lines wrap where they must
+        for finding in findings:
+            assert " ".join(finding.split()) in shown or json.dumps(finding)[1:-1] in out, (fmt, finding)

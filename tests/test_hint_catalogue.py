@@ -127,7 +127,7 @@ def test_following_the_report_reaches_full_marks_in_two_rounds(
         "SUBNET_B": made["subnets"][1],
         "VPC_ID": made["vpc"],
         "SG_ID": made["security_group"],
-        "TRUSTED_ACCOUNT": TRUSTED,
+        "TRUSTED_ACCOUNT_ID": TRUSTED,
     }
     report, _ = grade_in_process(load_assessment("lambda_medium"), SID)
     assert failing(report) == expected

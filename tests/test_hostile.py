@@ -150,7 +150,7 @@ def test_the_pasted_block_runs_nothing_but_aws(report: Report, tmp_path: Path) -
     (bin_dir / "aws").chmod(0o755)
     variables = {
         "PATH": str(bin_dir),
-        "TRUSTED_ACCOUNT": "111122223333",
+        "TRUSTED_ACCOUNT_ID": "111122223333",
         "ROLE_ARN": "arn:aws:iam::123456789012:role/r",
         "VPC_ID": "vpc-1",
         "SUBNET_A": "subnet-1",

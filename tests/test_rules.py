@@ -887,8 +887,44 @@ ROWS = [
         lambda w: provisioned(w, Status="FAILED", StatusReason="not enough unreserved"),
         "fail",
     ),
-    Row("t10.provisioned", "3, READY", lambda w: provisioned(w, RequestedProvisionedConcurrentExecutions=3), "fail"),
+    # Auto scaling moved it within PROD's scalable target's range: as the task intends (rubric 2026-12-06).
+    Row(
+        "t10.provisioned",
+        "3, READY, target 2..10",
+        lambda w: provisioned(w, RequestedProvisionedConcurrentExecutions=3),
+        "pass",
+    ),
+    Row(
+        "t10.provisioned",
+        "4, READY, target 2..10",
+        lambda w: provisioned(w, RequestedProvisionedConcurrentExecutions=4),
+        "pass",
+    ),
+    Row(
+        "t10.provisioned",
+        "11, READY, target 2..10",
+        lambda w: provisioned(w, RequestedProvisionedConcurrentExecutions=11),
+        "fail",
+    ),
+    Row(
+        "t10.provisioned",
+        "3, READY, no scalable target",
+        lambda w: (provisioned(w, RequestedProvisionedConcurrentExecutions=3), w.scalable_targets.clear()),
+        "fail",
+    ),
+    Row(
+        "t10.provisioned",
+        "2, READY, target 3..10",
+        lambda w: target(w, MinCapacity=3),
+        "fail",
+    ),
     Row("t10.provisioned", "1, READY", lambda w: provisioned(w, RequestedProvisionedConcurrentExecutions=1), "fail"),
+    Row(
+        "t10.provisioned",
+        "none, PROD on $LATEST",
+        lambda w: (w.provisioned.clear(), alias(w, "PROD", FunctionVersion="$LATEST")),
+        "fail",
+    ),
     Row("t10.provisioned", "none", lambda w: w.provisioned.clear(), "fail"),
     Row("t10.provisioned", "none, quota 10", lambda w: (w.provisioned.clear(), small_quota(w)), "blocked"),
     Row("t10.provisioned", "no PROD alias", lambda w: w.aliases[CONSUMER].pop("PROD"), "fail"),
@@ -960,6 +996,67 @@ ROWS = [
         "fail",
     ),
     Row("t11.cross_account", "no policy", lambda w: permissions(w), "fail"),
+    # A grant nobody can use is not a grant: these keys are set only when a service or a URL invokes.
+    Row(
+        "t11.cross_account",
+        "another account, only with its own aws:SourceAccount",
+        lambda w: permissions(w, ("x", TRUSTED, None, {"Condition": {"StringEquals": {"aws:SourceAccount": TRUSTED}}})),
+        "fail",
+    ),
+    Row(
+        "t11.cross_account",
+        "another account, only from a source ARN",
+        lambda w: permissions(
+            w, ("x", TRUSTED, None, {"Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:sns:*:*:topic"}}})
+        ),
+        "fail",
+    ),
+    Row(
+        "t11.cross_account",
+        "another account, only through a function URL",
+        lambda w: permissions(
+            w, ("x", TRUSTED, None, {"Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}}})
+        ),
+        "fail",
+    ),
+    Row(
+        "t11.cross_account",
+        "another account, aws:SourceAccount IfExists",
+        lambda w: permissions(
+            w, ("x", TRUSTED, None, {"Condition": {"StringEqualsIfExists": {"aws:SourceAccount": TRUSTED}}})
+        ),
+        "pass",
+    ),
+    Row(
+        "t11.cross_account",
+        "another account, aws:SourceArn must be absent",
+        lambda w: permissions(w, ("x", TRUSTED, None, {"Condition": {"Null": {"aws:SourceArn": "true"}}})),
+        "pass",
+    ),
+    Row(
+        "t11.cross_account",
+        "another account, not from one source ARN",
+        lambda w: permissions(
+            w, ("x", TRUSTED, None, {"Condition": {"ArnNotLike": {"aws:SourceArn": "arn:aws:sns:*:*:x"}}})
+        ),
+        "pass",
+    ),
+    Row(
+        "t11.cross_account",
+        "another account, only its own principal account",
+        lambda w: permissions(
+            w, ("x", TRUSTED, None, {"Condition": {"StringEquals": {"aws:PrincipalAccount": TRUSTED}}})
+        ),
+        "pass",
+    ),
+    Row(
+        "t11.cross_account",
+        "another account under another's principal account",
+        lambda w: permissions(
+            w, ("x", TRUSTED, None, {"Condition": {"StringEquals": {"aws:PrincipalAccount": "444455556666"}}})
+        ),
+        "fail",
+    ),
     Row("t11.not_public", "the reference", unchanged, "pass"),
     Row(
         "t11.not_public",
@@ -1191,7 +1288,7 @@ def test_the_insights_fix_names_the_layer_of_the_region_and_architecture(
     if arn is None:  # the student's own value: the paste stops with a message until it is set
         assert f'--layers {mine} "${{INSIGHTS_LAYER_ARN:?set INSIGHTS_LAYER_ARN to ' in command
     else:
-        assert command.endswith(f"--layers {mine} {arn}")
+        assert command.endswith(f"--layers {mine} {arn} > /dev/null")
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from functools import partial
 
 from checks import threads
 from checks.aws import AwsError, asking, is_not_found
+from checks.fix import Fix, settled
 from checks.model import CheckResult, Diagnosis, Report, Status, TaskResult, Verdict
 from checks.registry import Assessment, Check, Note, Task
 from checks.student import Missing, Student
@@ -76,6 +77,8 @@ def result_of(
     needs = owner if owner != check.id and missing is not None else None
     parts = hint_for(verdict, task, assessment.readme, missing, needs)
     remedy = verdict.fix if verdict.status is not Status.PASS and needs is None else None
+    if isinstance(remedy, Fix):  # its waits, as the assessment's busy rules say: the same text everywhere
+        remedy = settled([remedy], assessment.busy)[0]
     earned = check.points if verdict.status is Status.PASS else 0
     result = CheckResult(
         check.id, check.title, check.points, earned, verdict.status, verdict.message, None, remedy, needs

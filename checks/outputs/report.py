@@ -83,6 +83,17 @@ def render_table(report: Report, out: IO[str], *, color: bool | None = None, wid
     console.print(table)
     if report.diagnosis is not None:
         console.print(Text(report.diagnosis.message, style="bold yellow"))
+    # A finding the table had to cut is said whole below it, where no hint says it (--no-hints, exam mode).
+    width = max(12, left)
+    cut = [
+        c
+        for c in ([] if collapsed else report.checks())
+        if c.status is not Status.PASS and c.hint is None and len(_finding(c)) > width
+    ]
+    if cut:
+        console.print(Text("Findings in full:", style="bold"))
+        for c in cut:
+            console.print(Text(f"  {c.id}: {c.message}"))
     _how_to_fix(report, console)
     console.print(_verdict(report))
     step = _next_line(report)
@@ -265,8 +276,10 @@ def fix_block(report: Report, width: int) -> list[tuple[str, bool]]:
             lines += note(f"{c.id} ({c.points} pt{'s' if c.points != 1 else ''}): {said}")
         for line in entry.lines[1:]:
             lines += note("  " + line)
-        if entry.remedy is not None:
+        if entry.remedy is not None and entry.remedy.steps:
             lines += [(part, True) for part in pasteable(entry.remedy.words(), width, indent="")]
+        elif entry.remedy is not None:
+            lines += note("  Its commands are in the block above already.")
         last = k == len(entries) - 1 or entries[k + 1].task != entry.task
         see = entry.checks[0].see
         if last and see:

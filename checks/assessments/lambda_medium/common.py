@@ -128,11 +128,29 @@ def execution_role(s: Student) -> tuple[str, Fix | None]:
     )
 
 
+# Every setting the rubric checks on a function, given when a fix creates it: one fix makes it whole.
+CREATED_WITH: dict[str, tuple[str | int, ...]] = {
+    LAYER_CONSUMER: ("--memory-size", 256),  # t2.memory
+    VPC_LAMBDA: ("--memory-size", 512),  # t3.memory
+    ASYNC_PROCESSOR: ("--memory-size", 256),  # t4.memory
+    SQS_CONSUMER: ("--memory-size", 256),  # t5.memory
+    RATE_LIMITED: ("--timeout", 15),  # t7.timeout: above the handler's 10 s sleep
+}
+
+
 def create_function(s: Student, prefix: str) -> Fix:
-    """A missing function, as the text makes it: its code zipped by the fix, its role found or made first."""
+    """A missing function, as the text makes it and as the rubric checks it: its code zipped by the fix, its role
+    found or made first, and the settings later tasks check given at once."""
     role, make_role = execution_role(s)
     code = FUNCTION_CODE.get(prefix, FALLBACK_CODE)
-    return functions.create_function(s.name(prefix), code=code, runtime=RUNTIME, role=role, make_role=make_role)
+    return functions.create_function(
+        s.name(prefix),
+        code=code,
+        runtime=RUNTIME,
+        role=role,
+        make_role=make_role,
+        settings=CREATED_WITH.get(prefix, ()),
+    )
 
 
 FALLBACK_CODE = "def lambda_handler(event, context):\n    return event\n"

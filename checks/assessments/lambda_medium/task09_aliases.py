@@ -62,7 +62,7 @@ def _publish(s: Student, name: str) -> Fix:
     )
 
 
-def _alias_fix(s: Student, which: str) -> Fix:
+def alias_fix(s: Student, which: str) -> Fix:
     """Point the alias where the rubric wants it: update it when it exists, create it when not.
 
     PROD needs a published version: the first one, or one published first when there is none.
@@ -117,29 +117,29 @@ def version(s: Student) -> Verdict:
 def prod(s: Student) -> Verdict:
     found = alias(s, "PROD")
     if found is None:
-        return failed(_no_alias(s, "PROD"), _alias_fix(s, "PROD"))
+        return failed(_no_alias(s, "PROD"), alias_fix(s, "PROD"))
     target = found.get("FunctionVersion")
     if target not in (None, "$LATEST"):  # AWS lets an alias name no version that is not published
         return passed(f"PROD -> version {target}")
-    return failed(f"PROD -> {target} (want a published version)", _alias_fix(s, "PROD"))
+    return failed(f"PROD -> {target} (want a published version)", alias_fix(s, "PROD"))
 
 
 @check("t9.staging", 3, "Alias STAGING points to $LATEST", reads=ALIASES)
 def staging(s: Student) -> Verdict:
     found = alias(s, "STAGING")
     if found is None:
-        return failed(_no_alias(s, "STAGING"), _alias_fix(s, "STAGING"))
+        return failed(_no_alias(s, "STAGING"), alias_fix(s, "STAGING"))
     target = found.get("FunctionVersion")
     if target == "$LATEST":
         return passed("STAGING -> $LATEST")
-    return failed(f"STAGING -> {target} (want $LATEST)", _alias_fix(s, "STAGING"))
+    return failed(f"STAGING -> {target} (want $LATEST)", alias_fix(s, "STAGING"))
 
 
 @check("t9.canary", 2, "PROD sends 10 % to another published version", reads=VERSIONS)
 def canary(s: Student) -> Verdict:
     found = alias(s, "PROD")
     if found is None:
-        raise Missing(f"alias PROD of {s.name(LAYER_CONSUMER)}", _alias_fix(s, "PROD"))
+        raise Missing(f"alias PROD of {s.name(LAYER_CONSUMER)}", alias_fix(s, "PROD"))
     weights = (found.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
     good = [
         v

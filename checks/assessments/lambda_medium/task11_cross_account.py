@@ -42,30 +42,33 @@ def _allow_statements(s: Student) -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
-TRUSTED_ACCOUNT = ask("TRUSTED_ACCOUNT", "the 12-digit ID of the other account")
+# The assessment text exports the other account's ID under this name; the fix asks for the same variable.
+TRUSTED_ACCOUNT = ask("TRUSTED_ACCOUNT_ID", "the 12-digit ID of the other account")
 
 
 STATEMENT_ID = "AllowCrossAccountInvoke"  # the assessment text's
 
+# Keys a service or a function URL sets when it invokes; a direct invoke from another account never carries
+# them, so a grant conditioned on one (but for IfExists, Null true or a negated operator) lets nobody in.
+NEVER_ON_A_DIRECT_INVOKE = (
+    "aws:SourceAccount",
+    "aws:SourceArn",
+    "aws:SourceOwner",
+    "aws:SourceOrgID",
+    "aws:SourceOrgPaths",
+    "lambda:FunctionUrlAuthType",
+    "lambda:EventSourceToken",
+)
+
 
 def _add_permission(s: Student) -> Fix:
-    """Another account's invoke, under a statement ID the policy does not hold (AWS refuses one it holds).
-
-    When the text's statement ID holds the wrong grant (the graded account itself, or ``*``), that
-    statement is removed first and its ID used again; any other statement under it is kept.
-    """
+    """Another account's invoke, under a statement ID the policy does not hold (AWS refuses one it holds): the
+    text's, else the first free ``AllowCrossAccountInvoke<N>``. It removes nothing: a statement that must go
+    (``*`` with no condition) is t11.not_public's to remove, so the two fixes run in any order, and together."""
     name = s.name(LAYER_CONSUMER)
-    held = {str(st.get("Sid")): st for st in iam.statements(s.account.function_policy(name, None) or {})}
+    held = {str(st.get("Sid")) for st in iam.statements(s.account.function_policy(name, None) or {})}
+    sid = next(sid for sid in (STATEMENT_ID, *(f"{STATEMENT_ID}{n}" for n in range(2, 1000))) if sid not in held)
     steps: list[Fix | None] = []
-    sid = STATEMENT_ID
-    taken = held.get(STATEMENT_ID)
-    if taken is not None:
-        principals = iam.principals(taken)
-        wrong = not principals or all(p == "*" or iam.account_of(p) == s.account_id for p in principals)
-        if wrong:
-            steps.append(aws("lambda", "remove-permission", "--function-name", name, "--statement-id", STATEMENT_ID))
-        else:
-            sid = next(f"{STATEMENT_ID}{n}" for n in range(2, 100) if f"{STATEMENT_ID}{n}" not in held)
     add = aws(
         "lambda",
         "add-permission",
@@ -81,13 +84,43 @@ def _add_permission(s: Student) -> Fix:
     return chain([*steps, add])
 
 
+def _usable_by(st: dict[str, Any], account: str) -> bool:
+    """Whether a direct invoke from ``account`` can meet the statement's condition (undecided: yes)."""
+    condition = st.get("Condition")
+    if not condition:
+        return True
+    context = {"aws:PrincipalAccount": account, "aws:SecureTransport": "true"}
+    return iam.condition_holds(condition, context, absent=NEVER_ON_A_DIRECT_INVOKE) is not False
+
+
 @check("t11.cross_account", 8, "Another account may invoke layer-consumer-<id>", reads=(*ALIASES, "lambda:GetPolicy"))
 def cross_account(s: Student) -> Verdict:
     found = _allow_statements(s)
+    unusable = []
     for where, st in found:
         others = [a for a in map(iam.account_of, iam.principals(st)) if a and a != s.account_id]
+        usable = [a for a in others if _usable_by(st, a)]
+        if usable:
+            return passed(f"{where} lets account {usable[0]} invoke it")
         if others:
-            return passed(f"{where} lets account {others[0]} invoke it")
+            unusable.append((where, st, others[0]))
+    if unusable:
+        where, st, other = unusable[0]
+        keys = sorted({str(k) for clauses in st["Condition"].values() if isinstance(clauses, dict) for k in clauses})
+        never = {k.lower() for k in NEVER_ON_A_DIRECT_INVOKE}
+        service_only = [k for k in keys if k.lower() in never]
+        why = (
+            f"{', '.join(service_only)} {'is' if len(service_only) == 1 else 'are'} set only when a service or a "
+            "function URL invokes"
+            if service_only
+            else "its condition does not hold for that account"
+        )
+        return failed(
+            f"statement {st.get('Sid', '?')} on {where} grants account {other} only under {', '.join(keys)}, "
+            f"which a direct invoke from that account never meets: it lets nobody in ({why}; want a grant a "
+            "direct invoke can use)",
+            _add_permission(s),
+        )
     if found:
         return failed(
             f"invoke is allowed only to {shown(sorted({p for _, st in found for p in iam.principals(st)}))} "
