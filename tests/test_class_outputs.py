@@ -136,3 +136,60 @@ def test_one_students_grade_stops_at_the_first_ctrl_c(monkeypatch: pytest.Monkey
     finally:
         release.set()
     assert time.monotonic() - started < 10
+
+
+def test_a_class_summary_counts_what_was_graded() -> None:
+    """A student whose every check is an error is incomplete: not a miss, not in the mean, and said so."""
+    import dataclasses
+    import io
+    import json as json_module
+
+    from checks.grading.roster import ClassCounts, Outcome, summarize
+    from checks.model import Report, Status, TaskStatus
+    from checks.outputs import formats
+    from checks.outputs.report import render_class_table
+    from tests.conftest import ROOT
+
+    sample = Report.from_dict(json_module.loads((ROOT / "tests" / "snapshots" / "sample.json").read_text()))
+    read = tuple(  # the sample's one unread check read, as a fail
+        dataclasses.replace(
+            t,
+            checks=tuple(
+                dataclasses.replace(c, status=Status.FAIL) if c.status is Status.ERROR else c for c in t.checks
+            ),
+        )
+        for t in sample.tasks
+    )
+    whole = dataclasses.replace(sample, student_id="s1", tasks=read)
+    assert whole.complete
+    errored = dataclasses.replace(
+        sample,
+        student_id="s2",
+        tasks=tuple(
+            dataclasses.replace(
+                t,
+                checks=tuple(dataclasses.replace(c, status=Status.ERROR, earned=0) for c in t.checks),
+            )
+            for t in sample.tasks
+        ),
+    )
+    assert not errored.complete and all(t.status is TaskStatus.ERROR for t in errored.tasks)
+    outcomes = [Outcome("s1", whole), Outcome("s2", errored), Outcome("s3", error="cannot assume the role")]
+    summary = summarize(outcomes)
+    for row, task in zip(summary, whole.tasks, strict=True):
+        assert row.graded == 1  # s2's tasks were not read: no one's pass or miss
+        fails = [c.id for c in task.checks if c.status is Status.FAIL]
+        assert row.top_failure == ((fails[0], 1) if fails else None)
+    counts = ClassCounts.of(outcomes)
+    assert counts.title() == "1 graded completely, 1 incomplete, 1 not graded"
+    assert counts.passing().endswith(f"mean score {whole.percent:.1f} % (of the 1 graded completely)")
+    table = io.StringIO()
+    render_class_table(summary, outcomes, table, color=False)
+    assert "Class summary — 1 graded completely, 1 incomplete, 1 not graded" in " ".join(table.getvalue().split())
+    assert "2 graded" not in table.getvalue()
+    assert "## lambda_medium — 1 graded completely, 1 incomplete" in formats.markdown_class(
+        "lambda_medium", outcomes, summary
+    )
+    assert "SUMMARY: 1 graded completely, 1 incomplete, 1 not graded;" in formats.text_class(outcomes, summary)
+    whole_class = ClassCounts.of([Outcome("s1", whole)])
+    assert whole_class.title() == "1 graded" and "(of the" not in whole_class.passing()

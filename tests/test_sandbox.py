@@ -142,7 +142,7 @@ def test_the_sandbox_serves_the_cli_s_requests_and_refuses_web_pages_and_strange
         assert _lambda(endpoint).list_functions()["Functions"] == []  # the AWS CLI's key: served
         with pytest.raises(ClientError) as refused:
             _lambda(endpoint, key="AKIAOTHERKEY").list_functions()
-        assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
+        assert refused.value.response["Error"]["Code"] == "UnrecognizedClientException"
         attempts = [
             ("POST", "/2015-03-31/functions", {"Origin": "https://evil.example"}),  # a page's fetch
             ("OPTIONS", "/2015-03-31/functions", {"Origin": "https://evil.example"}),  # its CORS preflight
@@ -158,3 +158,51 @@ def test_the_sandbox_serves_the_cli_s_requests_and_refuses_web_pages_and_strange
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("service", ["sts", "iam", "ec2", "sqs", "cloudwatch", "lambda", "application-autoscaling"])
+def test_another_key_is_refused_in_each_services_own_protocol(service: str) -> None:
+    """Real keys in the shell: every SDK reads the refusal as AWS's own (its code and why), never a parse error."""
+    from botocore.exceptions import ClientError
+
+    calls = {
+        "sts": lambda c: c.get_caller_identity(),
+        "iam": lambda c: c.list_roles(),
+        "ec2": lambda c: c.describe_regions(),
+        "sqs": lambda c: c.list_queues(),
+        "cloudwatch": lambda c: c.describe_alarms(),
+        "lambda": lambda c: c.list_functions(),
+        "application-autoscaling": lambda c: c.describe_scalable_targets(ServiceNamespace="lambda"),
+    }
+    server, endpoint, _ = _guarded_sandbox()
+    try:
+        client = boto3.client(
+            service,
+            region_name="us-east-1",
+            endpoint_url=endpoint,
+            aws_access_key_id="AKIAREALKEYEXAMPLE",
+            aws_secret_access_key="x",
+        )
+        with pytest.raises(ClientError) as refused:
+            calls[service](client)
+        error = refused.value.response["Error"]
+        assert error["Code"] in ("InvalidClientTokenId", "UnrecognizedClientException", "AuthFailure"), error
+        assert "export AWS_ACCESS_KEY_ID=sandbox" in error["Message"], error
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_grader_says_in_one_line_which_key_the_sandbox_serves(capsys: pytest.CaptureFixture[str]) -> None:
+    from checks.cli import main
+
+    server, endpoint, _ = _guarded_sandbox()
+    try:
+        argv = ["lambda_medium", "--student-id", "s1", "--region", "us-east-1", "--endpoint-url", endpoint]
+        assert main(argv) == 3
+    finally:
+        server.shutdown()
+        server.server_close()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ResponseParserError" not in err
+    assert "export AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox" in err

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from checks.errors import BadInput
 from checks.inputs import REPORT_LIMIT, NotAFile, read_bytes, read_text
-from checks.model import STUDENT_ID, STUDENT_ID_SAID, Report, Status
+from checks.model import STUDENT_ID, STUDENT_ID_SAID, Report, Status, TaskStatus
 from checks.text import json_text, printable
 
 if TYPE_CHECKING:
@@ -404,22 +404,63 @@ class TaskSummary:
 
 
 def summarize(outcomes: list[Outcome]) -> list[TaskSummary]:
-    """Per task: how many passed, and the most common check that did not."""
+    """Per task: how many passed of the students whose task was read (a task with a check that could not be
+    read is no one's pass or miss), and the most common check that failed (an error is not a miss)."""
     by_task: dict[int, list[Any]] = {}
+    titles: dict[int, str] = {}
     for outcome in outcomes:
         for task in outcome.report.tasks if outcome.report else ():
-            by_task.setdefault(task.number, []).append(task)
+            titles.setdefault(task.number, task.title)
+            if task.status is not TaskStatus.ERROR:
+                by_task.setdefault(task.number, []).append(task)
     summary = []
-    for number in sorted(by_task):
-        tasks = by_task[number]
-        misses = Counter(c.id for t in tasks for c in t.checks if c.status in (Status.FAIL, Status.ERROR))
+    for number in sorted(titles):
+        tasks = by_task.get(number, [])
+        misses = Counter(c.id for t in tasks for c in t.checks if c.status is Status.FAIL)
         summary.append(
             TaskSummary(
                 number,
-                tasks[0].title,
+                titles[number],
                 sum(t.status.value == "pass" for t in tasks),
                 len(tasks),
                 misses.most_common(1)[0] if misses else None,
             )
         )
     return summary
+
+
+@dataclass(frozen=True)
+class ClassCounts:
+    """How much of a class was graded: completely, incompletely (some checks could not be read), or not at all;
+    the pass count and the mean score are over the complete reports alone."""
+
+    complete: list[Report]
+    incomplete: int
+    not_graded: int
+
+    @classmethod
+    def of(cls, outcomes: Iterable[Outcome]) -> ClassCounts:
+        found = [o for o in outcomes]
+        reports = [o.report for o in found if o.report is not None]
+        complete = [r for r in reports if r.complete]
+        return cls(complete, len(reports) - len(complete), len(found) - len(reports))
+
+    def title(self) -> str:
+        """What was graded, never more: ``3 graded``, or ``2 graded completely, 1 incomplete, 1 not graded``."""
+        if not self.incomplete and not self.not_graded:
+            return f"{len(self.complete)} graded"
+        said = [f"{len(self.complete)} graded completely"]
+        if self.incomplete:
+            said.append(f"{self.incomplete} incomplete")
+        if self.not_graded:
+            said.append(f"{self.not_graded} not graded")
+        return ", ".join(said)
+
+    def passing(self) -> str:
+        """``2/3 passed the pass mark; mean score 71.2 %`` over the complete reports (said when some are not)."""
+        if not self.complete:
+            return "no report was graded completely: no pass count or mean"
+        passed = sum(r.passed for r in self.complete)
+        mean = sum(r.percent for r in self.complete) / len(self.complete)
+        left = f" (of the {len(self.complete)} graded completely)" if self.incomplete or self.not_graded else ""
+        return f"{passed}/{len(self.complete)} passed the pass mark; mean score {mean:.1f} %{left}"

@@ -153,9 +153,11 @@ def markdown(report: Report) -> str:
 
 
 def markdown_class(assessment: str, outcomes: Sequence[Any], summary: Sequence[Any]) -> str:
-    graded = [o for o in outcomes if o.report is not None]
+    from checks.grading.roster import ClassCounts
+
+    counts = ClassCounts.of(outcomes)
     head = [
-        f"## {_cell(assessment)} — {len(graded)} graded, {len(outcomes) - len(graded)} not graded",
+        f"## {_cell(assessment)} — {counts.title()}",
         "",
         "| Task | Title | Passed | Most common miss |",
         "|---:|---|---:|---|",
@@ -275,9 +277,8 @@ def text_class(outcomes: Sequence[Any], summary: Sequence[Any]) -> str:
     for s in summary:
         miss = f"; most common miss {s.top_failure[0]} ({s.top_failure[1]})" if s.top_failure else ""
         lines.append(f"  Task {s.number}: {s.passed}/{s.graded} passed{miss}")
-    graded = [o for o in outcomes if o.report]
-    lines.append(
-        f"SUMMARY: {sum(o.report.passed for o in graded)}/{len(graded)} students passed, "
-        f"{len(outcomes) - len(graded)} not graded"
-    )
+    from checks.grading.roster import ClassCounts
+
+    counts = ClassCounts.of(outcomes)
+    lines.append(f"SUMMARY: {counts.title()}; {counts.passing()}")
     return "\n".join(parts) + "\n" + "\n".join(lines) + "\n"

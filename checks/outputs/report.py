@@ -401,6 +401,8 @@ def render_class_table(summary: list[Any], outcomes: list[Any], out: IO[str], *,
     from rich.table import Table
     from rich.text import Text
 
+    from checks.grading.roster import ClassCounts
+
     console = Console(file=out, force_terminal=color, no_color=color is False, highlight=False)
     graded = [o for o in outcomes if o.report is not None]
     students = Table(title="Students")  # every cell a Text: what an account or a roster says is never markup
@@ -417,7 +419,8 @@ def render_class_table(summary: list[Any], outcomes: list[Any], out: IO[str], *,
             score = f"{r.earned}/{r.possible} ({r.percent:.1f} %)"
             students.add_row(*map(Text, (r.student_id, r.account_id, score, result)))
     console.print(students)
-    table = Table(title=Text(f"Class summary — {len(graded)} graded, {len(outcomes) - len(graded)} not graded"))
+    counts = ClassCounts.of(outcomes)
+    table = Table(title=Text(f"Class summary — {counts.title()}"))
     table.add_column("Task", justify="right")
     table.add_column("Title")
     table.add_column("Passed", justify="right")
@@ -427,9 +430,7 @@ def render_class_table(summary: list[Any], outcomes: list[Any], out: IO[str], *,
         table.add_row(*map(Text, (str(row.number), row.title, f"{row.passed}/{row.graded}", miss)))
     console.print(table)
     if graded:
-        passing = sum(o.report.passed for o in graded)
-        mean = sum(o.report.percent for o in graded) / len(graded)
-        console.print(Text(f"{passing}/{len(graded)} passed the pass mark; mean score {mean:.1f} %"))
+        console.print(Text(counts.passing()))
     for o in outcomes:
         if o.report is None:
             console.print(Text(f"not graded: {o.student_id}: {o.error}"))

@@ -103,6 +103,57 @@ def refusal(environ: dict[str, Any]) -> str | None:
     return None
 
 
+def refused(environ: dict[str, Any], why: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The refusal in the protocol of the request, as AWS answers a key it does not know: XML for the query
+    and EC2 protocols (STS, IAM, EC2), JSON for the JSON and REST protocols (SQS, Lambda…), CBOR for
+    Smithy RPC v2 (CloudWatch). Any SDK then reads the code and ``why``, never a parse error."""
+    import json
+    from xml.sax.saxutils import escape
+
+    signed = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    service = signed.group(2) if signed else ""
+    content_type = str(environ.get("CONTENT_TYPE", ""))
+    if "cbor" in content_type or environ.get("HTTP_SMITHY_PROTOCOL"):
+        body = _cbor({"__type": "UnrecognizedClientException", "message": why})
+        return "403 Forbidden", [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")], body
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        body = json.dumps({"__type": "UnrecognizedClientException", "message": why}).encode()
+        return "400 Bad Request", [("Content-Type", content_type or "application/x-amz-json-1.1")], body
+    if service == "ec2":
+        xml = (
+            "<Response><Errors><Error><Code>AuthFailure</Code><Message>"
+            f"{escape(why)}</Message></Error></Errors><RequestID>sandbox</RequestID></Response>"
+        )
+        return "401 Unauthorized", [("Content-Type", "text/xml")], xml.encode()
+    if content_type.startswith("application/x-www-form-urlencoded") or service in ("sts", "iam"):
+        xml = (
+            "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code>"
+            f"<Message>{escape(why)}</Message></Error><RequestId>sandbox</RequestId></ErrorResponse>"
+        )
+        return "403 Forbidden", [("Content-Type", "text/xml")], xml.encode()
+    body = json.dumps({"message": why, "Type": "User"}).encode()
+    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", "UnrecognizedClientException")]
+    return "403 Forbidden", headers, body
+
+
+def _cbor(fields: dict[str, str]) -> bytes:
+    """A CBOR map of text strings (RFC 8949): all a Smithy RPC v2 error body holds."""
+
+    def head(major: int, size: int) -> bytes:
+        if size < 24:
+            return bytes([major << 5 | size])
+        if size < 0x100:
+            return bytes([major << 5 | 24, size])
+        return bytes([major << 5 | 25]) + size.to_bytes(2, "big")
+
+    out = head(5, len(fields))
+    for key, value in fields.items():
+        for text in (key, value):
+            data = text.encode()[:0xFFFF]
+            out += head(3, len(data)) + data
+    return out
+
+
 class Guard:
     """WSGI middleware in front of moto: a refused request gets AWS's AccessDenied and one log line."""
 
@@ -117,19 +168,10 @@ class Guard:
 
             with as_aws():  # the student's CLI meets AWS's timing (a resource busy a while after a change)
                 return self.app(environ, start_response)
-        import json
-
         from checks.text import printable
 
-        body = json.dumps({"__type": "AccessDeniedException", "message": why}).encode()
-        start_response(
-            "403 Forbidden",
-            [
-                ("Content-Type", "application/x-amz-json-1.1"),
-                ("x-amzn-ErrorType", "AccessDeniedException"),
-                ("Content-Length", str(len(body))),
-            ],
-        )
+        status, headers, body = refused(environ, why)
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
         method = printable(str(environ.get("REQUEST_METHOD", "?")))[:10]
         path = printable(str(environ.get("PATH_INFO", "/")))[:80]
         print(f"{time.strftime('%H:%M:%S')} refused {method} {path}: {why}", file=self.out, flush=True)
