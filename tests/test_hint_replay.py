@@ -177,7 +177,47 @@ def _layer_version_deleted_while_attached(c: Clients) -> None:
     c.lam.delete_layer_version(LayerName=layer, VersionNumber=int(mine.rsplit(":", 1)[1]))
 
 
+def _public_under_the_text_s_statement(c: Clients) -> None:
+    """Everyone may invoke, under the text's statement ID, and no one else is named: the trusted-account grant
+    and the removal of the public one touch the same policy, and pasted whole neither undoes the other."""
+    name = f"layer-consumer-{c.sid}"
+    c.lam.remove_permission(FunctionName=name, StatementId="AllowCrossAccountInvoke")
+    c.lam.add_permission(
+        FunctionName=name, StatementId="AllowCrossAccountInvoke", Action="lambda:InvokeFunction", Principal="*"
+    )
+
+
+def _grant_only_a_service_can_use(c: Clients) -> None:
+    """The trusted account named, but only with aws:SourceAccount, which a direct invoke never carries."""
+    name = f"layer-consumer-{c.sid}"
+    c.lam.remove_permission(FunctionName=name, StatementId="AllowCrossAccountInvoke")
+    c.lam.add_permission(
+        FunctionName=name,
+        StatementId="AllowCrossAccountInvoke",
+        Action="lambda:InvokeFunction",
+        Principal=reference.TRUSTED_ACCOUNT,
+        SourceAccount=reference.TRUSTED_ACCOUNT,
+    )
+
+
+def _prod_on_latest_without_provisioning(c: Clients) -> None:
+    """PROD moved to $LATEST and its provisioned concurrency gone: AWS refuses provisioned concurrency on an
+    alias of $LATEST, so the fix points PROD at a published version first."""
+    name = f"layer-consumer-{c.sid}"
+    c.lam.delete_provisioned_concurrency_config(FunctionName=name, Qualifier="PROD")
+    _prod_on_latest(c)
+
+
 CASES: dict[str, tuple[Callable[[Clients], None], set[str]]] = {
+    "a public grant under the text's statement ID": (
+        _public_under_the_text_s_statement,
+        {"t11.cross_account", "t11.not_public"},
+    ),
+    "a grant only a service can use": (_grant_only_a_service_can_use, {"t11.cross_account"}),
+    "PROD on $LATEST without provisioned concurrency": (
+        _prod_on_latest_without_provisioning,
+        {"t9.prod", "t9.canary", "t10.provisioned"},
+    ),
     "the role as the text leaves it, triggers, DLQ and VPC undone": (
         _role_as_the_text_leaves_it,
         {
@@ -326,3 +366,40 @@ def test_the_how_to_fix_block_pasted_into_bash_reaches_full_marks(
     student_shell(block)
     checks = _grade(capsys, endpoint, sid)
     assert {i: c["message"] for i, c in checks.items() if c["status"] != "pass"} == {}
+
+
+ALONE = [  # states whose checks' fixes touch the same resource: their JSON fixes, one check at a time
+    "a public grant under the text's statement ID",
+    "PROD on $LATEST without provisioned concurrency",
+]
+
+
+@pytest.mark.parametrize("case", ALONE)
+def test_each_checks_json_fix_alone_in_every_order_reaches_the_same(
+    sandbox: tuple[str, io.StringIO],  # noqa: F811
+    student_shell: Callable[[str], None],
+    capsys: pytest.CaptureFixture[str],
+    case: str,
+) -> None:
+    """A script that runs each failing check's ``Fix:`` lines from the JSON report, one check after the other,
+    in any order the report could print them: each check passes and no fix undoes another."""
+    import itertools
+
+    endpoint, _ = sandbox
+    breaks, expected = CASES[case]
+    for n, order in enumerate(itertools.permutations(sorted(expected))):
+        sid = f"alone{n}"
+        reference.deploy(sid, REGION, endpoint_url=endpoint, session=new_session(region_name=REGION))
+        breaks(Clients(endpoint, sid))
+        checks = _grade(capsys, endpoint, sid)
+        assert {i for i, c in checks.items() if c["status"] != "pass"} == expected
+        fixes = {i: [line[5:] for line in checks[i]["hint"].splitlines() if line.startswith("Fix: ")] for i in expected}
+        for check_id in order:
+            assert fixes[check_id], check_id
+            for line in fixes[check_id]:
+                student_shell(f"export TRUSTED_ACCOUNT_ID={TRUSTED_FOR_FIXES}\n{line}\n")
+        after = _grade(capsys, endpoint, sid)
+        assert {i: c["message"] for i, c in after.items() if c["status"] != "pass"} == {}, order
+
+
+TRUSTED_FOR_FIXES = "111122223333"
