@@ -631,8 +631,8 @@ class Transport:
                     ) from exc
                 message = str(exc.response.get("Error", {}).get("Message") or "")
                 said = "".join(ch for ch in " ".join(message.split()) if ch.isprintable())[:200]
-                if said and self.endpoint_url and _loopback(self.endpoint_url):
-                    why = said  # a stand-in on this machine (the sandbox) says which credentials it serves
+                if self.endpoint_url and _loopback(self.endpoint_url) and "sandbox" in said.lower():
+                    why = said  # the sandbox on this machine says which credentials it serves
                 elif "Expired" in code:
                     why = "they have expired: get new ones (`aws sso login`, or a new session token)"
                 elif code == "SignatureDoesNotMatch":

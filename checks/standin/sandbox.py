@@ -105,8 +105,8 @@ def refusal(environ: dict[str, Any]) -> str | None:
 
 def refused(environ: dict[str, Any], why: str) -> tuple[str, list[tuple[str, str]], bytes]:
     """The refusal in the protocol of the request, as AWS answers a key it does not know: XML for the query
-    and EC2 protocols (STS, IAM, EC2), JSON for the JSON and REST protocols (SQS, Lambda…), CBOR for
-    Smithy RPC v2 (CloudWatch). Any SDK then reads the code and ``why``, never a parse error."""
+    and EC2 protocols (STS, IAM, EC2), JSON for the JSON and REST-JSON protocols, CBOR for Smithy RPC v2
+    (CloudWatch). Any SDK then reads the code and ``why``, never a parse error."""
     import json
     from xml.sax.saxutils import escape
 
