@@ -69,6 +69,9 @@ LONGEST = {
     "tests/test_every_assessment.py::test_an_empty_account_reaches_full_marks_in_two_rounds": 18,
     "tests/test_cleanup.py::test_one_students_block_removes_exactly_their_work": 13,
     "tests/test_cli.py::test_an_endpoint_that_never_answers_exits_3_within_15_seconds": 12,
+    "tests/test_hint_replay.py::test_each_checks_json_fix_alone_in_every_order_reaches_the_same": 9,
+    "tests/test_authoring.py::test_its_contract_holds_from_the_courses_own_folder": 7,
+    "tests/test_authoring.py::test_it_is_graded_every_way": 5,
 }
 
 

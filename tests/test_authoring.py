@@ -80,6 +80,7 @@ def test_the_readme_uses_only_the_authoring_api_and_the_kit() -> None:
     assert imported <= api | {"checks.kit", "checks.kit.functions", "checks.kit.queues"}, imported
 
 
+@pytest.mark.slow
 def test_its_contract_holds_from_the_courses_own_folder(course: Path) -> None:
     import os
 

@@ -382,12 +382,11 @@ def test_each_checks_json_fix_alone_in_every_order_reaches_the_same(
     case: str,
 ) -> None:
     """A script that runs each failing check's ``Fix:`` lines from the JSON report, one check after the other,
-    in any order the report could print them: each check passes and no fix undoes another."""
-    import itertools
-
+    in the report's order and in the reverse one: each check passes and no fix undoes another, whichever
+    comes first (for two checks, every order)."""
     endpoint, _ = sandbox
     breaks, expected = CASES[case]
-    for n, order in enumerate(itertools.permutations(sorted(expected))):
+    for n, order in enumerate((sorted(expected), sorted(expected, reverse=True))):
         sid = f"alone{n}"
         reference.deploy(sid, REGION, endpoint_url=endpoint, session=new_session(region_name=REGION))
         breaks(Clients(endpoint, sid))

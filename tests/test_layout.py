@@ -90,13 +90,23 @@ def imports_of(name: str, source: str) -> set[str]:
 
 
 def graph(planted: dict[str, str] | None = None) -> dict[str, set[str]]:
-    """Every module's imports; ``planted``: a line added to a module, to show a rule fails on it."""
+    """Every module's imports; ``planted``: a line added to a module, to show a rule fails on it (only that
+    module is read again)."""
     planted = planted or {}
-    out = {}
-    for name, path in SOURCES.items():
-        source = path.read_text(encoding="utf-8") + ("\n" + planted[name] + "\n" if name in planted else "")
-        out[name] = imports_of(name, source)
+    base = _base_graph()
+    out = {name: set(imported) for name, imported in base.items()}
+    for name, line in planted.items():
+        out[name] = imports_of(name, SOURCES[name].read_text(encoding="utf-8") + "\n" + line + "\n")
     return out
+
+
+_BASE: dict[str, set[str]] = {}
+
+
+def _base_graph() -> dict[str, set[str]]:
+    if not _BASE:
+        _BASE.update({name: imports_of(name, path.read_text(encoding="utf-8")) for name, path in SOURCES.items()})
+    return _BASE
 
 
 GRAPH = graph()
