@@ -30,7 +30,7 @@ from checks.contract import (  # noqa: F401  (the contract's tests, run here for
     test_work_in_another_region_is_said,
 )
 from checks.registry import known_assessments, load_assessment
-from tests.conftest import ASSESSMENTS, ROOT
+from tests.conftest import ASSESSMENTS
 from tests.test_hint_catalogue import managed_policies  # noqa: F401  (the fixture)
 from tests.test_hint_replay import student_shell  # noqa: F401  (the fixture)
 from tests.test_readme_replay import sandbox  # noqa: F401  (the fixture)
@@ -44,32 +44,34 @@ def test_both_kinds_of_assessment_are_found() -> None:
     assert {"lambda_medium", "sqs_queues"} <= set(EVERY)
 
 
-def test_a_broken_assessment_fails_the_contract(tmp_path: Path) -> None:
-    """The contract can fail: an assessment whose task names a section its text lacks."""
-    import os
-    import subprocess
-    import sys
+def test_the_contract_fails_an_assessment_that_breaks_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The contract can fail: a task whose "See" section is no heading of its text, and a request a check
+    sent without declaring it."""
+    import dataclasses
 
-    course = tmp_path / "course"
-    course.mkdir()
-    text = (ASSESSMENTS / "sqs_queues" / "README_sqs_queues.md").read_text()
-    (course / "README_sqs_queues.md").write_text(re.sub(r"(?m)^(#+ .*Task 2.*)$", "## Something else", text))
-    package = tmp_path / "pkgs"
-    import shutil
+    from checks import contract
+    from checks import registry as registry_module
 
-    shutil.copytree(ASSESSMENTS / "sqs_queues", package / "sqs_queues", ignore=shutil.ignore_patterns("*.md"))
-    shutil.copytree(ASSESSMENTS / "sqs_queues-1.0.dist-info", package / "sqs_queues-1.0.dist-info")
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{package}"}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "validate_tasks.py"), "contract", "sqs_queues"],
-        cwd=course,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
+    text = tmp_path / "README_sqs_queues.md"
+    text.write_text(
+        re.sub(r"(?m)^(#+ .*Task 2.*)$", "## Something else", (ASSESSMENTS / "sqs_queues" / text.name).read_text())
     )
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "1 failed, 5 passed" in done.stdout
+    monkeypatch.setattr(contract, "student_text", lambda assessment: text)
+    with pytest.raises(AssertionError):
+        contract.test_the_registry_holds("sqs_queues")
+    real = registry_module.load_assessment("sqs_queues")
+    undeclared = dataclasses.replace(
+        real,
+        tasks=tuple(
+            dataclasses.replace(t, checks=tuple(dataclasses.replace(c, reads=c.reads[:1]) for c in t.checks))
+            for t in real.tasks
+        ),
+    )
+    monkeypatch.setattr(contract, "load_assessment", lambda name: undeclared)
+    contract.graded.cache_clear()
+    with pytest.raises(AssertionError, match="requests no check declared"):
+        contract.test_it_only_reads_and_each_request_is_declared_by_its_check("sqs_queues")
+    contract.graded.cache_clear()
 
 
 # -- the fixes, followed: an empty account to full marks ----------------------------------------------
