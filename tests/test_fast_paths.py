@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -80,7 +81,7 @@ MATRIX = [
     ("fips-env", "us-east-1", None, {"AWS_USE_FIPS_ENDPOINT": "true"}, None, None, False),
     ("dualstack-env", "us-east-1", None, {"AWS_USE_DUALSTACK_ENDPOINT": "true"}, None, None, False),
     ("proxy", "us-east-1", None, {"HTTPS_PROXY": "http://127.0.0.1:3128"}, None, None, False),
-    ("ca-bundle-env", "us-east-1", None, {"AWS_CA_BUNDLE": "/nonexistent/ca.pem"}, None, None, False),
+    ("ca-bundle-env", "us-east-1", None, {"AWS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt"}, None, None, True),
     (
         "profile-env",
         "us-east-1",
@@ -287,7 +288,7 @@ def test_a_cache_that_cannot_be_written_is_simply_not_used(tmp_path: Path) -> No
 
 # -- credentials that hang ---------------------------------------------------------------------------
 @pytest.fixture
-def stuck_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def stuck_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A profile whose credential_process waits for ever (an MFA prompt no one answers); another that works."""
     helper = tmp_path / "helper.sh"
     helper.write_text(f"#!/bin/sh\necho $$ >> {tmp_path}/helper.pids\nexec sleep 600\n")
@@ -298,7 +299,13 @@ def stuck_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "[profile fine]\nregion = us-east-1\naws_access_key_id = testing\naws_secret_access_key = testing\n"
     )
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    return tmp_path
+    yield tmp_path
+    import contextlib
+
+    pids = tmp_path / "helper.pids"
+    for pid in pids.read_text().split() if pids.exists() else []:  # the helper botocore left waiting
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
 
 
 @pytest.fixture

@@ -84,7 +84,6 @@ BOTOCORE_DECIDES = (
     "AWS_USE_DUALSTACK_ENDPOINT",
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
     "AWS_STS_REGIONAL_ENDPOINTS",
-    "AWS_CA_BUNDLE",
     "AWS_DATA_PATH",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
@@ -165,7 +164,7 @@ class EarlyIdentity:
 
         parts = urlsplit(self.url)
         try:
-            if parts.scheme == "https":  # verified against the certificates botocore would use (no AWS_CA_BUNDLE)
+            if parts.scheme == "https":  # verified against the certificates botocore would use
                 tls = ssl.create_default_context(cafile=_ca_bundle())
                 connection: http.client.HTTPConnection = http.client.HTTPSConnection(
                     parts.hostname or "", parts.port, timeout=CONNECT_TIMEOUT, context=tls
@@ -199,7 +198,11 @@ class EarlyIdentity:
 
 
 def _ca_bundle() -> str | None:
-    """The certificates botocore verifies AWS with where no CA bundle is configured: certifi's, else its own."""
+    """The certificates botocore verifies AWS with: $AWS_CA_BUNDLE (a profile's ``ca_bundle`` leaves the request
+    to botocore), else certifi's, else its own file."""
+    named = os.environ.get("AWS_CA_BUNDLE")
+    if named:
+        return named
     try:
         import certifi
 
