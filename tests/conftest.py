@@ -32,6 +32,10 @@ if str(ASSESSMENTS) not in sys.path:
     sys.path.insert(0, str(ASSESSMENTS))
 # The service models' cache (checks/aws/models.py) of this process and of the grader processes the
 # tests start: a folder of the run's own, never the user's.
+# Bytecode is written as a user's Python writes it: a machine that sets PYTHONDONTWRITEBYTECODE would make
+# every grader process a test starts compile the project again (a few hundred of them in a run).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 CACHE = tempfile.mkdtemp(prefix="validate-tasks-models-")
 os.environ["VALIDATE_TASKS_CACHE"] = CACHE
 atexit.register(shutil.rmtree, CACHE, True)
