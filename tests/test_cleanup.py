@@ -105,3 +105,73 @@ def test_a_teardown_names_only_the_students_own_resources_in_memory() -> None:
         assert f"-{sid}" in named and not re.search(rf"-{other}\b", named), named
         kinds = [r.kind for r in removals]
         assert kinds.index("alias") < kinds.index("function (and its versions)") < kinds.index("queue")
+
+
+def _removed(world: object, sid: str = "s1") -> dict[str, list[str]]:
+    from checks.assessments.lambda_medium.teardown import teardown
+    from tests.world import student_of
+
+    found: dict[str, list[str]] = {}
+    for r in teardown(student_of(world, sid)):  # type: ignore[arg-type]
+        found.setdefault(r.kind, []).append(r.name)
+    return found
+
+
+def test_the_role_stays_while_a_function_in_another_region_uses_it() -> None:
+    """IAM is global: layer-consumer-s1 in eu-west-1 still uses lambda-medium-role-s1."""
+    from tests.world import reference_world
+
+    world = reference_world()
+    role = next(iter(world.functions.values()))["Role"]
+    assert "execution role" in _removed(world)
+    world.elsewhere["eu-west-1"] = ["layer-consumer-s1"]
+    world.elsewhere_roles["layer-consumer-s1"] = role
+    assert "execution role" not in _removed(world)
+    assert "function (and its versions)" in _removed(world)  # this region's work still goes
+
+
+def test_an_alarm_is_the_students_by_its_name_too() -> None:
+    """A classmate's alarm, or an instructor's guard, on s1's function is not s1's to delete."""
+    from tests.world import reference_world
+
+    world = reference_world()
+    world.add_alarm("Lambda-HighErrorRate-s10", "Errors", "layer-consumer-s1")
+    world.add_alarm("course-guard-errors", "Errors", "layer-consumer-s1")
+    alarms = _removed(world)["alarm"]
+    assert alarms and all(name.endswith("-s1") for name in alarms), alarms
+    assert "Lambda-HighErrorRate-s10" not in alarms and "course-guard-errors" not in alarms
+
+
+def test_the_network_a_fix_made_is_tagged_and_removed_when_nothing_uses_it() -> None:
+    """Task 3's fix tags the VPC and subnets it makes with the student's ID; cleanup removes them, unless another
+    function is in that VPC."""
+    from checks.assessments.lambda_medium.task03_vpc import MADE_FOR, _network
+    from tests.world import reference_world, student_of
+
+    world = reference_world()
+    made = _network(student_of(world)).render()
+    assert made.count(f"Key={MADE_FOR},Value=s1") == 3  # the VPC and both subnets
+    world.vpcs.append({"VpcId": "vpc-made1", "Tags": [{"Key": MADE_FOR, "Value": "s1"}]})
+    world.vpcs.append({"VpcId": "vpc-s10", "Tags": [{"Key": MADE_FOR, "Value": "s10"}]})
+    world.subnets["subnet-made1"] = {"SubnetId": "subnet-made1", "VpcId": "vpc-made1", "AvailabilityZone": "a"}
+    removed = _removed(world)
+    assert removed["VPC"] == ["vpc-made1"] and removed["subnet"] == ["subnet-made1"]
+    world.functions["someone-else"] = {"FunctionName": "someone-else", "VpcConfig": {"VpcId": "vpc-made1"}}
+    assert "VPC" not in _removed(world)
+
+
+def test_cleanup_of_a_roster_with_a_bad_row_cleans_up_everyone_else_and_names_it(
+    aws: None, tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    folder = Path(str(tmp_path))
+    reference.deploy("s1", REGION)
+    roster = folder / "class.csv"
+    roster.write_text("student_id\ns1\nnot an id!\n")
+    code = main(["cleanup", "lambda_medium", "--roster", str(roster), "--region", REGION])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "layer-consumer-s1" in out  # everyone else's block
+    assert err.strip().splitlines()[-1].startswith(f"validate-tasks: {roster}:3: ")
+    assert err.strip().endswith("; not cleaned up")

@@ -85,6 +85,8 @@ class World:
     managed: dict[str, dict[str, Any]] = field(default_factory=dict)  # policy ARN -> document
     regions: list[str] = field(default_factory=lambda: [REGION, "eu-west-1"])
     elsewhere: dict[str, list[str]] = field(default_factory=dict)  # other region -> function names there
+    elsewhere_roles: dict[str, str] = field(default_factory=dict)  # a function elsewhere -> its role's ARN
+    vpcs: list[dict[str, Any]] = field(default_factory=list)  # VPCs with their Tags
     boundaries: dict[str, str] = field(default_factory=dict)  # role -> its permissions boundary's policy ARN
     deleted_layer_versions: set[str] = field(default_factory=set)  # layer version ARNs deleted since being set
     log_groups: list[str] = field(default_factory=list)  # CloudWatch Logs group names
@@ -268,6 +270,14 @@ class World:
 
     def _ec2_DescribeRouteTables(self, Filters: list[dict[str, Any]]) -> dict[str, Any]:
         return {"RouteTables": self.route_tables}
+
+    def _ec2_DescribeVpcs(self, Filters: list[dict[str, Any]]) -> dict[str, Any]:
+        wanted = {f["Name"].removeprefix("tag:"): f["Values"][0] for f in Filters}
+        return {
+            "Vpcs": [
+                v for v in self.vpcs if all({"Key": k, "Value": val} in v.get("Tags", []) for k, val in wanted.items())
+            ]
+        }
 
     def _ec2_DescribeRegions(self) -> dict[str, Any]:
         return {"Regions": [{"RegionName": r} for r in self.regions]}
@@ -458,7 +468,8 @@ class WorldAccount(Account):
         self.calls.append(f"{service}:{operation}")
         if region not in (None, self.region):
             names = self.world.elsewhere.get(region, [])
-            return {"Functions": [{"FunctionName": n} for n in names]}
+            roles = self.world.elsewhere_roles
+            return {"Functions": [{"FunctionName": n, **({"Role": roles[n]} if n in roles else {})} for n in names]}
         answer = copy.deepcopy(self.world.answer(service, operation, params))
         if answer is None:
             if absent:

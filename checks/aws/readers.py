@@ -166,12 +166,16 @@ class LambdaReader(
 
     def function_names_in(self, region: str) -> list[str]:
         """The names of the functions in another region of the account."""
+        return list(self.functions_in(region))
+
+    def functions_in(self, region: str) -> dict[str, dict[str, Any]]:
+        """The functions in another region of the account, by name, as ListFunctions describes them."""
         return self.once(
             ("functions_in", region),
-            lambda: [
-                f["FunctionName"]
+            lambda: {
+                f["FunctionName"]: f
                 for f in self.paginate("lambda", "ListFunctions", "Functions", page_size=50, region=region)
-            ],
+            },
         )
 
     def layer_names_in(self, region: str) -> list[str]:
@@ -349,6 +353,13 @@ class Ec2Reader(
             lambda: (self.call("ec2", "DescribeSubnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]) or {}).get(
                 "Subnets", []
             ),
+        )
+
+    def vpcs_tagged(self, key: str, value: str) -> list[dict[str, Any]]:
+        """The VPCs carrying the tag ``key=value`` (what a fix made for someone, tagged when it was made)."""
+        return self.once(
+            ("vpcs_tagged", key, value),
+            lambda: self.paginate("ec2", "DescribeVpcs", "Vpcs", Filters=[{"Name": f"tag:{key}", "Values": [value]}]),
         )
 
     def route_tables(self, vpc_id: str) -> list[dict[str, Any]]:

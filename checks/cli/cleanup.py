@@ -10,6 +10,7 @@ from typing import Any
 from checks import PROG
 from checks.cli.common import (
     CLASS_TIMEOUT,
+    EXIT_BAD_INPUT,
     EXIT_CANNOT_GRADE,
     EXIT_PASSED,
     _assessment,
@@ -46,12 +47,16 @@ def cleanup_command(argv: Sequence[str]) -> int:
     if assessment.teardown is None:
         raise BadInput(f"{assessment.name} has no teardown")
     args.region = resolve_region(args.region)
-    ids = _cleanup_students(args, assessment)
+    ids, bad = _cleanup_students(args, assessment)
     _ready_to_write(argparse.Namespace(output=args.output, gradebook=None, report_dir=None, evidence=None))
-    return _print_teardowns(args, assessment, ids)
+    code = _print_teardowns(args, assessment, ids)
+    for line in bad:  # as grading does: every other student's block, and each bad row named
+        print(f"{PROG}: {line}; not cleaned up", file=sys.stderr)
+    return EXIT_BAD_INPUT if bad and code == EXIT_PASSED else code
 
 
-def _cleanup_students(args: argparse.Namespace, assessment: Any) -> list[str]:
+def _cleanup_students(args: argparse.Namespace, assessment: Any) -> tuple[list[str], list[str]]:
+    """The students to clean up after, and each roster line that names none rightly (said, not fatal)."""
     from checks.grading.roster import RosterError, read_roster
 
     if args.roster:
@@ -59,10 +64,11 @@ def _cleanup_students(args: argparse.Namespace, assessment: Any) -> list[str]:
             rows, problems = read_roster(args.roster, assessment.id_rule, assessment.id_said)
         except RosterError as exc:
             raise BadInput(str(exc)) from exc
-        if problems:
-            raise BadInput(f"{args.roster}:{problems[0].line}: {problems[0].reason}")
-        return [r.student_id for r in rows]
-    return [resolve_student_id(args.student_id, assessment=assessment)]
+        bad = [f"{args.roster}:{p.line}: {p.reason}" for p in problems]
+        if not rows:
+            raise BadInput(bad[0] if bad else f"{args.roster}: no students")
+        return [r.student_id for r in rows], bad
+    return [resolve_student_id(args.student_id, assessment=assessment)], []
 
 
 def _print_teardowns(args: argparse.Namespace, assessment: Any, ids: list[str]) -> int:
@@ -73,7 +79,7 @@ def _print_teardowns(args: argparse.Namespace, assessment: Any, ids: list[str]) 
     from checks.aws import AwsError, CannotGrade
     from checks.grading.roster import RosterRow, write_atomically
     from checks.teardown import block, monthly_total
-    from checks.text import json_text
+    from checks.text import json_text, printable
 
     source = _live(
         argparse.Namespace(profile=args.profile, region=args.region, endpoint_url=args.endpoint_url),
@@ -90,11 +96,18 @@ def _print_teardowns(args: argparse.Namespace, assessment: Any, ids: list[str]) 
             account.identify()
             student = assessment.student(account, sid, ids)
             removals = assessment.teardown(student)
+            regions = student.regions_holding()  # the rest of their work: said, and its shared parts kept
         except CannotGrade as exc:
             return _fail(EXIT_CANNOT_GRADE, str(exc))
         except AwsError as exc:  # a teardown that cannot see everything is not printed as if it could
             return _fail(EXIT_CANNOT_GRADE, f"cannot read all of {sid}'s resources: {exc}")
-        text.write("\n".join(block(sid, removals, width, assessment.prices_read, assessment.busy)) + "\n\n")
+        lines = block(sid, removals, width, assessment.prices_read, assessment.busy)
+        for region in regions:
+            lines.append(
+                f"# Also in {region}: {printable(sid)}'s work; what it still uses is kept here "
+                f"(cleanup --region {region} removes it)."
+            )
+        text.write("\n".join(lines) + "\n\n")
         found.append(
             {
                 "student_id": sid,
@@ -102,6 +115,7 @@ def _print_teardowns(args: argparse.Namespace, assessment: Any, ids: list[str]) 
                 "region": account.region,
                 "resources": [r.to_json() for r in removals],
                 "monthly_usd": round(monthly_total(removals), 2),
+                "also_in": regions,
             }
         )
     body = (

@@ -75,11 +75,15 @@ def _network(s: Student) -> Fix:
             f"10.42.{n}.0/24",
             "--availability-zone",
             variable(f"AZ_{n}"),
+            "--tag-specifications",
+            made_for(s, "subnet"),
         ).keep("Subnet.SubnetId", "SUBNET_A" if n == 1 else "SUBNET_B")
 
     return chain(
         [
-            aws("ec2", "create-vpc", "--cidr-block", "10.42.0.0/16").keep("Vpc.VpcId", "VPC_ID"),
+            aws("ec2", "create-vpc", "--cidr-block", "10.42.0.0/16", "--tag-specifications", made_for(s, "vpc")).keep(
+                "Vpc.VpcId", "VPC_ID"
+            ),
             zone(0),
             zone(1),
             subnet(1),
@@ -96,6 +100,14 @@ def _network(s: Student) -> Fix:
             ).keep("GroupId", "SG_ID"),
         ]
     )
+
+
+MADE_FOR = "validate-tasks:student"  # the tag on what a fix makes for a student: cleanup finds it by it
+
+
+def made_for(s: Student, resource_type: str) -> str:
+    """``--tag-specifications`` naming the student: what the grader's fix made is theirs, and cleanup's."""
+    return f"ResourceType={resource_type},Tags=[{{Key=Name,Value=lambda-vpc-{s.id}}},{{Key={MADE_FOR},Value={s.id}}}]"
 
 
 def _two_zones(subnets: list[dict[str, Any]], keep: list[str]) -> list[Id]:

@@ -56,6 +56,9 @@ READS = (
     "iam:GetRole",
     "iam:ListRolePolicies",
     "iam:ListAttachedRolePolicies",
+    "ec2:DescribeRegions",  # the other regions the student's work is in: what they still use is kept
+    "ec2:DescribeVpcs",  # the VPC a fix made for the student (tagged with their ID when made)
+    "ec2:DescribeSubnets",
 )
 PRICES_READ = "AWS pricing pages for Lambda and CloudWatch, us-east-1, read 2026-12"
 
@@ -121,6 +124,8 @@ def teardown(s: Student) -> list[Removal]:
             found.append(Removal("queue", s.name(prefix), aws("sqs", "delete-queue", "--queue-url", url)))
     for alarm, _ in alarms(s):
         name = str(alarm["AlarmName"])
+        if not name.endswith(f"-{s.id}"):  # an alarm is theirs by its name too: not a classmate's or a guard's
+            continue
         found.append(Removal("alarm", name, aws("cloudwatch", "delete-alarms", "--alarm-names", name), ALARM_MONTH_USD))
     for fn_name in sorted(names):
         for group in s.account.log_groups(f"/aws/lambda/{fn_name}"):
@@ -172,11 +177,25 @@ def _scaling_and_provisioning(s: Student, consumer: dict[str, Any]) -> list[Remo
     return found
 
 
+def elsewhere(s: Student) -> dict[str, list[str]]:
+    """The other regions holding this student's functions, with their names: a cleanup of one region says
+    them, and keeps what those still use (IAM is global: a role serves every region)."""
+    found = {}
+    for region in s.regions_holding():
+        names = sorted(n for n in s.account.functions_in(region) if n in {s.name(p) for p in FUNCTIONS})
+        if names:
+            found[region] = names
+    return found
+
+
 def _shared(s: Student, mine: set[str]) -> list[Removal]:
-    """The security group and the role the assessment made for this student, when nothing else uses them."""
+    """The security group and the role the assessment made for this student, when nothing else uses them: the
+    role is kept while any function uses it, in this region or in another where the student's work is."""
     found = []
     everyone = s.account.functions()  # the account's functions: what else may use the group or the role
     others = [fn for name, fn in everyone.items() if name not in mine]
+    for region in elsewhere(s):
+        others += list(s.account.functions_in(region).values())
     group = s.account.security_group_named(None, s.name(SECURITY_GROUP))
     if group is not None and not any(
         group["GroupId"] in ((fn.get("VpcConfig") or {}).get("SecurityGroupIds") or []) for fn in others
@@ -209,4 +228,30 @@ def _shared(s: Student, mine: set[str]) -> list[Removal]:
                 )
             )
         found.append(Removal("execution role", role, aws("iam", "delete-role", "--role-name", role)))
+    found += _network_made_for(s, others)
+    return found
+
+
+def _network_made_for(s: Student, others: list[dict[str, Any]]) -> list[Removal]:
+    """The VPCs and subnets Task 3's fix made for this student (tagged with their ID), when no other function
+    is in them: practised again and again, they would pile up against the region's VPC quota."""
+    from checks.assessments.lambda_medium.task03_vpc import MADE_FOR
+
+    found = []
+    used = {str((fn.get("VpcConfig") or {}).get("VpcId") or "") for fn in others}
+    busy = "AWS releases a VPC function's network interfaces some minutes after the function: if this is refused "
+    for vpc in s.account.vpcs_tagged(MADE_FOR, s.id):
+        vpc_id = str(vpc["VpcId"])
+        if vpc_id in used:
+            continue
+        for subnet in s.account.vpc_subnets(vpc_id):
+            found.append(
+                Removal(
+                    "subnet",
+                    str(subnet["SubnetId"]),
+                    aws("ec2", "delete-subnet", "--subnet-id", str(subnet["SubnetId"])),
+                    note=busy + "(DependencyViolation), run it again later",
+                )
+            )
+        found.append(Removal("VPC", vpc_id, aws("ec2", "delete-vpc", "--vpc-id", vpc_id)))
     return found
