@@ -231,3 +231,48 @@ def test_the_demo_without_the_stand_in_says_which_extra_brings_it() -> None:
     )
     assert done.returncode == 3 and done.stderr.count("\n") == 1, done.stderr
     assert 'pip install "validate-tasks[sandbox]"' in done.stderr
+
+
+def test_a_sharded_and_merged_lms_roster_is_the_one_run_gradebook_byte_for_byte(
+    aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every roster line (a bad ID's too) and every column (the LMS's own) survive the shards and the merge."""
+    from checks.assessments.lambda_medium import reference
+
+    reference.deploy("s1", "us-east-1")
+    roster = tmp_path / "class.csv"
+    roster.write_text("student_id,SIS User ID,Section\ns1,1001,A\nbad id!,1002,A\ns2,1003,B\ns3,1004,B\n")
+    run = ["lambda_medium", "--roster", str(roster), "--region", "us-east-1", "--format", "json"]
+    assert main([*run, "--gradebook", str(tmp_path / "one.csv")]) == 2  # the bad line, said as in any run
+    for k in (1, 2):
+        main([*run, "--shard", f"{k}/2", "--report-dir", str(tmp_path / f"shard{k}")])
+    merged = tmp_path / "merged.csv"
+    argv = ["merge", str(tmp_path / "shard1"), str(tmp_path / "shard2"), "--roster", str(roster)]
+    assert main([*argv, "--gradebook", str(merged), "--format", "json"]) == 2
+    capsys.readouterr()
+    assert merged.read_bytes() == (tmp_path / "one.csv").read_bytes()
+    rows = list(csv.DictReader(io.StringIO(merged.read_text())))
+    by_id = {r["student_id"]: r for r in rows}
+    assert sorted(by_id) == ["bad id!", "s1", "s2", "s3"]
+    assert by_id["s1"]["SIS User ID"] == "1001" and by_id["bad id!"]["Section"] == "A"
+    assert by_id["bad id!"]["error"].startswith(f"{roster}:3: ")  # said once: no "not graded: not graded"
+
+
+def test_merge_without_the_roster_writes_no_gradebook_when_a_shard_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from checks.grading.roster import SHARD_FILE
+
+    folder = tmp_path / "shard1"
+    folder.mkdir()
+    (folder / SHARD_FILE).write_text(json.dumps({"shard": 1, "of": 2}))
+    (folder / "x1.json").write_text(json.dumps({"schema_version": 1, "student_id": "x1", "error": "e", "tasks": []}))
+    gradebook = tmp_path / "grades.csv"
+    assert main(["merge", str(folder), "--gradebook", str(gradebook)]) == 3
+    assert not gradebook.exists()
+    assert "no gradebook written (merge with --roster to name who is missing)" in capsys.readouterr().err
+    roster = tmp_path / "class.csv"
+    roster.write_text("student_id\nx1\nx2\n")
+    assert main(["merge", str(folder), "--gradebook", str(gradebook), "--roster", str(roster)]) == 3
+    rows = {r["student_id"]: r for r in csv.DictReader(io.StringIO(gradebook.read_text()))}
+    assert rows["x2"]["error"] == "missing from the shards"

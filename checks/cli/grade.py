@@ -349,9 +349,7 @@ def _class_source(args: argparse.Namespace, rows: list[Any]) -> tuple[Source, li
     source = pipeline.Replayed(args.from_evidence)
     kept = set(source.students())
     unevidenced = [
-        Outcome(
-            r.student_id, error=f"not graded: no evidence for {r.student_id} in {args.from_evidence}", extra=r.extra
-        )
+        Outcome(r.student_id, error=f"no evidence for {r.student_id} in {args.from_evidence}", extra=r.extra)
         for r in rows
         if r.student_id not in kept
     ]
@@ -365,19 +363,14 @@ def _every_line(
     args: argparse.Namespace, roster: _Roster, graded: list[Any], unevidenced: list[Any]
 ) -> tuple[list[Any], int]:
     """Every line of the roster, in every output: the graded, and the lines not graded saying why."""
-    from checks.grading.roster import Outcome, in_natural_order
+    from checks.grading.roster import Outcome, bad_row, in_natural_order
 
     extra = {r.student_id: r.extra for r in roster.rows}
     finished = {o.student_id for o in graded}
     unfinished = [
-        Outcome(r.student_id, error="not graded: interrupted", extra=r.extra)
-        for r in roster.rows
-        if r.student_id not in finished
+        Outcome(r.student_id, error="interrupted", extra=r.extra) for r in roster.rows if r.student_id not in finished
     ]
-    bad = [
-        Outcome(p.student_id, error=f"not graded: {args.roster}:{p.line}: {p.reason}", bad_row=True, extra=p.extra)
-        for p in roster.problems
-    ]
+    bad = [bad_row(args.roster, p) for p in roster.problems]
     carried = [replace(o, extra=extra.get(o.student_id, ())) for o in graded]
     return in_natural_order([*carried, *unfinished, *unevidenced, *bad]), len(unfinished)
 

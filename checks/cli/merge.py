@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from checks import PROG
-from checks.cli.common import EXIT_CANNOT_GRADE, EXIT_PASSED, _choose_format, _fail, _Parser, invoked_as
+from checks.cli.common import EXIT_BAD_INPUT, EXIT_CANNOT_GRADE, EXIT_PASSED, _choose_format, _fail, _Parser, invoked_as
 from checks.errors import BadInput
 
 
@@ -18,6 +19,11 @@ def merge_command(argv: Sequence[str]) -> int:
     )
     p.add_argument("dirs", nargs="+", metavar="DIR", help="folders of JSON reports")
     p.add_argument("--gradebook", metavar="FILE.csv", help="write the joined gradebook here")
+    p.add_argument(
+        "--roster",
+        metavar="FILE.csv",
+        help="the roster the shards were graded from: its every line and column in the gradebook, as one run gives",
+    )
     p.add_argument(
         "--format", default="table", help="class summary as table (default), json, junit, markdown, gradescope or text"
     )
@@ -32,17 +38,48 @@ def merge_command(argv: Sequence[str]) -> int:
     if not outcomes:
         raise BadInput(f"no JSON reports in {', '.join(args.dirs)}")
     missing = _missing_shards(args.dirs)
+    assessment = next((o.report.assessment for o in outcomes if o.report), "")
+    if args.roster:
+        outcomes = _with_roster(args.roster, assessment, outcomes)
     numbers = sorted({t.number for o in outcomes if o.report for t in o.report.tasks})
-    if args.gradebook:
+    if args.gradebook and missing and not args.roster:  # it would look whole: which students lack is unknown
+        print(f"{PROG}: {missing}: no gradebook written (merge with --roster to name who is missing)", file=sys.stderr)
+    elif args.gradebook:
         write_gradebook(args.gradebook, outcomes, numbers)
         print(f"{PROG}: gradebook of {len(outcomes)} students written to {args.gradebook}", file=sys.stderr)
-    assessment = next((o.report.assessment for o in outcomes if o.report), "")
     from checks.outputs.sinks import write_class_report
 
     write_class_report(assessment, outcomes, summarize(outcomes), fmt, None, color=None)
     if missing:
         return _fail(EXIT_CANNOT_GRADE, missing)
-    return EXIT_PASSED if all(o.report is not None and o.report.complete for o in outcomes) else EXIT_CANNOT_GRADE
+    lacking = [o.student_id for o in outcomes if o.error == "missing from the shards"]
+    if lacking:
+        return _fail(
+            EXIT_CANNOT_GRADE, f"{len(lacking)} student(s) of {args.roster} in no shard: {', '.join(lacking[:5])}"
+        )
+    graded = [o for o in outcomes if not o.bad_row]
+    if not all(o.report is not None and o.report.complete for o in graded):
+        return EXIT_CANNOT_GRADE
+    return EXIT_BAD_INPUT if len(graded) < len(outcomes) else EXIT_PASSED  # a bad roster line, as one run says
+
+
+def _with_roster(roster: str, assessment: str, outcomes: list[Any]) -> list[Any]:
+    """The merged outcomes with the roster's every line: its columns, its bad lines, who no shard holds."""
+    from checks.grading.roster import RosterError, read_roster_lines, with_roster
+    from checks.registry import is_known, load_assessment
+
+    known = load_assessment(assessment) if assessment and is_known(assessment) else None
+    try:
+        if known is not None:
+            rows, problems, _ = read_roster_lines(roster, known.id_rule, known.id_said)
+        else:
+            rows, problems, _ = read_roster_lines(roster)
+    except RosterError as exc:
+        raise BadInput(str(exc)) from exc
+    strangers = sorted({o.student_id for o in outcomes} - {r.student_id for r in rows})
+    if strangers:
+        print(f"{PROG}: in the shards but not on {roster}: {', '.join(strangers[:5])}", file=sys.stderr)
+    return with_roster(outcomes, roster, rows, problems)
 
 
 def _missing_shards(dirs: Sequence[str]) -> str | None:

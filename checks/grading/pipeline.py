@@ -279,7 +279,7 @@ def grade_roster(
             try:
                 report = grade(assessment, student, tasks=chosen, pass_mark=pass_mark, pool=checks_pool, demo=demo)
             except Exception as exc:  # one student's fault is theirs alone: the class goes on
-                why = str(exc) if isinstance(exc, CannotGrade) else f"not graded: {_said(exc)}"
+                why = str(exc) if isinstance(exc, CannotGrade) else _said(exc)
                 record(Outcome(row.student_id, error=why, region=account.region, account_id=account.account_id))
                 return
             report = source.finish(report)

@@ -18,7 +18,7 @@ import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +94,27 @@ class Outcome:
             value = getattr(self, name)
             if isinstance(value, str):
                 object.__setattr__(self, name, printable(value))
+
+
+def bad_row(roster: str, problem: RosterProblem) -> Outcome:
+    """A roster line that names no student rightly, as the gradebook carries it (every output says "not graded")."""
+    return Outcome(
+        problem.student_id, error=f"{roster}:{problem.line}: {problem.reason}", bad_row=True, extra=problem.extra
+    )
+
+
+def with_roster(
+    outcomes: list[Outcome], roster: str, rows: list[RosterRow], problems: list[RosterProblem]
+) -> list[Outcome]:
+    """Outcomes read back from shards, made whole by the roster they were graded from: each row's own columns,
+    its bad lines, and a row for every student no shard holds (``missing from the shards``)."""
+    extra = {r.student_id: r.extra for r in rows}
+    found = {o.student_id for o in outcomes}
+    carried = [replace(o, extra=extra.get(o.student_id, o.extra)) for o in outcomes]
+    missing = [
+        Outcome(r.student_id, error="missing from the shards", extra=r.extra) for r in rows if r.student_id not in found
+    ]
+    return in_natural_order([*carried, *missing, *(bad_row(roster, p) for p in problems)])
 
 
 def natural_key(student_id: str) -> tuple[Any, ...]:
