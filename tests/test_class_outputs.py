@@ -58,10 +58,7 @@ def test_every_roster_line_is_in_every_output(
     students = json.loads(outputs["json"])["students"]
     assert [s["student_id"] for s in students] == ["bad id!", "ux2", "ux10"]  # natural order, one row a student
     assert students[1]["score"]["earned"] == 120 and students[2]["score"]["earned"] == 120
-    assert (
-        students[0]["error"]
-        == f"{roster}:4: bad student ID 'bad id!': use 1 to 42 letters, digits, '-' or '_'"
-    )
+    assert students[0]["error"] == f"{roster}:4: bad student ID 'bad id!': use 1 to 42 letters, digits, '-' or '_'"
     gradebook = (tmp_path / "gb.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in gradebook] == ["student_id", "bad id!", "ux2", "ux10"]
     suites = [s.get("name") for s in ET.fromstring(outputs["junit"].encode()).iter("testsuite")]

@@ -376,3 +376,58 @@ def test_no_assessment_is_one_line_that_names_one(capsys: pytest.CaptureFixture[
     assert capsys.readouterr().err == (
         "validate-tasks: error: name the assessment to grade, e.g. lambda_medium (see --help)\n"
     )
+
+
+def test_output_json_as_the_aws_cli_writes_it_says_what_output_means(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lambda_medium", "--demo", "--output", "json"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--output json names the file to write" in err and "--format json" in err
+
+
+def test_the_student_id_prompt_trims_spaces_and_asks_again(capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    from checks.cli import resolve_student_id
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert resolve_student_id(None, Terminal("  s1  \n")) == "s1"
+    assert resolve_student_id(None, Terminal("not an id!\ns2\n")) == "s2"
+    err = capsys.readouterr().err
+    assert err.count("Student ID: ") == 3 and "not a student ID: use" in err
+
+
+def test_no_color_sends_no_escape_byte_to_either_stream() -> None:
+    """--no-color on a terminal: the spinner too (a pseudo-terminal for both streams)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "validate_tasks.py", "lambda_medium", "--demo", "--no-color"],
+        cwd=ROOT,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "TERM": "xterm-256color"},
+    )
+    os.close(follower)
+    chunks = []
+    while True:  # read while it writes: a full terminal would stop it
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the other end closed: it has exited
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.wait(timeout=120) == 0
+    seen = b"".join(chunks)
+    assert b"Score:" in seen
+    assert b"\x1b" not in seen

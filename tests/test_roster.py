@@ -300,3 +300,54 @@ def test_the_command_line_grades_a_roster(classroom: None, tmp_path: Path, capsy
     code = main(["merge", str(tmp_path / "reports"), "--gradebook", str(tmp_path / "merged.csv")])
     assert code == 0
     assert (tmp_path / "merged.csv").read_text().splitlines() == gradebook
+
+
+@pytest.mark.parametrize(
+    ("encoding", "separator", "header"),
+    [
+        ("utf-16", "\t", "Student ID"),  # Excel's "Unicode text"
+        ("utf-8-sig", ";", "SIS Login ID"),  # a European spreadsheet's CSV
+        ("utf-8", ",", "Username"),
+    ],
+)
+def test_rosters_are_read_as_lmss_export_them(tmp_path: Path, encoding: str, separator: str, header: str) -> None:
+    from checks.grading.roster import read_roster_lines
+
+    roster = tmp_path / "export.csv"
+    lines = [["Name", header, "Section"], ["Ada Łovelace", "s1", "A"], ["Grace", "s2", "B"]]
+    text = "".join(separator.join(cells) + "\n" for cells in lines)
+    roster.write_bytes(text.encode(encoding))
+    rows, problems, _ = read_roster_lines(str(roster))
+    assert problems == [] and [r.student_id for r in rows] == ["s1", "s2"]
+    assert dict(rows[0].extra) == {"Name": "Ada Łovelace", "Section": "A"}
+
+
+def test_the_id_column_can_be_named(tmp_path: Path) -> None:
+    from checks.grading.roster import RosterError, read_roster_lines
+
+    roster = tmp_path / "export.csv"
+    roster.write_text("Name,Email,Handle\nAda,a@x,s1\n")
+    with pytest.raises(RosterError, match="--id-column"):
+        read_roster_lines(str(roster))
+    rows, _, _ = read_roster_lines(str(roster), id_column="handle")
+    assert [r.student_id for r in rows] == ["s1"]
+    with pytest.raises(RosterError, match="no column 'Login'"):
+        read_roster_lines(str(roster), id_column="Login")
+
+
+def test_ids_that_differ_only_by_case_are_named_and_their_files_never_collide(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from checks.grading.roster import Outcome, case_twins, write_reports
+
+    assert case_twins(["s1", "S2", "s2", "s3"]) == [("S2", "s2")]
+    write_reports(tmp_path, [Outcome("S2", error="x"), Outcome("s2", error="y")], "lambda_medium")
+    assert sorted(p.name.casefold() for p in tmp_path.iterdir()) == ["s2.json", "s2~2.json"]
+    roster = tmp_path / "class.csv"
+    roster.write_text("student_id\nS2\ns2\n")
+    from moto import mock_aws
+
+    with mock_aws():
+        main(["lambda_medium", "--roster", str(roster), "--region", "us-east-1", "--format", "json"])
+    err = capsys.readouterr().err
+    assert f"{roster}:3: s2 and S2 (line 2) differ only by case: probably one student typed twice" in err

@@ -63,7 +63,7 @@ def collect_command(argv: Sequence[str]) -> int:
     repo, workflow = gh.resolve_repo(args.repo)
     github = gh.Gh(repo)
     try:
-        with _progress(f"Reading the submissions in {repo}"):
+        with _progress(f"Reading the submissions in {repo}", _color(args)):
             found = collect.collect(
                 github, workflow, assessment.name, id_rule=assessment.id_rule, deadline=args.deadline
             )

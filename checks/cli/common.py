@@ -58,8 +58,16 @@ def resolve_student_id(given: str | None, stdin: IO[str] | None = None, assessme
     if value is None:
         if not stdin.isatty():
             raise BadInput("no student ID: pass --student-id or set STUDENT_ID")
-        print("Student ID: ", end="", file=sys.stderr, flush=True)
-        value = stdin.readline().rstrip("\r\n")  # the Enter that ends the answer, nothing else
+        for _ in range(3):  # asked again on a bad answer, as a prompt does
+            print("Student ID: ", end="", file=sys.stderr, flush=True)
+            line = stdin.readline()
+            if not line:  # end of input: nothing more will come
+                raise BadInput("no student ID: pass --student-id or set STUDENT_ID")
+            value = line.strip()  # what was typed, without the spaces around it
+            if rule.fullmatch(value):
+                return value
+            print(f"{PROG}: not a student ID: use {said}", file=sys.stderr, flush=True)
+    assert value is not None
     if not rule.fullmatch(value):
         shown = value if len(value) <= 50 else value[:47] + "..."
         raise BadInput(f"bad student ID {shown!r}: use {said}")

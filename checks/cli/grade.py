@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from checks import PROG
 from checks.cli.common import (
+    BUILT_IN_FORMATS,
     CLASS_TIMEOUT,
     EXIT_BAD_INPUT,
     EXIT_BELOW,
@@ -76,6 +77,11 @@ def _grade_one(args: argparse.Namespace) -> int:
     if endpoint and not endpoint.startswith(("http://", "https://")):
         source = "--endpoint-url" if args.endpoint_url else "AWS_ENDPOINT_URL"
         raise BadInput(f"{source} {endpoint!r} has no scheme: did you mean http://{endpoint}?")
+    if args.output and args.format is None and args.output.lower() in (*BUILT_IN_FORMATS, "html", "csv", "yaml"):
+        raise BadInput(  # the AWS CLI's habit: --output is its format
+            f"--output {args.output} names the file to write (a table, into ./{args.output}): "
+            f"for that format write --format {args.output.lower()}"
+        )
     if args.roster and fmt == "gradescope" and not args.report_dir:
         raise BadInput("--format gradescope for a class writes one results.json per student: add --report-dir DIR")
 
@@ -188,7 +194,7 @@ def _grade_student(args: argparse.Namespace, assessment: Any, fmt: str, early: A
             source = _live(args, targeted=True, timeout=_one_timeout(args), early=early)
     evidence = sinks.EvidenceFolder(args.evidence, assessment.evidence_variables) if args.evidence else None
     try:
-        with _progress(f"Grading {assessment.name} for {student_id}"):
+        with _progress(f"Grading {assessment.name} for {student_id}", _color(args)):
             report, account = pipeline.grade_student(
                 assessment, student_id, source, _options(args), evidence.prepare if evidence else None
             )
@@ -283,7 +289,7 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
     source, unevidenced, rows = _class_source(args, roster.rows)
     evidence = sinks.EvidenceFolder(args.evidence, assessment.evidence_variables) if args.evidence else None
     stop = threading.Event()
-    with _class_progress(len(rows)) as advance:
+    with _class_progress(len(rows), _color(args)) as advance:
         hooks = pipeline.Hooks(on_done=lambda _: advance(), stop=stop, prepare=evidence.prepare if evidence else None)
         graded = pipeline.grade_roster(assessment, rows, source, _options(args), hooks)
     outcomes, unfinished = _every_line(args, roster, graded, unevidenced)
@@ -310,10 +316,18 @@ class _Roster:
 def _read_class(args: argparse.Namespace, assessment: Any) -> _Roster:
     """The roster's students (this shard's), its bad lines and its repeats, said on stderr with their file:line."""
     from checks.aws.budgets import BUDGETS
-    from checks.grading.roster import RosterError, RosterProblem, in_shard, parse_shard, read_roster_lines
+    from checks.grading.roster import (
+        RosterError,
+        RosterProblem,
+        case_twins,
+        in_shard,
+        parse_shard,
+        read_roster_lines,
+    )
+    from checks.text import printable
 
     try:
-        rows, problems, repeats = read_roster_lines(args.roster, assessment.id_rule, assessment.id_said)
+        rows, problems, repeats = read_roster_lines(args.roster, assessment.id_rule, assessment.id_said, args.id_column)
         shard = parse_shard(args.shard) if args.shard else None
     except (RosterError, ValueError) as exc:
         raise BadInput(str(exc)) from exc
@@ -333,6 +347,13 @@ def _read_class(args: argparse.Namespace, assessment: Any) -> _Roster:
         print(
             f"{PROG}: {args.roster}:{repeat.line}: {repeat.student_id} again (first on line {repeat.first}): "
             "one student, graded once",
+            file=sys.stderr,
+        )
+    lines = {r.student_id: r.line for r in rows}
+    for first, twin in case_twins(r.student_id for r in rows):
+        print(
+            f"{PROG}: {args.roster}:{lines[twin]}: {printable(twin)} and {printable(first)} (line {lines[first]}) "
+            "differ only by case: probably one student typed twice (both are graded)",
             file=sys.stderr,
         )
     return _Roster(rows, problems)

@@ -79,6 +79,11 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
         metavar="FILE.csv",
         help="grade many students: columns student_id and optionally profile, role_arn, external_id, region",
     )
+    cls.add_argument(
+        "--id-column",
+        metavar="NAME",
+        help="the roster's column of student IDs (default: student_id, else Student ID, SIS Login ID…)",
+    )
     cls.add_argument("--gradebook", metavar="FILE.csv", help="write one row per student here")
     cls.add_argument("--report-dir", metavar="DIR", help="write DIR/<student_id>.json for every student")
     cls.add_argument("--shard", metavar="K/N", help="grade only the K-th of N stable slices (for CI matrices)")

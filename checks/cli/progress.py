@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
+
+
+def _console(color: bool | None) -> Any:
+    """stderr's console: no colour (and no ESC byte but the cursor's own) with --no-color or $NO_COLOR."""
+    from rich.console import Console
+
+    plain = color is False or bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=True, no_color=plain, color_system=None if plain else "auto")
 
 
 class _class_progress:
     """A progress bar on stderr (on a terminal) while a class is graded."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, color: bool | None = None) -> None:
         self.total = total
+        self.color = color
         self.progress: Any = None
 
     def __enter__(self) -> Any:
-        if not sys.stderr.isatty():
-            return lambda: None
+        if not sys.stderr.isatty() or self.color is False or os.environ.get("NO_COLOR"):
+            return lambda: None  # with --no-color, no ESC byte reaches either stream
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
         self.progress = Progress(
@@ -23,7 +33,7 @@ class _class_progress:
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
-            console=__import__("rich.console").console.Console(stderr=True),
+            console=_console(self.color),
             transient=True,
         )
         self.progress.__enter__()
@@ -38,18 +48,17 @@ class _class_progress:
 class _progress:
     """A spinner on stderr while grading, only when stderr is a terminal."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, color: bool | None = None) -> None:
         self.text = text
-        self.status: object | None = None
+        self.color = color
+        self.status: Any = None
 
     def __enter__(self) -> _progress:
-        if sys.stderr.isatty():
-            from rich.console import Console
-
-            self.status = Console(stderr=True).status(self.text + "…")
-            self.status.__enter__()  # type: ignore[attr-defined]
+        if sys.stderr.isatty() and self.color is not False and not os.environ.get("NO_COLOR"):
+            self.status = _console(self.color).status(self.text + "…")
+            self.status.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.status is not None:
-            self.status.__exit__(*exc)  # type: ignore[attr-defined]
+            self.status.__exit__(*exc)

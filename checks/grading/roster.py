@@ -135,13 +135,60 @@ def read_roster(
     return rows, problems
 
 
+# What LMSs call the column of the ID the students name their resources with, most specific first (compared
+# case aside, with '_' and '-' as spaces); --id-column names another.
+ID_COLUMNS = ("student id", "sis login id", "login id", "username", "user name")
+
+
+def _decoded(raw: bytes, path: str) -> str:
+    """The roster's text: UTF-16 with its byte-order mark (Excel's "Unicode text"), else UTF-8 (a BOM allowed)."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise RosterError(f"{path}: not UTF-16 text past byte {exc.start}") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise RosterError(f"{path}:{line}: not UTF-8 text") from exc
+
+
+def _delimiter(header_line: str) -> str:
+    """The separator a spreadsheet wrote: ',' (CSV), ';' (a European locale's CSV) or a tab (Unicode text)."""
+    counts = {d: len(next(csv.reader([header_line], delimiter=d), [])) for d in (",", ";", "\t")}
+    return max(counts, key=lambda d: (counts[d], d == ","))
+
+
+def _id_column(written: list[str], id_column: str | None, path: str, line: int) -> int:
+    """Which column holds the student ID: ``student_id``, else --id-column, else a name LMSs use for it."""
+
+    def plain(name: str) -> str:
+        return " ".join(name.lower().replace("_", " ").replace("-", " ").split())
+
+    names = [plain(c) for c in written]
+    if id_column is not None:
+        if plain(id_column) not in names:
+            raise RosterError(f"{path}:{line}: no column {printable(id_column)!r} (--id-column)")
+        return names.index(plain(id_column))
+    for wanted in ID_COLUMNS:
+        if wanted in names:
+            return names.index(wanted)
+    raise RosterError(
+        f"{path}:{line}: no student_id column (header: {printable(', '.join(written))[:200]}); "
+        "name the ID's column with --id-column"
+    )
+
+
 def read_roster_lines(
-    path: str, id_rule: re.Pattern[str] = STUDENT_ID, id_said: str = STUDENT_ID_SAID
+    path: str, id_rule: re.Pattern[str] = STUDENT_ID, id_said: str = STUDENT_ID_SAID, id_column: str | None = None
 ) -> tuple[list[RosterRow], list[RosterProblem], list[Repeat]]:
     """A roster's students, its bad rows, and its repeated lines (a student named again: graded once).
 
     Columns other than the grader's (an LMS export's name, email, section…) are kept with each row.
-    A student ID follows the assessment's rule (``id_rule``, said as ``id_said``).
+    A student ID follows the assessment's rule (``id_rule``, said as ``id_said``). The ID's column is
+    ``student_id``, ``id_column``, or a name LMSs use (``Student ID``, ``SIS Login ID``…); the file may be
+    UTF-8 or UTF-16 (Excel's "Unicode text"), separated by ',', ';' or tabs.
     """
     try:
         raw = read_bytes(path, MAX_FILE)
@@ -151,16 +198,13 @@ def read_roster_lines(
         raise RosterError(f"{path}: not a file to read (a regular file, please)") from exc
     except OSError as exc:
         raise RosterError(f"{path}: cannot read it ({exc.strerror})") from exc
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise RosterError(f"{path}:{line}: not UTF-8 text") from exc
+    text = _decoded(raw, path)
     lines = text.splitlines()
     for number, content in enumerate(lines, start=1):
         if len(content) > MAX_LINE:
             raise RosterError(f"{path}:{number}: line of {len(content):,} characters (at most {MAX_LINE:,})")
-    reader = csv.reader(io.StringIO("\n".join(lines)), strict=True)
+    first = next((line for line in lines if line.strip()), "")
+    reader = csv.reader(io.StringIO("\n".join(lines)), strict=True, delimiter=_delimiter(first))
     try:
         rows = list(reader)
     except csv.Error as exc:
@@ -170,10 +214,10 @@ def read_roster_lines(
         raise RosterError(f"{path}: empty roster (want a header line with student_id)")
     written = [c.strip() for c in rows[header_at]]
     header = [c.lower() if c.lower() in COLUMNS else c for c in written]
-    if "student_id" not in header:
-        raise RosterError(
-            f"{path}:{header_at + 1}: no student_id column (header: {printable(', '.join(written))[:200]})"
-        )
+    if "student_id" not in header or id_column is not None:
+        at = _id_column(written, id_column, path, header_at + 1)
+        header = ["roster student_id" if c == "student_id" else c for c in header]  # the ID: the column named
+        header[at] = "student_id"
     if len({c.lower() for c in header}) != len(header):
         raise RosterError(f"{path}:{header_at + 1}: a column is named twice")
     good: list[RosterRow] = []
@@ -351,7 +395,7 @@ def outcome_json(outcome: Outcome, assessment: str) -> dict[str, Any]:
     }
 
 
-REPORT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")  # a file name in the folder, never a path
+REPORT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.~-]{0,99}")  # a file name in the folder, never a path
 
 
 def report_path(folder: Path, student_id: str, suffix: str = ".json") -> Path:
@@ -362,13 +406,40 @@ def report_path(folder: Path, student_id: str, suffix: str = ".json") -> Path:
     return folder / f"{student_id}{suffix}"
 
 
+def case_twins(student_ids: Iterable[str]) -> list[tuple[str, str]]:
+    """IDs that differ only by case (``S2``, ``s2``): two students to AWS and to the grader, but probably one
+    person typed twice; and one file name on a case-insensitive disk."""
+    first: dict[str, str] = {}
+    twins = []
+    for sid in student_ids:
+        seen = first.setdefault(sid.casefold(), sid)
+        if seen != sid:
+            twins.append((seen, sid))
+    return twins
+
+
+def file_names(student_ids: Iterable[str]) -> dict[str, str]:
+    """Each student's report file name in a folder, unique even on a case-insensitive disk: an ID whose case
+    twin came first gets ``~2``, ``~3``… (a report says its student inside; the name is only a place)."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for sid in student_ids:
+        name, n = sid, 1
+        while name.casefold() in taken:
+            n += 1
+            name = f"{sid}~{n}"
+        taken.add(name.casefold())
+        names[sid] = name
+    return names
+
+
 def write_reports(directory: str | Path, outcomes: list[Outcome], assessment: str) -> None:
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    for outcome in outcomes:
-        if outcome.bad_row:  # not a student the roster names rightly: the gradebook and reports carry it
-            continue
-        write_atomically(report_path(folder, outcome.student_id), json_text(outcome_json(outcome, assessment)))
+    graded = [o for o in outcomes if not o.bad_row]  # a bad roster line: the gradebook and reports carry it
+    names = file_names(o.student_id for o in graded)
+    for outcome in graded:
+        write_atomically(report_path(folder, names[outcome.student_id]), json_text(outcome_json(outcome, assessment)))
 
 
 SHARD_FILE = "shard.json"  # in a shard's --report-dir: which shard of how many (merge counts them)
