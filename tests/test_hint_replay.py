@@ -258,7 +258,6 @@ CASES: dict[str, tuple[Callable[[Clients], None], set[str]]] = {
         lambda c: c.lam.update_alias(FunctionName=f"layer-consumer-{c.sid}", Name="STAGING", FunctionVersion="1"),
         {"t9.staging"},
     ),
-    "PROD on $LATEST": (_prod_on_latest, {"t9.prod", "t9.canary"}),
     "no versions nor aliases": (
         _no_versions,
         {
