@@ -46,7 +46,7 @@ def collect_command(argv: Sequence[str]) -> int:
     from checks.outputs import sinks
 
     assessment = _assessment(args.assessment)
-    fmt = _choose_format(args.format)
+    fmt = _choose_format(args.format, args.output)
     if args.deadline:
         runs.parse_time(args.deadline, "--deadline")
     rows: list[Any] = []

@@ -17,7 +17,7 @@ EXIT_PASSED, EXIT_BELOW, EXIT_BAD_INPUT, EXIT_CANNOT_GRADE = 0, 1, 2, 3
 CLASS_TIMEOUT = 600.0  # seconds an account of a class may take
 
 
-BUILT_IN_FORMATS = ("table", "json", "junit", "markdown", "gradescope", "text")  # checks.outputs.report's own
+BUILT_IN_FORMATS = ("table", "json", "junit", "markdown", "gradescope", "text", "html")  # checks.outputs.report's own
 
 
 class _Parser(argparse.ArgumentParser):
@@ -129,9 +129,10 @@ def with_rules_of(report: Any) -> Any:
     return report
 
 
-def _choose_format(fmt: str | None) -> str:
-    """A format a renderer is registered for (built in, or another package's entry point)."""
-    chosen = fmt or "table"
+def _choose_format(fmt: str | None, output: str | None = None) -> str:
+    """A format a renderer is registered for (built in, or another package's entry point); none named and an
+    ``--output`` ending in ``.html``: the page."""
+    chosen = fmt or ("html" if output and output.lower().endswith((".html", ".htm")) else "table")
     if chosen in BUILT_IN_FORMATS:  # known without loading the reporters (they load when a report is written)
         return chosen
     from checks.outputs.report import RENDERERS, renderer_for

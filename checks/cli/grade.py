@@ -63,7 +63,7 @@ def _grade_one(args: argparse.Namespace) -> int:
     from checks.registry import load_assessment
 
     _known(args.assessment)  # before anything else is checked, and before loading anything: the commonest typo
-    fmt = _choose_format(args.format)
+    fmt = _choose_format(args.format, args.output)
     if not 0 <= args.pass_mark <= 100:  # nan and inf too
         raise BadInput(f"--pass-mark {args.pass_mark:g} is not a percentage (0 to 100)")
     for flag, value in (("--account-timeout", args.account_timeout), ("--watch", args.watch)):

@@ -25,12 +25,13 @@ def merge_command(argv: Sequence[str]) -> int:
         help="the roster the shards were graded from: its every line and column in the gradebook, as one run gives",
     )
     p.add_argument(
-        "--format", default="table", help="class summary as table (default), json, junit, markdown, gradescope or text"
+        "--format", default="table", help="class summary as table (default), json, junit, markdown, gradescope, text or html"
     )
+    p.add_argument("--output", metavar="FILE", help="write the class summary to FILE instead of stdout")
     args = p.parse_args(argv)
     from checks.grading.roster import RosterError, outcomes_from_reports, summarize, write_gradebook
 
-    fmt = _choose_format(args.format)
+    fmt = _choose_format(None if args.format == "table" and args.output else args.format, args.output)
     try:
         outcomes = outcomes_from_reports(args.dirs)
     except RosterError as exc:
@@ -49,7 +50,7 @@ def merge_command(argv: Sequence[str]) -> int:
         print(f"{PROG}: gradebook of {len(outcomes)} students written to {args.gradebook}", file=sys.stderr)
     from checks.outputs.sinks import write_class_report
 
-    write_class_report(assessment, outcomes, summarize(outcomes), fmt, None, color=None)
+    write_class_report(assessment, outcomes, summarize(outcomes), fmt, args.output, color=None)
     if missing:
         return _fail(EXIT_CANNOT_GRADE, missing)
     lacking = [o.student_id for o in outcomes if o.error == "missing from the shards"]

@@ -95,7 +95,7 @@ def build_parser(name: str | None = None) -> argparse.ArgumentParser:
         help="give up on an account after S seconds (default 600 for a class, 30 for one student)",
     )
     out = p.add_argument_group("output")
-    out.add_argument("--format", default=None, help="table (default), json, junit, markdown, gradescope or text")
+    out.add_argument("--format", default=None, help="table (default), json, junit, markdown, gradescope, text or html")
     out.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
     out.add_argument("--no-hints", action="store_true", help="leave hints and notes out (exam conditions)")
     out.add_argument("--no-color", action="store_true", help="plain table without colours (also: $NO_COLOR)")

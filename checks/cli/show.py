@@ -15,7 +15,7 @@ def show_command(argv: Sequence[str]) -> int:
         description="Show a JSON report saved earlier in any format; exits as its grade did (0, 1 or 3).",
     )
     p.add_argument("report", metavar="REPORT.json", help="a report written with --format json")
-    p.add_argument("--format", default=None, help="table (default), json, junit, markdown, gradescope or text")
+    p.add_argument("--format", default=None, help="table (default), json, junit, markdown, gradescope, text or html")
     p.add_argument("--output", metavar="FILE", help="write it to FILE instead of stdout")
     p.add_argument("--no-hints", action="store_true", help="leave hints and notes out")
     p.add_argument("--no-color", action="store_true", help="plain table without colours (also: $NO_COLOR)")
@@ -26,7 +26,7 @@ def show_command(argv: Sequence[str]) -> int:
     from checks.model import Report
     from checks.outputs import sinks
 
-    fmt = _choose_format(args.format)
+    fmt = _choose_format(args.format, args.output)
     try:
         report = Report.from_dict(json.loads(read_text(args.report, REPORT_LIMIT)))
     except NotAFile as exc:

@@ -10,7 +10,7 @@ from checks.fix import Fix, pasteable, settled
 from checks.model import CheckResult, Report, Status, TaskStatus
 from checks.text import json_text
 
-FORMATS = ("table", "json", "junit", "markdown", "gradescope", "text")  # the built-in renderers (RENDERERS)
+FORMATS = ("table", "json", "junit", "markdown", "gradescope", "text", "html")  # the built-in renderers (RENDERERS)
 
 _TASK_STYLE = {
     TaskStatus.PASS: ("PASS", "bold green"),
@@ -373,6 +373,13 @@ def _formats() -> Any:
     return formats
 
 
+def _html() -> Any:
+    """The page's module, loaded when a page is written."""
+    from checks.outputs import html
+
+    return html
+
+
 def _builtin() -> None:
     def junit_class(assessment: str, outcomes: list[Any], summary: list[Any]) -> str:
         errors = [(o.student_id, o.error or "not graded") for o in outcomes if o.report is None]
@@ -393,6 +400,7 @@ def _builtin() -> None:
         )
     )
     register(_text(one("text"), lambda a, o, s: str(_formats().text_class(o, s)), "text", "the course's plain layout"))
+    register(_text(lambda r: _html().one(r), lambda a, o, s: str(_html().many(a, o, s)), "html", "a page to open"))
 
 
 def render_class_table(summary: list[Any], outcomes: list[Any], out: IO[str], *, color: bool | None = None) -> None:
