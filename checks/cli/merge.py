@@ -25,7 +25,9 @@ def merge_command(argv: Sequence[str]) -> int:
         help="the roster the shards were graded from: its every line and column in the gradebook, as one run gives",
     )
     p.add_argument(
-        "--format", default="table", help="class summary as table (default), json, junit, markdown, gradescope, text or html"
+        "--format",
+        default="table",
+        help="class summary: table (default), json, junit, markdown, gradescope, text, html",
     )
     p.add_argument("--output", metavar="FILE", help="write the class summary to FILE instead of stdout")
     args = p.parse_args(argv)
