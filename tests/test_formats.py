@@ -370,7 +370,7 @@ def test_piped_output_is_the_80_column_rendering() -> None:
 
 
 def test_pasteable_breaks_only_between_words_outside_quotes() -> None:
-    from checks.outputs.report import pasteable
+    from checks.fix import pasteable
 
     remedy = aws("lambda", "publish-layer-version", "--layer-name", "l-s1").keep("LayerVersionArn", "LAYER")
     fix = remedy.then(aws("x", "y", "--a", "b --c d", "--e", "f")).render()

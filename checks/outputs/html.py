@@ -117,7 +117,7 @@ def one(report: Report) -> str:
 
 def _report_section(report: Report, heading: str, anchor: str | None) -> str:
     """A report: its score, the diagnosis, each task and check with its finding, and the How-to-fix block."""
-    from checks.outputs.report import fix_block
+    from checks.outputs.howtofix import fix_block
 
     sub = "h3" if heading == "h2" else "h4"
     verdict = "PASSED" if report.passed else "NOT PASSED"
