@@ -57,16 +57,7 @@ OWNERS = {
 FIND = functions.FIND
 LAYERS = (*FIND, "lambda:ListLayers")
 QUEUES = (*FIND, "sqs:ListQueues", "sqs:GetQueueAttributes")
-ROLE = (
-    *FIND,
-    "iam:ListAttachedRolePolicies",
-    "iam:ListRolePolicies",
-    "iam:GetRolePolicy",
-    "iam:GetPolicy",
-    "iam:GetPolicyVersion",
-    "iam:GetAccountAuthorizationDetails",  # a class: every role's policies in one read
-    "iam:GetRole",  # its permissions boundary
-)
+ROLE = (*FIND, *functions.ROLE_READS)  # a function's role as IAM decides: its policies and its boundary
 # A mapping's fix puts the role's SQS rights right first: it reads the role too.
 MAPPINGS = (*QUEUES, *ROLE, "lambda:ListEventSourceMappings")
 ALIASES = (*FIND, "lambda:ListAliases")
