@@ -220,6 +220,13 @@ class Fix:
         extra = tuple(as_word(a) for a in ("--query", query, "--output", "text"))
         return replace(self, steps=(*head, replace(last, argv=last.argv + extra))).into(name)
 
+    def shows(self, query: str) -> Fix:
+        """The last step prints one line, its answer's ``query`` (``--query Q --output text``), instead of nothing:
+        what a student wants to see of a command that makes something (its ARN, its URL)."""
+        *head, last = self.steps
+        extra = tuple(as_word(a) for a in ("--query", query, "--output", "text"))
+        return replace(self, steps=(*head, replace(last, argv=last.argv + extra, quiet=False)))
+
     def shared(self) -> Fix:
         """Every step marked as set-up several fixes share: a block runs each the first time only."""
         return replace(self, steps=tuple(replace(step, once=True) for step in self.steps))

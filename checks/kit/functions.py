@@ -150,7 +150,7 @@ def create_function(
         "--zip-file",
         zip_file,
         *settings,
-    ).quiet()
+    ).shows("FunctionArn")  # one line: the function made
     return chain([make_role, zip_step, create])
 
 

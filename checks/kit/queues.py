@@ -22,7 +22,8 @@ def attributes(values: dict[str, str | int]) -> str:
 
 
 def create_queue(name: str, values: dict[str, str | int]) -> Fix:
-    return aws("sqs", "create-queue", "--queue-name", name, "--attributes", attributes(values))
+    """A queue made with ``values``; it prints one line, its URL."""
+    return aws("sqs", "create-queue", "--queue-name", name, "--attributes", attributes(values)).shows("QueueUrl")
 
 
 def set_queue_attributes(url: str, values: dict[str, str | int]) -> Fix:
@@ -31,7 +32,7 @@ def set_queue_attributes(url: str, values: dict[str, str | int]) -> Fix:
 
 def plain_queue(s: Student, prefix: str) -> Fix:
     """A missing queue, with SQS's defaults."""
-    return aws("sqs", "create-queue", "--queue-name", s.name(prefix))
+    return aws("sqs", "create-queue", "--queue-name", s.name(prefix)).shows("QueueUrl")
 
 
 def queue_kind(prefixes: Sequence[str], make: Any = plain_queue, *, marks_work: bool = False) -> Kind:
