@@ -221,11 +221,13 @@ class Gh:
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
-    """End a ``gh`` and whatever it started (its process group)."""
+    """End a ``gh`` and whatever it started (its process group, where the system has them: not on Windows, where
+    ``gh`` alone is ended)."""
     import signal
 
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError):
         proc.kill()
 
