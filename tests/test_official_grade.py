@@ -485,3 +485,16 @@ def test_every_action_is_pinned_to_a_commit_with_its_version_beside_it() -> None
         for line in Path(path).read_text().splitlines():
             if "uses:" in line:
                 assert re.search(r"uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), (path, line)
+
+
+def test_collect_draws_the_class_page_with_late_and_missing_submissions(github: GitHub, tmp_path: Path) -> None:
+    graded(github, "s1", "a00000000001", "2026-12-16T10:00:00Z", 2)  # after the deadline
+    roster = tmp_path / "class.csv"
+    roster.write_text("student_id\ns1\ns2\n")
+    page = tmp_path / "class.html"
+    argv = ["collect", "lambda_medium", "--repo", "course/cloud", "--gradebook", str(tmp_path / "g.csv")]
+    assert main([*argv, "--roster", str(roster), "--deadline", DEADLINE, "--output", str(page)]) == 0
+    text = page.read_text()
+    assert text.startswith("<!doctype html>") and "Late and missing submissions" in text
+    late = text[text.index('id="late-missing"') :]
+    assert ">LATE<" in late and "no submission" in late
