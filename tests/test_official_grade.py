@@ -135,6 +135,38 @@ def test_a_report_that_cannot_be_downloaded_is_an_error_never_an_older_submissio
     assert "a submission of s1 could not be read: collect again" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        ("huge", "report.json is larger than 8 MiB"),
+        ("symlink", "report.json is not a file"),
+        ("fifo", "report.json is not a regular file"),
+        ("folder", "report.json is not a regular file"),
+        ("not json", "Expecting value"),
+    ],
+)
+def test_an_artifacts_report_that_is_not_a_bounded_file_is_the_runs_error(tmp_path: Path, kind: str, said: str) -> None:
+    report = tmp_path / "report.json"
+    if kind == "huge":
+        report.write_bytes(b" " * (8 * 1024 * 1024 + 1))
+    elif kind == "symlink":
+        (tmp_path / "elsewhere.json").write_text("{}")
+        report.symlink_to(tmp_path / "elsewhere.json")
+    elif kind == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no named pipes here")
+        os.mkfifo(report)
+    elif kind == "folder":
+        report.mkdir()
+    else:
+        report.write_bytes(b"\xff\xfe{not json")
+    with pytest.raises(GitHubError) as raised:
+        github_runs.read_report(report, "https://github.com/course/cloud/actions/runs/7")
+    assert raised.value.code == github_cli.EXIT_RUN_FAILED
+    assert str(raised.value).startswith("the run's report is not one (") and said in str(raised.value)
+    assert str(raised.value).endswith("): see https://github.com/course/cloud/actions/runs/7")
+
+
 def test_a_student_whose_only_runs_failed_shows_the_failed_run(github: GitHub, tmp_path: Path) -> None:
     run = dispatched(github, "s3", "c00000000001", "2026-12-10T10:00:00Z")
     finish(github, run, None, "failure")

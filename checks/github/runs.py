@@ -12,6 +12,7 @@ from typing import Any
 
 from checks.errors import BadInput, GitHubError
 from checks.github.gh import EXIT_CANNOT_REACH, EXIT_NO_ACCESS, EXIT_NO_WORKFLOW, EXIT_RUN_FAILED, Gh, GhFailed
+from checks.inputs import REPORT_LIMIT, read_bytes
 from checks.model import Report
 from checks.text import printable
 
@@ -117,18 +118,14 @@ def download_report(gh: Gh, run_id: int, submission: str, attempt: int, url: str
         return read_report(Path(folder) / "report.json", url)
 
 
-MAX_REPORT = 8 * 1024 * 1024  # a report is tens of kilobytes; an artifact's file larger than this is not one
-
-
 def read_report(path: Path, where: str) -> Report:
     try:
-        if not path.is_file() or path.is_symlink():
+        if path.is_symlink():
             raise ValueError("report.json is not a file")
-        if path.stat().st_size > MAX_REPORT:
-            raise ValueError(f"report.json is larger than {MAX_REPORT // (1024 * 1024)} MiB")
-        data = json.loads(path.read_bytes().decode("utf-8", "replace"))
+        data = json.loads(read_bytes(path, REPORT_LIMIT).decode("utf-8", "replace"))
         return Report.from_dict(data)
     except (OSError, ValueError, RecursionError) as exc:
+        said = str(exc).replace(str(path), "report.json")  # the download's folder is gone once this returns
         raise GitHubError(
-            EXIT_RUN_FAILED, f"the run's report is not one ({printable(str(exc))[:80]}): see {where}"
+            EXIT_RUN_FAILED, f"the run's report is not one ({printable(said)[:80]}): see {where}"
         ) from None
