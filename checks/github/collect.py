@@ -207,18 +207,18 @@ def _list_window(
     base = f"event=workflow_dispatch&status=completed&branch={quote(branch, safe='')}&created={created}"
     found: list[dict[str, Any]] = []
     total: int | None = None
-    for page in range(1, MAX_LISTED // PER_PAGE + 2):
+    last = MAX_LISTED // PER_PAGE  # GitHub lists no page past the 1,000th run
+    for page in range(1, last + 1):
         answer = runs_answer(gh, workflow, f"{base}&per_page={PER_PAGE}&page={page}")
         runs = runs_in(answer)
         count = answer.get("total_count")
         if isinstance(count, int) and not isinstance(count, bool):
             total = count if total is None else max(total, count)
-        if page > MAX_LISTED // PER_PAGE:  # GitHub lists no page past the 1,000th run
-            return found, False, bool(runs)
         found += runs
         if len(runs) < PER_PAGE:
-            return found, total is None or total <= len(found) or total <= MAX_LISTED, False
-    return found, False, False  # pragma: no cover - the loop returns
+            return found, total is None or total <= max(len(found), MAX_LISTED), False
+    past = runs_in(runs_answer(gh, workflow, f"{base}&per_page={PER_PAGE}&page={last + 1}"))
+    return found, False, bool(past)
 
 
 def collect(
