@@ -7,12 +7,15 @@ import sys
 from typing import Any
 
 
-def _console(color: bool | None) -> Any:
-    """stderr's console: no colour (and no ESC byte but the cursor's own) with --no-color or $NO_COLOR."""
+def _shown(color: bool | None) -> bool:
+    """A widget is drawn on a terminal only; with --no-color or $NO_COLOR no ESC byte reaches either stream."""
+    return sys.stderr.isatty() and color is not False and not os.environ.get("NO_COLOR")
+
+
+def _console() -> Any:
     from rich.console import Console
 
-    plain = color is False or bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=True, no_color=plain, color_system=None if plain else "auto")
+    return Console(stderr=True)
 
 
 class _class_progress:
@@ -24,8 +27,8 @@ class _class_progress:
         self.progress: Any = None
 
     def __enter__(self) -> Any:
-        if not sys.stderr.isatty() or self.color is False or os.environ.get("NO_COLOR"):
-            return lambda: None  # with --no-color, no ESC byte reaches either stream
+        if not _shown(self.color):
+            return lambda: None
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
         self.progress = Progress(
@@ -33,7 +36,7 @@ class _class_progress:
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
-            console=_console(self.color),
+            console=_console(),
             transient=True,
         )
         self.progress.__enter__()
@@ -54,8 +57,8 @@ class _progress:
         self.status: Any = None
 
     def __enter__(self) -> _progress:
-        if sys.stderr.isatty() and self.color is not False and not os.environ.get("NO_COLOR"):
-            self.status = _console(self.color).status(self.text + "…")
+        if _shown(self.color):
+            self.status = _console().status(self.text + "…")
             self.status.__enter__()
         return self
 
