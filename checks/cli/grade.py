@@ -77,7 +77,7 @@ def _grade_one(args: argparse.Namespace) -> int:
     if endpoint and not endpoint.startswith(("http://", "https://")):
         source = "--endpoint-url" if args.endpoint_url else "AWS_ENDPOINT_URL"
         raise BadInput(f"{source} {endpoint!r} has no scheme: did you mean http://{endpoint}?")
-    if args.output and args.format is None and args.output.lower() in (*BUILT_IN_FORMATS, "html", "csv", "yaml"):
+    if args.output and args.format is None and args.output.lower() in (*BUILT_IN_FORMATS, "csv", "yaml"):
         raise BadInput(  # the AWS CLI's habit: --output is its format
             f"--output {args.output} names the file to write (a table, into ./{args.output}): "
             f"for that format write --format {args.output.lower()}"
