@@ -39,40 +39,45 @@ T = TypeVar("T")
 SOLO_REGION = "us-west-2"
 
 
-_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
-_FUNCTION = re.compile(r"^/\d{4}-\d{2}-\d{2}/functions/[^/?]+(/policy)?/?(\?.*)?$")
-
-
-def lambda_quota(method: str, path: str) -> tuple[str, float]:
-    """Which of Lambda's published request quotas a request counts against, and its rate per second."""
-    found = _FUNCTION.match(path) if method == "GET" else None
-    if found and found.group(1):
-        return "GetPolicy", 15.0
-    if found:
-        return "GetFunction", 100.0
-    return "control plane", 15.0
+_SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 
 
 class QuotaMeter:
-    """Lambda's quotas as AWS enforces them, per account and region: beyond one, the answer is 429."""
+    """Lambda's request quotas as AWS enforces them, per account and Region: beyond one, the answer is 429.
+    (STS's are the stand-in's own: :mod:`checks.standin.gap_fills`, 15.)"""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.buckets: dict[tuple[str, str], list[float]] = {}  # (region, quota) -> [tokens, stamp]
-        self.throttled = 0
+        from checks.standin.gap_fills import RateMeter
 
-    def admit(self, region: str, method: str, path: str) -> bool:
+        self.meter = RateMeter()
+        self._accounts: dict[str, str] = {}
+
+    @property
+    def throttled(self) -> int:
+        from checks.standin.gap_fills import RATES
+
+        return self.meter.throttled + RATES.throttled
+
+    def reset(self) -> None:
+        from checks.standin.gap_fills import RATES
+
+        self.meter.reset()
+        RATES.throttled = 0
+
+    def account_of(self, key_id: str) -> str:
+        """The account an access key signs for (the stand-in's own records; a key never changes account)."""
+        found = self._accounts.get(key_id)
+        if found is None:
+            from moto.iam.models import get_account_id_from
+
+            found = self._accounts[key_id] = get_account_id_from(key_id)
+        return found
+
+    def admit(self, key_id: str, region: str, method: str, path: str) -> bool:
+        from checks.standin.gap_fills import lambda_quota
+
         quota, rate = lambda_quota(method, path)
-        with self.lock:
-            now = time.monotonic()
-            tokens, stamp = self.buckets.get((region, quota), [rate, now])
-            tokens = min(rate, tokens + (now - stamp) * rate)
-            if tokens < 1:
-                self.buckets[(region, quota)] = [tokens, now]
-                self.throttled += 1
-                return False
-            self.buckets[(region, quota)] = [tokens - 1, now]
-            return True
+        return self.meter.admit(self.account_of(key_id), region, quota, rate)
 
 
 class LoopbackHandler(BaseHTTPRequestHandler):
@@ -149,8 +154,8 @@ class DelayProxy:
                 scope = _SCOPE.search(self.headers.get("Authorization", ""))
                 if (
                     scope
-                    and scope.group(2) == "lambda"
-                    and not proxy.quotas.admit(scope.group(1), self.command, self.path)
+                    and scope.group(3) == "lambda"
+                    and not proxy.quotas.admit(scope.group(1), scope.group(2), self.command, self.path)
                 ):
                     refusal = json.dumps({"Type": "User", "message": "Rate Exceeded."}).encode()
                     errors = [("x-amzn-ErrorType", "TooManyRequestsException"), ("Content-Type", "application/json")]
@@ -176,7 +181,7 @@ class DelayProxy:
 
     def reset(self) -> None:
         self.spans.clear()
-        self.quotas.throttled = 0
+        self.quotas.reset()
 
     def chain(self) -> int:
         """The most requests that ran one after another, none overlapping (earliest-end first)."""
@@ -422,6 +427,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--fresh-only", action="store_true", help="only one student in new processes, and --help and a bad flag"
     )
+    parser.add_argument(
+        "--accounts", type=int, default=40, help="students each in their own account, and in one (default 40)"
+    )
+    parser.add_argument(
+        "--many", type=int, default=300, help="a larger class, each in their own account (default 300; 0: none)"
+    )
+    parser.add_argument(
+        "--accounts-only", action="store_true", help="only the classes where every student has their own account"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the stand-in process
     args = parser.parse_args(argv)
     if args.serve:
@@ -447,6 +461,14 @@ def main(argv: list[str] | None = None) -> int:
     direct = f"http://127.0.0.1:{direct_port}"
     proxy = RemoteProxy(int(proxy_port))
     endpoint = f"http://127.0.0.1:{proxy_port}"
+
+    if args.accounts_only:
+        from checks import bench_accounts
+
+        bench_accounts.measure(endpoint, direct, proxy, args.accounts, args.many, args.delay_ms)
+        child.stdin.close()
+        child.wait(timeout=30)
+        return 0
 
     import boto3
 
@@ -525,6 +547,10 @@ def main(argv: list[str] | None = None) -> int:
     assert shards.earned == fast_class.earned, "the shards disagree with the whole class"
     print(f"  every student graded {sorted(set(fast_class.earned))} by every way")
 
+    if args.accounts:
+        from checks import bench_accounts
+
+        bench_accounts.measure(endpoint, direct, proxy, args.accounts, args.many, args.delay_ms)
     print(f"\nstart-up: validate_tasks.py --help in {startup_seconds() * 1000:.0f} ms (best of 5)")
     child.stdin.close()
     child.wait(timeout=30)

@@ -48,7 +48,8 @@ GRADER = (
 OUTPUTS = in_folder("outputs")
 # boto3 and botocore outside AWS access: the stand-in's gap fills (their probes ask moto as AWS is asked)
 # and the benchmark, neither of which the grader's own path imports.
-STAND_IN = in_folder("standin") | {"checks.bench"}
+BENCHMARK = {"checks.bench", "checks.bench_accounts"}
+STAND_IN = in_folder("standin") | BENCHMARK
 
 
 def assessments() -> list[str]:
@@ -157,7 +158,7 @@ def violations(g: dict[str, set[str]]) -> list[str]:
             found.append(f"{name}: a reporter reads more than reports")
     cycles = sorted(m for m in g if m in reaches(g, m))
     found += [f"{m}: imports itself through others" for m in cycles]
-    found += [f"{m}: imports the benchmark" for m, imported in g.items() if "checks.bench" in imported]
+    found += [f"{m}: imports the benchmark" for m, imported in g.items() if m not in BENCHMARK and BENCHMARK & imported]
     return found
 
 

@@ -160,6 +160,39 @@ def test_the_sandbox_serves_the_cli_s_requests_and_refuses_web_pages_and_strange
         server.server_close()
 
 
+def test_keys_the_sandbox_gave_out_sign_as_the_account_they_were_given_for() -> None:
+    """``aws sts assume-role`` in the sandbox, then its keys exported: served, as the role's account (a class of
+    one account per student practises so); a key it never gave out is still refused."""
+    from botocore.exceptions import ClientError
+
+    server, endpoint, _ = _guarded_sandbox()
+    try:
+        sts = boto3.client(
+            "sts",
+            region_name="us-east-1",
+            endpoint_url=endpoint,
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="x",
+        )
+        given = sts.assume_role(RoleArn="arn:aws:iam::210987654321:role/grader", RoleSessionName="practice")
+        keys = given["Credentials"]
+        as_role = boto3.client(
+            "sts",
+            region_name="us-east-1",
+            endpoint_url=endpoint,
+            aws_access_key_id=keys["AccessKeyId"],
+            aws_secret_access_key=keys["SecretAccessKey"],
+            aws_session_token=keys["SessionToken"],
+        )
+        assert as_role.get_caller_identity()["Account"] == "210987654321"
+        with pytest.raises(ClientError) as refused:
+            _lambda(endpoint, key="ASIA" + keys["AccessKeyId"][4:-1] + "Z").list_functions()
+        assert refused.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.parametrize("service", ["sts", "iam", "ec2", "sqs", "cloudwatch", "lambda", "application-autoscaling"])
 def test_another_key_is_refused_in_each_services_own_protocol(service: str) -> None:
     """Real keys in the shell: every SDK reads the refusal as AWS's own (its code and why), never a parse error."""

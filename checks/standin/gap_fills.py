@@ -59,6 +59,13 @@ Gaps filled (moto 5.2):
     tests' own set-up, in process, is not kept waiting. Reading the function's state (what
     ``aws lambda wait function-updated-v2`` does) ends the busy time at once: waiting costs nothing
     here, and a block that does not wait is still refused.
+15. STS answers any number of requests; AWS meters them: 600 requests a second per account and Region,
+    shared by the operations that are signed with credentials (AssumeRole, DecodeAuthorizationMessage,
+    GetAccessKeyInfo, GetCallerIdentity, GetFederationToken, GetSessionToken), counted against the
+    account whose credentials sign the request (a cross-account AssumeRole is the caller's, not the
+    role's), and answers beyond them 400 ``Throttling`` ("Rate exceeded"). AWS's meters are token
+    buckets (:class:`RateMeter`); Lambda's quotas (:func:`lambda_quota`) are metered the same way by
+    the benchmark's stand-in, where a class reaches them.
 
 Importing this module changes nothing; :func:`install` does, once per process.
 """
@@ -66,7 +73,10 @@ Importing this module changes nothing; :func:`install` does, once per process.
 from __future__ import annotations
 
 import json
+import re
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +124,7 @@ def install() -> None:
         _statement_ids()
         _layer_count()
         _busy_functions()
+        _sts_rates()
         _installed = True
 
 
@@ -764,6 +775,106 @@ def _busy_functions() -> None:
     fn_class.get_configuration = configuration
 
 
+# -- 15. Request rates -------------------------------------------------------------------------------
+STS_PER_SECOND = 600.0  # per account and Region (IAM User Guide, "IAM and AWS STS quotas")
+STS_METERED = frozenset(
+    {
+        "AssumeRole",
+        "DecodeAuthorizationMessage",
+        "GetAccessKeyInfo",
+        "GetCallerIdentity",
+        "GetFederationToken",
+        "GetSessionToken",
+    }
+)
+
+
+class RateMeter:
+    """AWS's request quotas as it meters them: a token bucket per (account, Region, quota) holding one
+    second's worth of requests and refilled at the quota's rate; a request that finds it empty is throttled."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._buckets: dict[tuple[str, str, str], tuple[float, float]] = {}  # -> (tokens, when)
+        self.throttled = 0
+
+    def admit(self, account: str, region: str, quota: str, per_second: float) -> bool:
+        with self._lock:
+            now = self.clock()
+            tokens, then = self._buckets.get((account, region, quota), (per_second, now))
+            tokens = min(per_second, tokens + (now - then) * per_second)
+            if tokens < 1:
+                self._buckets[(account, region, quota)] = (tokens, now)
+                self.throttled += 1
+                return False
+            self._buckets[(account, region, quota)] = (tokens - 1, now)
+            return True
+
+    def reset(self) -> None:
+        with self._lock:
+            self._buckets.clear()
+            self.throttled = 0
+
+
+RATES = RateMeter()  # STS's, wherever the fills are installed
+
+
+class frozen_rates:
+    """While inside, :data:`RATES` sees one instant: every request counts within the same second (the probe)."""
+
+    def __enter__(self) -> None:
+        instant = time.monotonic()
+        self.before = RATES.clock
+        RATES.reset()
+        RATES.clock = lambda: instant
+
+    def __exit__(self, *exc: object) -> None:
+        RATES.clock = self.before
+        RATES.reset()
+
+
+_LAMBDA_FUNCTION = re.compile(r"^/\d{4}-\d{2}-\d{2}/functions/[^/?]+(/policy)?/?(\?.*)?$")
+
+
+def lambda_quota(method: str, path: str) -> tuple[str, float]:
+    """Which of Lambda's published request quotas a request counts against, and its rate per second:
+    GetFunction 100, GetPolicy 15, every other control-plane request 15 together (per account and Region)."""
+    found = _LAMBDA_FUNCTION.match(path) if method == "GET" else None
+    if found and found.group(1):
+        return "GetPolicy", 15.0
+    if found:
+        return "GetFunction", 100.0
+    return "control plane", 15.0
+
+
+def _sts_rates() -> None:
+    import warnings
+
+    from moto.core.exceptions import ServiceException
+    from moto.core.utils import camelcase_to_underscores
+    from moto.sts.responses import TokenResponse
+
+    class Throttling(ServiceException):
+        code = "Throttling"
+        message = "Rate exceeded"
+
+    def metered(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def answer(self: Any) -> Any:
+            if not RATES.admit(self.current_account, self.region, "sts", STS_PER_SECOND):
+                raise Throttling()
+            return original(self)
+
+        return answer
+
+    # STS's model declares no Throttling shape (AWS answers it for every service): moto says so on each one.
+    warnings.filterwarnings("ignore", r"Exception\(Throttling\) with code Throttling", UserWarning)
+    for operation in STS_METERED:
+        name = camelcase_to_underscores(operation)
+        if hasattr(TokenResponse, name):  # what moto lacks is refused by moto itself
+            setattr(TokenResponse, name, metered(getattr(TokenResponse, name)))
+
+
 # -- Probes: does plain moto still lack each behaviour? ------------------------------------
 PROBES: dict[str, str] = {
     "dead_letter_config": "DeadLetterConfig kept by CreateFunction",
@@ -780,6 +891,7 @@ PROBES: dict[str, str] = {
     "statement_ids": "AddPermission refuses a statement ID already taken",
     "layer_count": "at most five layers",
     "busy_functions": "a function is busy a while after it is changed",
+    "sts_rates": "STS throttles past 600 requests a second per account and Region",
 }
 
 
@@ -902,7 +1014,25 @@ def probe() -> dict[str, bool]:
         except Exception:
             results["account_settings"] = False
         results.update(_probe_saves(lam, sqs, iam, common, code))
+        results["sts_rates"] = _probe_sts_rates(region)
     return results
+
+
+def _probe_sts_rates(region: str) -> bool:
+    """One request more than a second's quota, sent at once: is the last throttled?"""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import ClientError
+
+    sts = boto3.client("sts", region_name=region, config=Config(retries={"total_max_attempts": 1}))
+    codes = []
+    with frozen_rates():  # the fill's clock stands still; moto's own meter, once it has one, sees a burst
+        for _ in range(int(STS_PER_SECOND) + 1):
+            try:
+                sts.get_caller_identity()
+            except ClientError as exc:
+                codes.append(exc.response["Error"]["Code"])
+    return codes == ["Throttling"]
 
 
 def _refused(call: Any, code: str) -> bool:

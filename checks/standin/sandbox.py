@@ -98,9 +98,27 @@ def refusal(environ: dict[str, Any]) -> str | None:
 
     signed = _KEY_ID.search(environ.get("HTTP_AUTHORIZATION", ""))
     key = signed.group(1) if signed else parse_qs(environ.get("QUERY_STRING", "")).get("X-Amz-Credential", [""])[0]
-    if key.split("/", 1)[0] != KEY:
+    key_id = key.split("/", 1)[0]
+    if key_id != KEY and not issued(key_id):
         return f"not signed with the sandbox's key: export AWS_ACCESS_KEY_ID={KEY} AWS_SECRET_ACCESS_KEY={KEY}"
     return None
+
+
+def issued(key_id: str) -> bool:
+    """Whether the sandbox itself gave out this access key (``sts assume-role``, ``iam create-access-key``):
+    what was signed with its key may sign again, as the account of the role or user it was given for."""
+    if not key_id.isalnum():
+        return False
+    from moto.core.base_backend import BackendDict
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import PARTITION_NAMES
+
+    assert isinstance(iam_backends, BackendDict)
+    for account in list(iam_backends.values()):
+        for partition in PARTITION_NAMES:
+            if key_id in account[partition].access_keys:
+                return True
+    return False
 
 
 def refused(environ: dict[str, Any], why: str) -> tuple[str, list[tuple[str, str]], bytes]:
