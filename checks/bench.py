@@ -132,55 +132,62 @@ def loopback_server(handler: type[LoopbackHandler], target_port: int) -> Threadi
     return server
 
 
-class DelayProxy:
-    """A loopback HTTP proxy that holds each request ``delay`` seconds, times every one, and enforces
-    Lambda's request quotas (``TooManyRequestsException``, counted)."""
+class Delayed:
+    """The stand-in as the benchmark serves it (WSGI, in front of moto in its own server): each request held
+    ``delay`` seconds, timed, and metered under Lambda's quotas (``TooManyRequestsException``, counted);
+    ``/__bench/...`` drives it. In the server itself rather than a proxy: one HTTP hop, as AWS has."""
 
-    def __init__(self, target_port: int, delay: float) -> None:
+    def __init__(self, app: Callable[..., Any], delay: float) -> None:
+        self.app = app
         self.delay = delay
         self.spans: list[tuple[float, float]] = []
         self.quotas = QuotaMeter()
-        lock = threading.Lock()
-        proxy = self
+        self.lock = threading.Lock()
 
-        class Handler(LoopbackHandler):
-            def forward(self) -> None:
-                if self.path.startswith("/__bench/"):
-                    self._control()
-                    return
-                start = time.monotonic()
-                body = self.body()
-                time.sleep(proxy.delay)
-                scope = _SCOPE.search(self.headers.get("Authorization", ""))
-                if (
-                    scope
-                    and scope.group(3) == "lambda"
-                    and not proxy.quotas.admit(scope.group(1), scope.group(2), self.command, self.path)
-                ):
-                    refusal = json.dumps({"Type": "User", "message": "Rate Exceeded."}).encode()
-                    errors = [("x-amzn-ErrorType", "TooManyRequestsException"), ("Content-Type", "application/json")]
-                    self.send(429, refusal, errors)
-                    return
-                self.send(*self.upstream(body))
-                with lock:
-                    proxy.spans.append((start, time.monotonic()))
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "/")
+        if path.startswith("/__bench/"):
+            return self._control(path, start_response)
+        start = time.monotonic()
+        time.sleep(self.delay)
+        scope = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        query = environ.get("QUERY_STRING", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if (
+            scope
+            and scope.group(3) == "lambda"
+            and not self.quotas.admit(scope.group(1), scope.group(2), method, path + (f"?{query}" if query else ""))
+        ):
+            refusal = json.dumps({"Type": "User", "message": "Rate Exceeded."}).encode()
+            headers = [("x-amzn-ErrorType", "TooManyRequestsException"), ("Content-Type", "application/json")]
+            start_response("429 Too Many Requests", [*headers, ("Content-Length", str(len(refusal)))])
+            return [refusal]
+        body = b"".join(self.app(environ, start_response))
+        with self.lock:
+            self.spans.append((start, time.monotonic()))
+        return [body]
 
-            def _control(self) -> None:
-                if self.path == "/__bench/reset":
-                    proxy.reset()
-                if self.path in ("/__bench/throttled", "/__bench/spans"):
-                    found = proxy.quotas.throttled if self.path.endswith("throttled") else sorted(proxy.spans)
-                    self.send(200, json.dumps(found).encode())
-                    return
-                if self.path.startswith("/__bench/delay/"):
-                    proxy.delay = float(self.path.rsplit("/", 1)[1]) / 1000
-                self.send(200, json.dumps(proxy.chain() if self.path == "/__bench/chain" else 0).encode())
-
-        self.server = loopback_server(Handler, target_port)
-        self.port = self.server.server_address[1]
+    def _control(self, path: str, start_response: Callable[..., Any]) -> list[bytes]:
+        found: Any = 0
+        if path == "/__bench/reset":
+            self.reset()
+        elif path == "/__bench/throttled":
+            found = self.quotas.throttled
+        elif path == "/__bench/spans":
+            found = sorted(self.spans)
+        elif path == "/__bench/cpu":
+            found = time.process_time()  # the stand-in's own processor time, all threads
+        elif path == "/__bench/chain":
+            found = self.chain()
+        elif path.startswith("/__bench/delay/"):
+            self.delay = float(path.rsplit("/", 1)[1]) / 1000
+        data = json.dumps(found).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
 
     def reset(self) -> None:
-        self.spans.clear()
+        with self.lock:
+            self.spans.clear()
         self.quotas.reset()
 
     def chain(self) -> int:
@@ -210,6 +217,11 @@ class RemoteProxy:
 
     def throttled(self) -> int:
         return self._ask("throttled")
+
+    def cpu(self) -> float:
+        """The stand-in process's processor time so far, in seconds."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/__bench/cpu", timeout=30) as answer:
+            return float(json.loads(answer.read()))
 
     def set_delay(self, ms: float) -> None:
         self._ask(f"delay/{ms:g}")
@@ -280,15 +292,17 @@ def flag_seconds(args: list[str], repeat: int = 5) -> float:
 
 
 def serve(delay: float) -> None:
-    """The stand-in process: moto's server and the delay proxy, apart from the grader's process."""
+    """The stand-in process, apart from the grader's: moto's server as is (to deploy to), and the same
+    accounts served again with the delay and the quotas (to grade through)."""
     import io
 
     from checks.standin.sandbox import make_server
 
-    server = make_server(0, io.StringIO(), managed_policies=False)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    proxy = DelayProxy(server.server_address[1], delay)
-    print(f"PORTS {server.server_address[1]} {proxy.port}", flush=True)
+    direct = make_server(0, io.StringIO(), managed_policies=False)
+    delayed = make_server(0, io.StringIO(), managed_policies=False, wrap=lambda app: Delayed(app, delay))
+    for server in (direct, delayed):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"PORTS {direct.server_address[1]} {delayed.server_address[1]}", flush=True)
     sys.stdin.read()  # until the grader's process closes our stdin
 
 

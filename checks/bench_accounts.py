@@ -140,6 +140,7 @@ class ClassRun:
     wall: float
     peak_mb: float
     cpu: float  # the grader's processor time, user and system
+    stand_in_cpu: float  # the stand-in's (moto and the proxy) meanwhile: on a machine of few cores, its share
     throttled: int
     requests: int
     exit_code: int
@@ -147,8 +148,9 @@ class ClassRun:
 
     def line(self) -> str:
         return (
-            f"  {self.label:<36} {self.wall:6.1f} s  peak {self.peak_mb:6.0f} MB  cpu {self.cpu:5.1f} s  "
-            f"{self.requests / self.students:5.1f} requests/student  throttled {self.throttled}"
+            f"  {self.label:<36} {self.wall:6.1f} s  peak {self.peak_mb:5.0f} MB  cpu {self.cpu:5.1f} s "
+            f"(stand-in {self.stand_in_cpu:5.1f} s)  {self.requests / self.students:4.1f} requests/student  "
+            f"throttled {self.throttled}"
         )
 
 
@@ -180,6 +182,7 @@ def run_class(label: str, roster: Path, env: dict[str, str], endpoint: str, prox
     command = [sys.executable, str(ROOT / "validate_tasks.py"), "lambda_medium", "--roster", str(roster)]
     command += ["--endpoint-url", endpoint, "--format", "json", "--output", str(out)]
     proxy.reset()
+    stand_in = proxy.cpu()
     with open(roster.with_suffix(".err"), "wb") as err:
         started = time.monotonic()
         child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
@@ -194,6 +197,7 @@ def run_class(label: str, roster: Path, env: dict[str, str], endpoint: str, prox
         wall,
         usage.ru_maxrss / 1024,
         usage.ru_utime + usage.ru_stime,
+        proxy.cpu() - stand_in,
         proxy.throttled(),
         len(proxy.spans()),
         child.returncode,

@@ -51,6 +51,7 @@ SHARED_FIXTURE_MODULES = (
     "tests/test_moto_gaps.py",
     "tests/test_faults_proxy.py",
     "tests/test_every_assessment.py",
+    "tests/test_many_accounts.py",
 )
 
 

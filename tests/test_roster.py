@@ -126,7 +126,10 @@ def _roster_file(tmp_path: Path) -> Path:
 
 def _grade(rows: list[RosterRow], lambda_medium: Assessment, seen: list[Account] | None = None) -> list[Outcome]:
     return grade_roster(
-        lambda_medium, rows, Live(region=REGION, sessions=_session_factory), hooks=Hooks(accounts_seen=seen)
+        lambda_medium,
+        rows,
+        Live(region=REGION, sessions=_session_factory),
+        hooks=Hooks(accounts_seen=seen, keep_accounts=True),  # the shards below regrade on the same answers
     )
 
 

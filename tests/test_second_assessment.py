@@ -120,9 +120,9 @@ def test_cleanup_pasted_removes_exactly_one_students_queues(
 
 # -- the engine names neither assessment nor the service one of them grades ------------------------------
 # Service knowledge lives with its reader (checks/aws/readers.py) and the kit for assessments over a service
-# (checks/kit/); the stand-in's gap fills (checks/standin/gap_fills.py) and the benchmark (checks/bench.py,
+# (checks/kit/); the stand-in's gap fills (checks/standin/gap_fills.py) and the benchmark (checks/bench*.py,
 # which measures lambda_medium) are not the engine, nor are the assessments (checks/assessments/).
-NOT_ENGINE = {"checks/aws/readers.py", "checks/standin/gap_fills.py", "checks/bench.py"}
+NOT_ENGINE = {"checks/aws/readers.py", "checks/standin/gap_fills.py", "checks/bench.py", "checks/bench_accounts.py"}
 NOT_ENGINE_FOLDERS = {ROOT / "checks" / "assessments", ROOT / "checks" / "kit"}
 
 

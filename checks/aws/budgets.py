@@ -68,9 +68,11 @@ class Budget:
         self.stamp = time.monotonic()
         self.lock = threading.Lock()
         self.throttled = 0  # answers that said the quota was exceeded
+        self.taken = 0  # requests paced by it
 
     def take(self) -> None:
         with self.lock:
+            self.taken += 1
             now = time.monotonic()
             self.tokens = min(max(1.0, self.rate), self.tokens + (now - self.stamp) * self.rate)
             self.stamp = now

@@ -6,6 +6,11 @@ AWS's quotas (:mod:`checks.aws.budgets`), a paginator on every list, and every a
 with single flight, so that two checks (or two students in one account) never pay twice for
 the same call and concurrent askers of one answer wait for the one request in flight.
 
+An account that brings its own credentials (a role assumed for it, a profile's) signs through
+clients shared by every such account of its session (:func:`shared_client`): a class of hundreds of
+accounts builds each client once, not once per account. Whose request a shared client sends is the
+account bound to the thread that sends it (:meth:`Transport.bound`); outside of one, it sends nothing.
+
 An answer may instead come from saved evidence, or be kept as evidence
 (:mod:`checks.grading.evidence`): the transport only hands each request to it.
 
@@ -14,15 +19,18 @@ Only read operations (List, Get, Describe) are ever sent.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import botocore.config
+import botocore.credentials
 import botocore.exceptions
 import botocore.session
 from botocore import xform_name as _snake
@@ -30,8 +38,12 @@ from botocore import xform_name as _snake
 from checks import threads
 from checks.aws.budgets import THROTTLED, Budget, Budgets, Quota, register
 
-# The identity call every grade starts with: STS publishes no rate quota a grade comes near.
-register((Quota("sts", None, 10.0),))
+# STS: 600 requests a second per account and Region, shared by the operations signed with credentials
+# (AssumeRole, GetCallerIdentity...), counted against the account that signs them (IAM User Guide, "IAM
+# and AWS STS quotas"). A class assumes a role per student with the grader's own credentials.
+STS_PER_SECOND = 600.0
+register((Quota("sts", None, STS_PER_SECOND),))
+CALLER = "the grader's own credentials"  # whose STS budget a role assumed for a student is paced by
 
 GATHER_THREADS = 64  # look-ups a check runs at once, over every grade of the process
 
@@ -95,6 +107,106 @@ class GradingTimeout(botocore.exceptions.BotoCoreError):
     """The grade's time is up: no further attempt is sent."""
 
     fmt = "no answer within the grade's {seconds:g} s"
+
+
+class Unbound(botocore.exceptions.BotoCoreError):
+    """A shared client asked to send a request for no account: it sends nothing."""
+
+    fmt = "a shared client was used outside of an account's request"
+
+
+UNBOUND = "validate-tasks-unbound"  # what a shared client holds as its own credentials: AWS knows no such key
+_bound = threading.local()
+
+
+def bound_transport() -> Transport:
+    """The account whose request this thread is sending (:meth:`Transport.bound`)."""
+    found: Transport | None = getattr(_bound, "transport", None)
+    if found is None:
+        raise Unbound()
+    return found
+
+
+_shared_lock = threading.Lock()
+_shared: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], Any]] = weakref.WeakKeyDictionary()
+
+
+def shared_client(session: Any, service: str, region: str, endpoint_url: str | None, config: Any) -> Any:
+    """The client of ``session`` for every account that signs with credentials of its own, made once.
+
+    It holds no usable credentials: each request is signed with those of the account bound to the
+    sending thread (botocore's per-request credentials), paced by that account's budgets, within its
+    time, and recorded as its call. A request with no account bound is refused before it is signed.
+    """
+    key = (service, region, endpoint_url, id(config))
+    with _shared_lock:
+        clients = _shared.setdefault(session, {})
+        found = clients.get(key)
+        if found is not None:
+            return found
+        config = _pooled(config)
+        found = session.client(
+            service,
+            region_name=region,
+            endpoint_url=endpoint_url,
+            config=config,
+            aws_access_key_id=UNBOUND,
+            aws_secret_access_key=UNBOUND,
+        )
+
+        def call(model: Any, params: Any = None, context: Any = None, **_: Any) -> None:
+            account = bound_transport()
+            if context is not None:
+                context.setdefault("signing", {})["request_credentials"] = account.credentials
+            account._record(model, params)
+
+        def attempt(operation_name: str, **_: Any) -> None:
+            account = bound_transport()
+            account._attempt_in_time()
+            account._take(service, region, operation_name)
+
+        def answered(operation: Any, response: Any = None, **_: Any) -> None:
+            bound_transport()._answered(service, region, operation, response)
+
+        found.meta.events.register("before-call", call)
+        found.meta.events.register("before-parse", check_answer)
+        found.meta.events.register_first("request-created", attempt)
+        found.meta.events.register_first("needs-retry", answered)
+        clients[key] = found
+        return found
+
+
+_configs: dict[tuple[float, float], botocore.config.Config] = {}
+_pools: dict[int, botocore.config.Config] = {}
+SHARED_CONNECTIONS = 128  # a shared client's connections kept open: every account's requests go through it
+
+
+def _pooled(config: botocore.config.Config) -> botocore.config.Config:
+    """``config`` with room for the connections of every account at once (a full pool drops connections).
+    Called with ``_shared_lock`` held."""
+    found = _pools.get(id(config))
+    if found is None:
+        found = _pools[id(config)] = config.merge(botocore.config.Config(max_pool_connections=SHARED_CONNECTIONS))
+    return found
+
+
+def _waits(timeout: float) -> tuple[float, float]:
+    """How long an attempt within an account's time waits for its answer, and for its connection."""
+    return min(READ_TIMEOUT, max(1.0, timeout / 3)), min(CONNECT_TIMEOUT, max(1.0, timeout / 6))
+
+
+def grading_config(timeout: float | None) -> botocore.config.Config:
+    """The grading configuration for an account's time: one object per time, so that clients can be shared."""
+    if not timeout:
+        return GRADING_CONFIG
+    read, connect = _waits(timeout)
+    with _shared_lock:
+        found = _configs.get((read, connect))
+        if found is None:
+            found = _configs[(read, connect)] = GRADING_CONFIG.merge(
+                botocore.config.Config(read_timeout=read, connect_timeout=connect)
+            )
+        return found
 
 
 # What AWS always returns for the reads the grader relies on: an answer without it is not AWS's
@@ -188,6 +300,20 @@ class _Entry:
         self.error: BaseException | None = None
 
 
+class _Binding:
+    __slots__ = ("before", "transport")
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def __enter__(self) -> None:
+        self.before = getattr(_bound, "transport", None)
+        _bound.transport = self.transport
+
+    def __exit__(self, *exc: object) -> None:
+        _bound.transport = self.before
+
+
 def _action(service: str, operation: str) -> str:
     return f"{service}:{operation}"  # boto3's service names are the IAM prefixes of every service read here
 
@@ -208,6 +334,50 @@ def shared_loader() -> Any:
 
         _shared_loader = create_loader(os.environ.get("AWS_DATA_PATH"))
     return _shared_loader
+
+
+# What a profile says about where its credentials come from; the rest of it (an endpoint, a CA bundle, FIPS,
+# retries...) shapes the clients, and profiles that differ in it never share clients.
+CREDENTIAL_SETTINGS = frozenset(
+    {
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "aws_account_id",
+        "role_arn",
+        "role_session_name",
+        "source_profile",
+        "credential_source",
+        "credential_process",
+        "external_id",
+        "mfa_serial",
+        "duration_seconds",
+        "web_identity_token_file",
+        "sso_session",
+        "sso_account_id",
+        "sso_role_name",
+        "sso_region",
+        "sso_start_url",
+        "sso_registration_scopes",
+        "login_session",
+        "region",  # every client is made for the account's region, named
+    }
+)
+
+
+def account_of_assumed(answer: Any) -> str | None:
+    """The account an AssumeRole answer's session is in (``AssumedRoleUser.Arn``), or None when it says none."""
+    arn = ((answer or {}).get("AssumedRoleUser") or {}).get("Arn") if isinstance(answer, dict) else None
+    parts = arn.split(":") if isinstance(arn, str) else []
+    found = parts[4] if len(parts) > 5 and parts[0] == "arn" and parts[2] == "sts" else ""
+    return found if found.isascii() and found.isdigit() and len(found) == 12 else None
+
+
+def assumed_credentials(keys: dict[str, Any]) -> Any:
+    """botocore credentials of an AssumeRole answer's ``Credentials``."""
+    return botocore.credentials.Credentials(
+        keys["AccessKeyId"], keys["SecretAccessKey"], keys["SessionToken"], method="assume-role"
+    )
 
 
 class CoreSession:
@@ -231,6 +401,22 @@ class CoreSession:
 
     def get_partition_for_region(self, region: str) -> str:
         return str(self._session.get_partition_for_region(region))
+
+    def credentials(self) -> Any:
+        """botocore's credentials of this session (a profile's refresh themselves), or None."""
+        return self._session.get_credentials()
+
+    def register(self, event: str, handler: Callable[..., Any]) -> None:
+        """A handler on every client this session makes from now on (those botocore makes for credentials too)."""
+        self._session.register(event, handler)
+
+    def client_settings(self) -> tuple[tuple[str, str], ...] | None:
+        """What in this session's profile shapes its clients (None: not known, so its clients are never shared)."""
+        try:
+            scoped = self._session.get_scoped_config()
+        except Exception:
+            return None
+        return tuple(sorted((k, repr(v)) for k, v in scoped.items() if k not in CREDENTIAL_SETTINGS))
 
     def load_credentials(self, within: float) -> None:
         """Find the credentials now, waiting at most ``within`` seconds: a profile's ``credential_process``
@@ -268,12 +454,62 @@ def core_session(
     return CoreSession(core)
 
 
+_builtin_events: Any = None  # botocore's own event handlers, as a new session registers them
+
+
 def _botocore_session(profile: str | None = None) -> botocore.session.Session:
-    """A botocore session whose service models come from the process's one loader."""
-    core = botocore.session.Session(profile=profile)
+    """A botocore session whose service models come from the process's one loader.
+
+    botocore registers its two hundred built-in event handlers into every new session, inspecting each
+    one's signature (about 50 ms); a class with a profile per student would pay it per profile. The first
+    session of the process registers them; every later one starts from a copy of what it registered.
+    """
+    global _builtin_events
     with _loader_lock:
+        if _builtin_events is None:
+            core = botocore.session.Session(profile=profile)
+            registered = getattr(core, "_original_handler", None)
+            _builtin_events = copy.copy(registered) if registered is not None else False
+        elif _builtin_events is False:  # a botocore that keeps them elsewhere: registered each time
+            core = botocore.session.Session(profile=profile)
+        else:
+            core = botocore.session.Session(
+                profile=profile, event_hooks=copy.copy(_builtin_events), include_builtin_handlers=False
+            )
         core.register_component("data_loader", shared_loader())
+    _share_config_files(core)
     return core
+
+
+_parsed_lock = threading.Lock()
+_parsed: dict[tuple[Any, ...], Any] = {}
+
+
+def _share_config_files(core: botocore.session.Session) -> None:
+    """The AWS config and credentials files parsed once per process while they stay unchanged: every new
+    session otherwise parses both again (a class with a profile per student: the whole file per profile)."""
+    if not hasattr(core, "_config"):
+        return
+    key: list[Any] = []
+    for name in ("config_file", "credentials_file"):
+        path = os.path.expanduser(str(core.get_config_variable(name) or ""))
+        try:
+            st = os.stat(path)
+            key.append((path, st.st_ino, st.st_size, st.st_mtime_ns))
+        except (OSError, ValueError):
+            key.append((path, None))
+    with _parsed_lock:
+        found = _parsed.get(tuple(key))
+    if found is not None:
+        core._config = found  # read, never changed, by botocore
+        return
+    try:
+        parsed = core.full_config
+    except Exception:  # a file botocore cannot read: said where the session is first used
+        return
+    with _parsed_lock:
+        _parsed.clear()  # the files changed, or the first: only the newest parse is kept
+        _parsed[tuple(key)] = parsed
 
 
 def new_session(**settings: Any) -> Any:
@@ -385,20 +621,22 @@ class Transport:
         budgets: Budgets | None = None,
         timeout: float | None = None,
         targeted: bool = False,
+        credentials: Any = None,
     ) -> None:
         self.session = session
+        # botocore credentials of this account's own (a role assumed for it, a profile's): it signs with them
+        # through the session's shared clients. None: the session's own credentials and clients.
+        self.credentials = credentials
         self._targeted = targeted  # one student: ask for their own resources by name, list only for near misses
         self._replay_by_name: bool | None = None
         self.budgets = budgets  # the pace of requests, under AWS's quotas (None: as fast as answered)
         self._timeout = timeout
-        self._config = GRADING_CONFIG
+        # The whole grade ends within ``timeout``: an attempt (retries too) starts only while it can still be
+        # answered in time, and waits at most a third of the time for its answer.
+        self._config = grading_config(timeout)
         self._deadline: float | None = None
         if timeout:
-            # The whole grade ends within ``timeout``: an attempt (retries too) starts only while it can
-            # still be answered in time, and waits at most a third of the time for its answer.
-            read = min(READ_TIMEOUT, max(1.0, timeout / 3))
-            connect = min(CONNECT_TIMEOUT, max(1.0, timeout / 6))
-            self._config = GRADING_CONFIG.merge(botocore.config.Config(read_timeout=read, connect_timeout=connect))
+            read, connect = _waits(timeout)
             self._deadline = time.monotonic() + max(timeout - read - connect, timeout / 3)
         self.early: Any = None  # the identity question already sent (checks.aws.early), taken by identify
         self.evidence: Answers | None = None  # set to collect the answers the grade rests on
@@ -419,10 +657,16 @@ class Transport:
 
     # -- plumbing ---------------------------------------------------------
     def client(self, service: str, region: str | None = None) -> Any:
-        """The service's client for a region, made once; clients of different services are made at once."""
+        """The service's client for a region, made once; clients of different services are made at once.
+
+        An account with credentials of its own uses the session's shared client (:func:`shared_client`).
+        """
         key = (service, region or self.region)
         found = self._clients.get(key)
         if found is not None:
+            return found
+        if self.credentials is not None:
+            found = self._clients[key] = shared_client(self.session, service, key[1], self.endpoint_url, self._config)
             return found
         with self._client_lock:
             lock = self._client_locks.setdefault(key, threading.Lock())
@@ -440,33 +684,55 @@ class Transport:
                 if self._deadline is not None:  # every attempt, retries too, within the grade's time
                     found.meta.events.register_first("request-created", self._attempt_in_time)
                 if self.budgets is not None:
-                    self._pace(found, service, key[1], self.budgets)
+                    self._pace(found, service, key[1])
                 self._clients[key] = found
             return found
 
-    def _pace(self, client: Any, service: str, region: str, budgets: Budgets) -> None:
+    def bound(self) -> _Binding:
+        """While inside, the requests this thread sends through shared clients are this account's."""
+        return _Binding(self)
+
+    def _pace(self, client: Any, service: str, region: str) -> None:
         """Each attempt (retries too) waits for its quota's budget; a throttled answer slows that budget."""
 
-        def budget(operation: str) -> Budget | None:
-            return budgets.for_request(self._account_id or "", region, service, operation)
-
         def take(operation_name: str, **_: Any) -> None:
-            found = budget(operation_name)
-            if found is not None:
-                found.take()
+            self._take(service, region, operation_name)
 
         def answered(operation: Any, response: Any = None, **_: Any) -> None:
-            found = budget(operation.name)
-            if found is None or response is None:
-                return
-            code = (response[1].get("Error") or {}).get("Code", "") if isinstance(response[1], dict) else ""
-            if code in THROTTLED or response[0].status_code == 429:
-                found.slow_down()
-            else:
-                found.answered()
+            self._answered(service, region, operation, response)
 
         client.meta.events.register_first("request-created", take)
         client.meta.events.register_first("needs-retry", answered)
+
+    def _budget(self, service: str, region: str, operation: str) -> Budget | None:
+        if self.budgets is None:
+            return None
+        return self.budgets.for_request(self._account_id or "", region, service, operation)
+
+    def _take(self, service: str, region: str, operation: str) -> None:
+        found = self._budget(service, region, operation)
+        if found is not None:
+            found.take()
+
+    def _answered(self, service: str, region: str, operation: Any, response: Any) -> None:
+        found = self._budget(service, region, operation.name)
+        if found is None or response is None:
+            return
+        code = (response[1].get("Error") or {}).get("Code", "") if isinstance(response[1], dict) else ""
+        if code in THROTTLED or response[0].status_code == 429:
+            found.slow_down()
+        else:
+            found.answered()
+
+    def release(self) -> None:
+        """Once its students are graded: its answers and clients let go (shared clients stay for others)."""
+        with self._cache_lock:
+            self._cache = {}
+        with self._client_lock:
+            own = [] if self.credentials is not None else list(self._clients.values())
+            self._clients = {}
+        for client in own:
+            client.close()
 
     def _record(self, model: Any, params: Any = None, **_: Any) -> None:
         action = _action(model.service_model.service_name, model.name)
@@ -519,7 +785,8 @@ class Transport:
         self._in_time(service, operation)
         method = getattr(self.client(service, region), _snake(operation))
         try:
-            answer = method(**params)
+            with self.bound():
+                answer = method(**params)
         except botocore.exceptions.ClientError as exc:
             if absent and is_not_found(service, str(exc.response.get("Error", {}).get("Code"))):
                 return None
@@ -562,13 +829,14 @@ class Transport:
             config = {"PageSize": page_size} if page_size else {}
             items: list[Any] = []
             try:
-                for page in paginator.paginate(PaginationConfig=config, **params):
-                    why = lacking(service, operation, page)
-                    if why or not isinstance(page.get(key, []), list):
-                        raise AwsError(
-                            _action(service, operation), "MalformedAnswer", f"{why or key}: not AWS's answer"
-                        )
-                    items.extend(page.get(key, []))
+                with self.bound():
+                    for page in paginator.paginate(PaginationConfig=config, **params):
+                        why = lacking(service, operation, page)
+                        if why or not isinstance(page.get(key, []), list):
+                            raise AwsError(
+                                _action(service, operation), "MalformedAnswer", f"{why or key}: not AWS's answer"
+                            )
+                        items.extend(page.get(key, []))
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
                 raise self._wrap(service, operation, exc) from exc
             return items
@@ -610,14 +878,11 @@ class Transport:
         if self._account_id is None:
             if not self.region:
                 raise CannotGrade("no AWS region: pass --region or set AWS_REGION (or AWS_DEFAULT_REGION)")
-            sts = self.session.client(
-                "sts", region_name=self.region, endpoint_url=self.endpoint_url, config=PREFLIGHT_CONFIG
-            )
-            sts.meta.events.register("before-call", self._record)
+            sts = self._identity_client()
             where = self.endpoint_url or f"AWS in {self.region}"
-            sts.meta.events.register("before-parse", check_answer)
             try:
-                account = sts.get_caller_identity().get("Account")
+                with self.bound():
+                    account = sts.get_caller_identity().get("Account")
             except botocore.exceptions.NoCredentialsError as exc:
                 raise CannotGrade(
                     "no AWS credentials: run `aws configure`, set AWS_PROFILE, or pass --profile"
@@ -658,6 +923,22 @@ class Transport:
                 raise CannotGrade(f"{where} did not answer as AWS does: its identity answer has no 12-digit account")
             self._account_id = account
         return self._account_id
+
+    def assumed(self, account_id: str) -> None:
+        """Whose the credentials are, as STS said when it gave them out (AssumeRole): not asked again."""
+        if self._account_id is None and self.replay is None:
+            self._account_id = account_id
+
+    def _identity_client(self) -> Any:
+        """STS, to ask whose the credentials are: quick to give up (an endpoint that does not answer)."""
+        if self.credentials is not None:
+            return shared_client(self.session, "sts", self.region, self.endpoint_url, PREFLIGHT_CONFIG)
+        sts = self.session.client(
+            "sts", region_name=self.region, endpoint_url=self.endpoint_url, config=PREFLIGHT_CONFIG
+        )
+        sts.meta.events.register("before-call", self._record)
+        sts.meta.events.register("before-parse", check_answer)
+        return sts
 
     def _early_answer(self) -> str | None:
         """The answer to the identity question sent before botocore loaded, when it is this account's."""

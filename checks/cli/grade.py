@@ -290,11 +290,14 @@ def _grade_class(args: argparse.Namespace, assessment: Any, fmt: str) -> int:
     evidence = sinks.EvidenceFolder(args.evidence, assessment.evidence_variables) if args.evidence else None
     stop = threading.Event()
     with _class_progress(len(rows), _color(args)) as advance:
-        hooks = pipeline.Hooks(on_done=lambda _: advance(), stop=stop, prepare=evidence.prepare if evidence else None)
+        hooks = pipeline.Hooks(
+            on_done=lambda _: advance(),
+            stop=stop,
+            prepare=evidence.prepare if evidence else None,
+            account_done=evidence.save_account if evidence else None,  # saved, then the account let go
+        )
         graded = pipeline.grade_roster(assessment, rows, source, _options(args), hooks)
     outcomes, unfinished = _every_line(args, roster, graded, unevidenced)
-    if evidence:
-        evidence.save_outcomes(outcomes)
     if args.no_hints:
         outcomes = [replace(o, report=o.report.without_hints()) if o.report else o for o in outcomes]
     _write_class(args, assessment, fmt, outcomes)

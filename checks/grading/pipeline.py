@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,6 +35,9 @@ from checks.model import Report
 from checks.registry import Assessment
 
 STUDENTS_AT_ONCE = 16  # per account: the budgets, not this, hold the pace under the quotas
+ACCOUNTS_AT_ONCE = 32  # each its own quotas; what bounds them is this process's processor and memory
+STALLED_AFTER = 10.0  # seconds: an account graded longer gives its place to the next (it waits on its own)
+IN_FLIGHT = 4  # x ACCOUNTS_AT_ONCE: accounts under way at most, stalled ones included
 ONE_STUDENT_TIMEOUT = 30.0  # seconds: one student's whole grade, a silent endpoint included
 
 T = TypeVar("T")
@@ -62,10 +66,19 @@ class Source:
         """A report as this source gives it out."""
         return report
 
+    def done(self, account: Account) -> None:
+        """An account whose students are all graded: what it holds may go (a source that opened it)."""
+        return None
+
 
 @dataclass
 class Live(Source):
-    """AWS itself: the row's profile (else ``profile``), then its role assumed through STS."""
+    """AWS itself: the row's profile (else ``profile``), then its role assumed through STS.
+
+    Accounts of a class share what is not theirs: the session and STS client a role is assumed with are made
+    once per profile and region; every account reached through a role, and every profile whose settings
+    shape clients alike, signs through shared clients with its own credentials (:func:`checks.aws.shared_client`).
+    """
 
     region: str | None = None
     endpoint_url: str | None = None
@@ -74,20 +87,17 @@ class Live(Source):
     timeout: float | None = None
     targeted: bool = False  # one student: their own resources asked for by name
     early: Any = None  # the identity question already sent for the first account (checks.aws.early)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _callers: dict[tuple[str | None, str | None], tuple[Any, Any]] = field(default_factory=dict, init=False, repr=False)
+    _sharing: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False)
 
     def open(self, row: RosterRow, readers: type[Account] = Account) -> Account:
         """The account a row names: its profile, then its role assumed through STS."""
         chosen_region = row.region or self.region
-        session = self.sessions(row.profile, chosen_region)
-        if hasattr(session, "load_credentials"):  # found within the account's time, or this account's error
-            session.load_credentials(self.timeout or transport.CREDENTIALS_TIMEOUT)
+        credentials = known = None
         if row.role_arn:
-            sts = session.client(
-                "sts",
-                region_name=chosen_region or session.region_name,
-                endpoint_url=self.endpoint_url,
-                config=transport.PREFLIGHT_CONFIG,
-            )
+            caller, sts = self._caller(row.profile, chosen_region)
+            region = chosen_region or caller.region_name
             params: dict[str, Any] = {
                 "RoleArn": row.role_arn,
                 "RoleSessionName": f"validate-tasks-{row.student_id}",
@@ -96,25 +106,88 @@ class Live(Source):
             if row.external_id:
                 params["ExternalId"] = row.external_id
             try:
-                creds = sts.assume_role(**params)["Credentials"]
+                keys = sts.assume_role(**params)
             except Exception as exc:
                 code = getattr(exc, "response", {}).get("Error", {}).get("Code") or type(exc).__name__
                 raise CannotGrade(f"cannot assume {row.role_arn}: {code}") from exc
-            session = core_session(
-                region=chosen_region or session.region_name,
-                credentials=(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]),
-            )
+            credentials = transport.assumed_credentials(keys["Credentials"])
+            known = transport.account_of_assumed(keys)
+            session = self._shared_session(("roles", region), lambda: core_session(region=region))
+        else:
+            session = self.sessions(row.profile, chosen_region)
+            self._pace_assuming(session, chosen_region or getattr(session, "region_name", None))
+            if hasattr(session, "load_credentials"):  # found within the account's time, or this account's error
+                session.load_credentials(self.timeout or transport.CREDENTIALS_TIMEOUT)
+            region = chosen_region or session.region_name
+            settings = session.client_settings() if row.profile and hasattr(session, "client_settings") else None
+            if settings is not None:
+                credentials = session.credentials()
+                if credentials is None:
+                    raise CannotGrade(f"profile {row.profile} has no credentials: check ~/.aws/config")
+                first = session
+                session = self._shared_session(("profiles", settings), lambda: first)
         account = readers(
             session,
-            chosen_region,
+            region,
             self.endpoint_url,
             budgets=self.budgets,
             timeout=self.timeout,
             targeted=self.targeted,
+            credentials=credentials,
         )
+        if row.role_arn and known:
+            account.assumed(known)  # STS said whose the credentials are: no need to ask it again
         if self.early is not None and row.profile is None and not row.role_arn:
             account.early, self.early = self.early, None  # the first account, as the command line named it
         return account
+
+    def done(self, account: Account) -> None:
+        account.release()
+
+    def _shared_session(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """The session whose clients every account of ``key`` signs through with its own credentials."""
+        with self._lock:
+            found = self._sharing.get(key)
+            if found is None:
+                found = self._sharing[key] = make()
+            return found
+
+    def _caller(self, profile: str | None, region: str | None) -> tuple[Any, Any]:
+        """The session and STS client roles are assumed with: made, and their credentials found, once."""
+        with self._lock:
+            found = self._callers.get((profile, region))
+            if found is not None:
+                return found
+            session = self.sessions(profile, region)
+            if hasattr(session, "load_credentials"):
+                session.load_credentials(self.timeout or transport.CREDENTIALS_TIMEOUT)
+            sts = session.client(
+                "sts",
+                region_name=region or session.region_name,
+                endpoint_url=self.endpoint_url,
+                config=transport.PREFLIGHT_CONFIG,
+            )
+            self._pace_assuming(sts, region or session.region_name)
+            found = self._callers[(profile, region)] = (session, sts)
+            return found
+
+    def _pace_assuming(self, emitter: Any, region: str | None) -> None:
+        """Roles assumed with the grader's credentials (by it, or by botocore for a profile) are paced under
+        STS's quota of the account that signs them: one budget for them all, whoever the students are."""
+        budgets = self.budgets
+        if budgets is None:
+            return
+        meta = getattr(emitter, "meta", None)  # a client; else a session whose clients botocore makes
+        register = meta.events.register_first if meta is not None else getattr(emitter, "register", None)
+        if register is None:
+            return
+
+        def take(**_: Any) -> None:
+            found = budgets.for_request(transport.CALLER, region or "", "sts", "AssumeRole")
+            if found is not None:
+                found.take()
+
+        register("request-created.sts.AssumeRole", take)
 
 
 @dataclass
@@ -182,6 +255,53 @@ def _said(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
+class Gate:
+    """At most ``width`` accounts graded at once. One still under way after ``stalled_after`` seconds gives its
+    place to the next account (it waits on something of its own: a slow endpoint, a credential helper), so
+    that a few slow accounts never hold the class; each of them stays bounded by the account's time."""
+
+    def __init__(self, width: int, stalled_after: float) -> None:
+        self.stalled_after = stalled_after
+        self._free = threading.Semaphore(width)
+        self._lock = threading.Lock()
+        self._running: dict[int, float] = {}  # token -> when it entered
+        self._handed: set[int] = set()  # tokens whose place went to a later account
+        self._next = 0
+
+    def enter(self, stop: threading.Event) -> int | None:
+        """A place (a token to leave with), or None once ``stop`` is set."""
+        while not stop.is_set():
+            if self._free.acquire(timeout=0.2):
+                return self._start()
+            with self._lock:
+                now = time.monotonic()
+                stalled = next(
+                    (t for t, at in self._running.items() if t not in self._handed and now - at > self.stalled_after),
+                    None,
+                )
+                if stalled is not None:
+                    self._handed.add(stalled)
+                    return self._start_locked()
+        return None
+
+    def leave(self, token: int) -> None:
+        with self._lock:
+            del self._running[token]
+            handed = token in self._handed
+            self._handed.discard(token)
+        if not handed:  # a place handed on belongs to the account that took it
+            self._free.release()
+
+    def _start(self) -> int:
+        with self._lock:
+            return self._start_locked()
+
+    def _start_locked(self) -> int:
+        self._next += 1
+        self._running[self._next] = time.monotonic()
+        return self._next
+
+
 @dataclass(frozen=True)
 class Options:
     """How each student is graded: which tasks (none: all), the pass mark, the checks at once, and whether
@@ -205,6 +325,8 @@ class Hooks:
     accounts_seen: list[Account] | None = None
     prepare: Callable[[Account], None] | None = None
     finish_under_way: bool = True
+    account_done: Callable[[Account, list[Outcome]], None] | None = None  # its students graded (evidence saved)
+    keep_accounts: bool = False  # outcomes carry their account (one student); else each goes once graded
 
 
 def grade_student(
@@ -215,7 +337,7 @@ def grade_student(
     prepare: Callable[[Account], None] | None = None,
 ) -> tuple[Report, Account]:
     """One student: a roster of one. Raises CannotGrade when the account cannot be graded."""
-    hooks = Hooks(prepare=prepare, finish_under_way=False)
+    hooks = Hooks(prepare=prepare, finish_under_way=False, keep_accounts=True)
     outcomes = grade_roster(assessment, [RosterRow(0, student_id)], source, options, hooks)
     outcome = outcomes[0]
     if outcome.report is None or outcome.account is None:
@@ -271,6 +393,8 @@ def grade_roster(
             with lock:
                 accounts_seen.append(account)
         classmates = [r.student_id for r in members]
+        graded: list[Outcome] = []
+        kept = account if hooks.keep_accounts else None
 
         def grade_one(row: RosterRow) -> None:
             if stop is not None and stop.is_set():
@@ -280,21 +404,45 @@ def grade_roster(
                 report = grade(assessment, student, tasks=chosen, pass_mark=pass_mark, pool=checks_pool, demo=demo)
             except Exception as exc:  # one student's fault is theirs alone: the class goes on
                 why = str(exc) if isinstance(exc, CannotGrade) else _said(exc)
-                record(Outcome(row.student_id, error=why, region=account.region, account_id=account.account_id))
-                return
-            report = source.finish(report)
-            record(
-                Outcome(row.student_id, report, region=account.region, account_id=account.account_id, account=account)
-            )
+                outcome = Outcome(row.student_id, error=why, region=account.region, account_id=account.account_id)
+            else:
+                report = source.finish(report)
+                outcome = Outcome(
+                    row.student_id, report, region=account.region, account_id=account.account_id, account=kept
+                )
+            graded.append(outcome)
+            record(outcome)
 
-        # A few students of one account at once: their requests overlap, the rate limits still hold.
-        with ThreadPoolExecutor(max_workers=STUDENTS_AT_ONCE, thread_name_prefix="student") as students:
-            list(students.map(grade_one, members))
+        try:
+            if len(members) == 1:  # an account of one student's own: graded on this thread
+                grade_one(first)
+            else:  # a few students of one account at once: their requests overlap, the rate limits still hold
+                with ThreadPoolExecutor(max_workers=STUDENTS_AT_ONCE, thread_name_prefix="student") as students:
+                    list(students.map(grade_one, members))
+            if hooks.account_done is not None:
+                hooks.account_done(account, graded)
+        finally:
+            if not hooks.keep_accounts:
+                source.done(account)  # what it holds goes now, not when the class is done
 
     stop = hooks.stop or threading.Event()
     checks_pool = threads.shared("check", options.workers)  # a grade waits on its own checks: it never starves
-    accounts = ThreadPoolExecutor(max_workers=min(8, max(1, len(groups))), thread_name_prefix="account")
-    futures = [accounts.submit(grade_group, members, checks_pool) for members in groups.values()]
+    gate = Gate(ACCOUNTS_AT_ONCE, STALLED_AFTER)
+
+    def in_turn(members: list[RosterRow]) -> None:
+        token = gate.enter(stop)
+        if token is None:  # stopped before its turn: not started
+            return
+        try:
+            grade_group(members, checks_pool)
+        finally:
+            gate.leave(token)
+
+    width = min(ACCOUNTS_AT_ONCE * IN_FLIGHT, max(1, len(groups)))
+    accounts = ThreadPoolExecutor(max_workers=width, thread_name_prefix="account")
+    # The accounts of most students first: a shared account started last would hold the whole class up.
+    ordered = sorted(groups.values(), key=len, reverse=True)
+    futures = [accounts.submit(in_turn, members) for members in ordered]
     # Waits are short and repeated: Ctrl-C is taken between them, whatever the main thread's signal mask.
     try:
         pending = set(futures)

@@ -132,13 +132,8 @@ class EvidenceFolder:
         except OSError as exc:
             raise BadInput(f"cannot write evidence to {self.directory}: {exc.strerror}") from exc
 
-    def save_outcomes(self, outcomes: list[Outcome]) -> None:
-        """Every account's answers once, with a pointer for each student graded on them."""
-        by_account: dict[int, list[Outcome]] = {}
-        for o in outcomes:
-            if o.report is not None and o.account is not None:
-                by_account.setdefault(id(o.account), []).append(o)
-        for group in by_account.values():
-            account = group[0].account
-            assert account is not None
-            self.save(account, [o.report for o in group if o.report is not None])
+    def save_account(self, account: Account, outcomes: list[Outcome]) -> None:
+        """An account's answers once its students are graded, with a pointer for each student graded on them."""
+        reports = [o.report for o in outcomes if o.report is not None]
+        if reports:
+            self.save(account, reports)

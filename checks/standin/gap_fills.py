@@ -849,8 +849,6 @@ def lambda_quota(method: str, path: str) -> tuple[str, float]:
 
 
 def _sts_rates() -> None:
-    import warnings
-
     from moto.core.exceptions import ServiceException
     from moto.core.utils import camelcase_to_underscores
     from moto.sts.responses import TokenResponse
@@ -867,8 +865,11 @@ def _sts_rates() -> None:
 
         return answer
 
-    # STS's model declares no Throttling shape (AWS answers it for every service): moto says so on each one.
-    warnings.filterwarnings("ignore", r"Exception\(Throttling\) with code Throttling", UserWarning)
+    # Every AWS service answers Throttling, though STS's model declares no shape of it: a code moto knows is common.
+    from moto.core import errors
+
+    if "Throttling" not in errors.COMMON_ERROR_CODES:
+        errors.COMMON_ERROR_CODES.append("Throttling")
     for operation in STS_METERED:
         name = camelcase_to_underscores(operation)
         if hasattr(TokenResponse, name):  # what moto lacks is refused by moto itself

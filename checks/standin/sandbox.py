@@ -107,18 +107,44 @@ def refusal(environ: dict[str, Any]) -> str | None:
 def issued(key_id: str) -> bool:
     """Whether the sandbox itself gave out this access key (``sts assume-role``, ``iam create-access-key``):
     what was signed with its key may sign again, as the account of the role or user it was given for."""
-    if not key_id.isalnum():
-        return False
+    return key_id.isalnum() and _account_of(key_id) is not None
+
+
+_known_keys: dict[str, str] = {}  # access key -> its account, once found (a key never changes account)
+
+
+def _account_of(key_id: str) -> str | None:
+    """The account moto gave ``key_id`` out in, or None: moto's own search, over every account, done once."""
+    found = _known_keys.get(key_id)
+    if found is not None:
+        return found
     from moto.core.base_backend import BackendDict
     from moto.iam.models import iam_backends
     from moto.utilities.utils import PARTITION_NAMES
 
     assert isinstance(iam_backends, BackendDict)
-    for account in list(iam_backends.values()):
+    for account_id, account in list(iam_backends.items()):
         for partition in PARTITION_NAMES:
             if key_id in account[partition].access_keys:
-                return True
-    return False
+                _known_keys[key_id] = account_id
+                return account_id
+    return None
+
+
+def _accounts_remembered() -> None:
+    """moto finds the account of every request's key by searching every account it holds: with hundreds of
+    accounts (a class of one account per student), most of its work. Found once per key instead."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.iam import models
+
+    if getattr(models.get_account_id_from, "remembered", False):
+        return
+
+    def get_account_id_from(access_key: str) -> str:
+        return _account_of(access_key) or DEFAULT_ACCOUNT_ID
+
+    get_account_id_from.remembered = True  # type: ignore[attr-defined]
+    models.get_account_id_from = get_account_id_from
 
 
 def refused(environ: dict[str, Any], why: str) -> tuple[str, list[tuple[str, str]], bytes]:
@@ -227,11 +253,18 @@ class RequestLog:
         return body
 
 
-def make_server(port: int, out: IO[str], *, managed_policies: bool = True) -> Any:
+def make_server(
+    port: int,
+    out: IO[str],
+    *,
+    managed_policies: bool = True,
+    wrap: Callable[[Callable[..., Iterable[bytes]]], Callable[..., Iterable[bytes]]] | None = None,
+) -> Any:
     """A moto server with the gap fills on 127.0.0.1:``port`` (0 picks a free port).
 
     ``managed_policies`` loads AWS's managed IAM policies, so that attach-role-policy works
-    as on AWS (it is a process-wide moto setting).
+    as on AWS (it is a process-wide moto setting). ``wrap``: middleware in front of it all (the
+    benchmark's delay); two servers of one process serve the same accounts.
     """
     from moto.core.config import default_user_config
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -242,13 +275,27 @@ def make_server(port: int, out: IO[str], *, managed_policies: bool = True) -> An
 
     moto_gaps.install()
     default_user_config["iam"]["load_aws_managed_policies"] = managed_policies
+    _list_modules_once()
+    _accounts_remembered()
 
     class Quiet(WSGIRequestHandler):
         def log_request(self, *args: Any, **kwargs: Any) -> None:  # RequestLog says it better
             return None
 
-    app = Guard(RequestLog(DomainDispatcherApplication(create_backend_app), out), out)
+    app: Callable[..., Iterable[bytes]] = Guard(RequestLog(DomainDispatcherApplication(create_backend_app), out), out)
+    if wrap is not None:
+        app = wrap(app)
     return werkzeug_server(HOST, port, app, threaded=True, request_handler=Quiet)
+
+
+def _list_modules_once() -> None:
+    """moto's server lists its own package folder (a directory read and a stat per service) for every request,
+    holding the one lock all requests pass: read once, as it never changes while the server runs."""
+    from moto import backends
+    from moto.moto_server import werkzeug_app
+
+    listed = tuple(backends.list_of_moto_modules())
+    werkzeug_app.backends.list_of_moto_modules = lambda: listed  # type: ignore[attr-defined]
 
 
 def serve(port: int = DEFAULT_PORT, out: IO[str] | None = None) -> int:
