@@ -21,6 +21,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -176,6 +177,29 @@ def environment(folder: Path, *, profiles: bool, endpoint: str) -> dict[str, str
     return env
 
 
+class PeakMemory:
+    """A process's peak resident memory, read from ``/proc`` (``VmHWM``) until it exits. Its rusage would
+    not do: on Linux a child's ``ru_maxrss`` starts from its parent's memory at the fork."""
+
+    def __init__(self, pid: int) -> None:
+        self.path = Path(f"/proc/{pid}/status")
+        self.mb = 0.0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.done.is_set():
+            try:
+                text = self.path.read_text()
+            except OSError:
+                return
+            found = next((line.split()[1] for line in text.splitlines() if line.startswith("VmHWM:")), None)
+            if found is not None:
+                self.mb = max(self.mb, int(found) / 1024)
+            self.done.wait(0.01)
+
+
 def run_class(label: str, roster: Path, env: dict[str, str], endpoint: str, proxy: Any) -> ClassRun:
     """The command line grading ``roster``, in a process of its own: its wall time, peak memory and grades."""
     out = roster.with_suffix(".json")
@@ -186,8 +210,11 @@ def run_class(label: str, roster: Path, env: dict[str, str], endpoint: str, prox
     with open(roster.with_suffix(".err"), "wb") as err:
         started = time.monotonic()
         child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
+        peak = PeakMemory(child.pid)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.monotonic() - started
+        peak.done.set()
+        peak.thread.join()
     child.returncode = os.waitstatus_to_exitcode(status)
     found = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {"students": []}
     grades = {s["student_id"]: _graded(s) for s in found["students"]}
@@ -195,7 +222,7 @@ def run_class(label: str, roster: Path, env: dict[str, str], endpoint: str, prox
         label,
         len(grades) or 1,
         wall,
-        usage.ru_maxrss / 1024,
+        peak.mb,
         usage.ru_utime + usage.ru_stime,
         proxy.cpu() - stand_in,
         proxy.throttled(),
