@@ -77,26 +77,8 @@ def deploy(direct: str, n: int, sid: str, session: Any) -> None:
     from checks.assessments.lambda_medium import reference
 
     reference.deploy(sid, REGION, endpoint_url=direct, session=session)
-    variant = n % len(VARIANTS)
-    lam = session.client("lambda", region_name=REGION, endpoint_url=direct)
-    if variant in (1, 3):
-        reference.settled(lam, f"layer-consumer-{sid}")
-        lam.update_function_configuration(FunctionName=f"layer-consumer-{sid}", MemorySize=128)
-    if variant in (2, 3):
-        reference.settled(lam, f"rate-limited-function-{sid}")
-        lam.update_function_configuration(FunctionName=f"rate-limited-function-{sid}", Timeout=3)
-    if variant == 3:
-        session.client("application-autoscaling", region_name=REGION, endpoint_url=direct).put_scaling_policy(
-            PolicyName="target-tracking-policy",
-            ServiceNamespace="lambda",
-            ResourceId=f"function:layer-consumer-{sid}:PROD",
-            ScalableDimension="lambda:function:ProvisionedConcurrency",
-            PolicyType="TargetTrackingScaling",
-            TargetTrackingScalingPolicyConfiguration={
-                "TargetValue": 70.0,
-                "PredefinedMetricSpecification": {"PredefinedMetricType": "LambdaProvisionedConcurrencyUtilization"},
-            },
-        )
+    which = ((), (0,), (1,), (0, 1, 2))[n % len(VARIANTS)]  # of the demo account's mistakes
+    reference.make_mistakes(sid, REGION, session=session, which=which, endpoint_url=direct)
 
 
 def deploy_class(direct: str, count: int, shared: int) -> None:

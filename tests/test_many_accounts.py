@@ -266,3 +266,20 @@ def test_the_aws_config_files_are_parsed_once_while_unchanged(tmp_path: Path, mo
     config.write_text("[profile a]\nmax_attempts = 3\n\n[profile b]\nmax_attempts = 5\n", encoding="utf-8")
     assert session_for("b").client_settings() == (("max_attempts", "'5'"),)  # a changed file is read again
     assert len(parsed) == 2
+
+
+def test_the_credentials_roles_are_assumed_with_are_looked_for_once(lambda_medium: Assessment) -> None:
+    """A class's roles are assumed with one profile: when it cannot be used, every row says so at once (not
+    each after waiting its own turn for credentials that will not come)."""
+    from checks.aws import CannotGrade
+
+    asked: list[str | None] = []
+
+    def sessions(profile: str | None, region: str | None) -> Any:
+        asked.append(profile)
+        raise CannotGrade(f"AWS profile {profile} (from --profile) not found")
+
+    rows = [RosterRow(i, sid, profile="teacher", role_arn=_role(a)) for i, (sid, a) in enumerate(ROLES.items())]
+    outcomes = grade_roster(lambda_medium, rows, Live(region=REGION, sessions=sessions))
+    assert asked == ["teacher"]
+    assert {o.error for o in outcomes} == {"AWS profile teacher (from --profile) not found"}

@@ -152,8 +152,9 @@ def test_an_identity_answered_early_is_the_accounts_only_identity_request(
     assert account.identify() == "123456789012" and account.identify() == "123456789012"
     assert account.calls == ["sts:GetCallerIdentity"] and len(sts.seen) == 1
     other = Account(new_session(region_name="eu-west-1"), "eu-west-1", sts.url)  # type: ignore[attr-defined]
-    other.early = early_mod.start("us-east-1", sts.url, _env())  # type: ignore[attr-defined]
+    other.early = sent = early_mod.start("us-east-1", sts.url, _env())  # type: ignore[attr-defined]
     other.identify()  # asked for another region: not this account's answer, asked again
+    assert sent is not None and sent.account() == "123456789012"  # the early request, answered on its thread
     assert other.calls == ["sts:GetCallerIdentity"] and len(sts.seen) == 3
 
 

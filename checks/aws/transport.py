@@ -273,18 +273,27 @@ def lacking(service: str, operation: str, answer: Any) -> str | None:
 _asker = threading.local()
 
 
-class asking:
+class _OnThisThread:
+    """While inside, ``holder.<name>`` is ``value`` on this thread; after, what it was before."""
+
+    __slots__ = ("before", "holder", "name", "value")
+
+    def __init__(self, holder: threading.local, name: str, value: Any) -> None:
+        self.holder, self.name, self.value = holder, name, value
+
+    def __enter__(self) -> None:
+        self.before = getattr(self.holder, self.name, None)
+        setattr(self.holder, self.name, self.value)
+
+    def __exit__(self, *exc: object) -> None:
+        setattr(self.holder, self.name, self.before)
+
+
+class asking(_OnThisThread):
     """While a check runs, the requests it sends are put down to it (``Transport.calls_by_asker``)."""
 
     def __init__(self, who: str | None) -> None:
-        self.who = who
-
-    def __enter__(self) -> None:
-        self.before = getattr(_asker, "who", None)
-        _asker.who = self.who
-
-    def __exit__(self, *exc: object) -> None:
-        _asker.who = self.before
+        super().__init__(_asker, "who", who)
 
 
 def current_asker() -> str | None:
@@ -298,20 +307,6 @@ class _Entry:
         self.done = threading.Event()
         self.value: Any = None
         self.error: BaseException | None = None
-
-
-class _Binding:
-    __slots__ = ("before", "transport")
-
-    def __init__(self, transport: Transport) -> None:
-        self.transport = transport
-
-    def __enter__(self) -> None:
-        self.before = getattr(_bound, "transport", None)
-        _bound.transport = self.transport
-
-    def __exit__(self, *exc: object) -> None:
-        _bound.transport = self.before
 
 
 def _action(service: str, operation: str) -> str:
@@ -688,9 +683,9 @@ class Transport:
                 self._clients[key] = found
             return found
 
-    def bound(self) -> _Binding:
+    def bound(self) -> _OnThisThread:
         """While inside, the requests this thread sends through shared clients are this account's."""
-        return _Binding(self)
+        return _OnThisThread(_bound, "transport", self)
 
     def _pace(self, client: Any, service: str, region: str) -> None:
         """Each attempt (retries too) waits for its quota's budget; a throttled answer slows that budget."""

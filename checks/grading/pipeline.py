@@ -88,7 +88,10 @@ class Live(Source):
     targeted: bool = False  # one student: their own resources asked for by name
     early: Any = None  # the identity question already sent for the first account (checks.aws.early)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-    _callers: dict[tuple[str | None, str | None], tuple[Any, Any]] = field(default_factory=dict, init=False, repr=False)
+    _callers_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _callers: dict[tuple[str | None, str | None], tuple[Any, Any] | CannotGrade] = field(
+        default_factory=dict, init=False, repr=False
+    )
     _sharing: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False)
 
     def open(self, row: RosterRow, readers: type[Account] = Account) -> Account:
@@ -153,14 +156,21 @@ class Live(Source):
             return found
 
     def _caller(self, profile: str | None, region: str | None) -> tuple[Any, Any]:
-        """The session and STS client roles are assumed with: made, and their credentials found, once."""
-        with self._lock:
+        """The session and STS client roles are assumed with: made, and their credentials found, once (a lock
+        of their own: credentials that are slow to come hold up the roles, never the profiles)."""
+        with self._callers_lock:
             found = self._callers.get((profile, region))
+            if isinstance(found, CannotGrade):  # said once: every row it would assume for says the same at once
+                raise found
             if found is not None:
                 return found
-            session = self.sessions(profile, region)
-            if hasattr(session, "load_credentials"):
-                session.load_credentials(self.timeout or transport.CREDENTIALS_TIMEOUT)
+            try:
+                session = self.sessions(profile, region)
+                if hasattr(session, "load_credentials"):
+                    session.load_credentials(self.timeout or transport.CREDENTIALS_TIMEOUT)
+            except CannotGrade as exc:
+                self._callers[(profile, region)] = exc
+                raise
             sts = session.client(
                 "sts",
                 region_name=region or session.region_name,

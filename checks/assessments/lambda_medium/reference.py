@@ -290,20 +290,36 @@ DEMO_MISTAKES = (
 def deploy_demo(student_id: str, region: str, *, session: Any) -> None:
     """The reference solution with :data:`DEMO_MISTAKES` made."""
     deploy(student_id, region, session=session)
-    lam = session.client("lambda", region_name=region)
+    make_mistakes(student_id, region, session=session)
+
+
+def make_mistakes(
+    student_id: str,
+    region: str,
+    *,
+    session: Any,
+    which: tuple[int, ...] = (0, 1, 2),
+    endpoint_url: str | None = None,
+) -> None:
+    """The :data:`DEMO_MISTAKES` numbered in ``which``, made in a student's deployed reference solution."""
+    _safe(endpoint_url)
+    lam = session.client("lambda", region_name=region, endpoint_url=endpoint_url)
     consumer, rate_limited = f"layer-consumer-{student_id}", f"rate-limited-function-{student_id}"
-    settled(lam, consumer)
-    lam.update_function_configuration(FunctionName=consumer, MemorySize=128)
-    settled(lam, rate_limited)
-    lam.update_function_configuration(FunctionName=rate_limited, Timeout=3)
-    session.client("application-autoscaling", region_name=region).put_scaling_policy(
-        PolicyName="target-tracking-policy",
-        ServiceNamespace="lambda",
-        ResourceId=f"function:layer-consumer-{student_id}:PROD",
-        ScalableDimension="lambda:function:ProvisionedConcurrency",
-        PolicyType="TargetTrackingScaling",
-        TargetTrackingScalingPolicyConfiguration={
-            "TargetValue": 70.0,
-            "PredefinedMetricSpecification": {"PredefinedMetricType": "LambdaProvisionedConcurrencyUtilization"},
-        },
-    )
+    if 0 in which:
+        settled(lam, consumer)
+        lam.update_function_configuration(FunctionName=consumer, MemorySize=128)
+    if 1 in which:
+        settled(lam, rate_limited)
+        lam.update_function_configuration(FunctionName=rate_limited, Timeout=3)
+    if 2 in which:
+        session.client("application-autoscaling", region_name=region, endpoint_url=endpoint_url).put_scaling_policy(
+            PolicyName="target-tracking-policy",
+            ServiceNamespace="lambda",
+            ResourceId=f"function:layer-consumer-{student_id}:PROD",
+            ScalableDimension="lambda:function:ProvisionedConcurrency",
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": 70.0,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "LambdaProvisionedConcurrencyUtilization"},
+            },
+        )
