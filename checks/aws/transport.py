@@ -654,7 +654,8 @@ class Transport:
     def client(self, service: str, region: str | None = None) -> Any:
         """The service's client for a region, made once; clients of different services are made at once.
 
-        An account with credentials of its own uses the session's shared client (:func:`shared_client`).
+        An account with credentials of its own uses the session's shared client (:func:`shared_client`),
+        which sends only inside :meth:`bound`: a reader asks through :meth:`call` and :meth:`paginate`.
         """
         key = (service, region or self.region)
         found = self._clients.get(key)
