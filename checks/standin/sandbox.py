@@ -277,6 +277,7 @@ def make_server(
     default_user_config["iam"]["load_aws_managed_policies"] = managed_policies
     _list_modules_once()
     _accounts_remembered()
+    _methods_listed_once()
 
     class Quiet(WSGIRequestHandler):
         def log_request(self, *args: Any, **kwargs: Any) -> None:  # RequestLog says it better
@@ -296,6 +297,27 @@ def _list_modules_once() -> None:
 
     listed = tuple(backends.list_of_moto_modules())
     werkzeug_app.backends.list_of_moto_modules = lambda: listed  # type: ignore[attr-defined]
+
+
+def _methods_listed_once() -> None:
+    """moto lists a service's response methods (``inspect.getmembers`` over the class) for every request: once
+    per class instead (the gap fills have changed the classes before any server starts)."""
+    from moto.core import responses
+
+    name = "method_names_from_class"  # as moto's responses module imported it
+    original = getattr(responses, name)
+    if getattr(original, "remembered", False):
+        return
+    listed: dict[object, list[str]] = {}
+
+    def method_names_from_class(clazz: object) -> list[str]:
+        found = listed.get(clazz)
+        if found is None:
+            found = listed[clazz] = original(clazz)
+        return found
+
+    method_names_from_class.remembered = True  # type: ignore[attr-defined]
+    setattr(responses, name, method_names_from_class)
 
 
 def serve(port: int = DEFAULT_PORT, out: IO[str] | None = None) -> int:
