@@ -1,9 +1,9 @@
 """``python -m checks.bench``: how fast a grade is, in AWS round trips and wall time.
 
-It starts the AWS stand-in (moto's server with the gap fills) on 127.0.0.1, puts a
-proxy in front of it that holds every request for a fixed delay (default 50 ms, about
-a real region seen from a laptop), deploys the reference solution for N students in
-one shared account, and grades through the proxy:
+It starts the AWS stand-in (moto's server with the gap fills) on 127.0.0.1 in a process of
+its own, serving every request after a fixed delay (default 50 ms, about a real region seen
+from a laptop) under Lambda's and STS's quotas, deploys the reference solution for N students
+in one shared account, and grades through it:
 
 - one student, as the grader runs (threads, shared cache), and as a plain sequential
   run of the same checks (one worker, no cache), in the same process;
@@ -18,7 +18,6 @@ times the grader's own start-up (``validate_tasks.py --help``). Only loopback tr
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import re
 import subprocess
@@ -29,7 +28,6 @@ import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -78,58 +76,6 @@ class QuotaMeter:
 
         quota, rate = lambda_quota(method, path)
         return self.meter.admit(self.account_of(key_id), region, quota, rate)
-
-
-class LoopbackHandler(BaseHTTPRequestHandler):
-    """A handler of a loopback proxy: reads a request, passes it to ``target_port``, answers. A proxy
-    subclasses it with its own ``forward``; :func:`loopback_server` runs it."""
-
-    protocol_version = "HTTP/1.1"
-    target_port = 0
-
-    def forward(self) -> None:
-        raise NotImplementedError
-
-    def do_GET(self) -> None:
-        self.forward()
-
-    do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
-
-    def body(self) -> bytes | None:
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else None
-
-    def upstream(self, body: bytes | None) -> tuple[int, bytes, list[tuple[str, str]]]:
-        """The request as it came, sent on to the target: its status, body and headers (as ``send`` takes them)."""
-        upstream = http.client.HTTPConnection("127.0.0.1", self.target_port, timeout=60)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
-        try:
-            upstream.request(self.command, self.path, body=body, headers=headers)
-            answer = upstream.getresponse()
-            return answer.status, answer.read(), answer.getheaders()
-        finally:
-            upstream.close()
-
-    def send(self, status: int, data: bytes, headers: list[tuple[str, str]] | None = None) -> None:
-        """An answer of ``data`` with ``headers`` (hop-by-hop ones and the length are this proxy's own)."""
-        self.send_response(status)
-        for key, value in headers or []:
-            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: Any) -> None:
-        return None
-
-
-def loopback_server(handler: type[LoopbackHandler], target_port: int) -> ThreadingHTTPServer:
-    """A loopback server of ``handler`` in front of ``target_port``, serving on a thread of its own."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type(handler.__name__, (handler,), {"target_port": target_port}))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 class Delayed:
@@ -200,14 +146,17 @@ class Delayed:
 
 
 class RemoteProxy:
-    """The delay proxy of the stand-in process, driven over loopback."""
+    """The stand-in process's delay and meters (:class:`Delayed`), driven over loopback."""
 
     def __init__(self, port: int) -> None:
         self.port = port
 
-    def _ask(self, what: str) -> int:
+    def _get(self, what: str) -> Any:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/__bench/{what}", timeout=30) as answer:
-            return int(json.loads(answer.read()))
+            return json.loads(answer.read())
+
+    def _ask(self, what: str) -> int:
+        return int(self._get(what))
 
     def reset(self) -> None:
         self._ask("reset")
@@ -220,16 +169,15 @@ class RemoteProxy:
 
     def cpu(self) -> float:
         """The stand-in process's processor time so far, in seconds."""
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/__bench/cpu", timeout=30) as answer:
-            return float(json.loads(answer.read()))
+        return float(self._get("cpu"))
 
     def set_delay(self, ms: float) -> None:
         self._ask(f"delay/{ms:g}")
 
     def spans(self) -> list[tuple[float, float]]:
-        """Each request since the last reset: when it reached the proxy and when its answer left (monotonic)."""
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/__bench/spans", timeout=30) as answer:
-            return [(float(a), float(b)) for a, b in json.loads(answer.read())]
+        """Each request since the last reset: when it reached the stand-in and when its answer was made
+        (monotonic, the stand-in's clock)."""
+        return [(float(a), float(b)) for a, b in self._get("spans")]
 
 
 @dataclass

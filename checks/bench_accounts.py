@@ -123,7 +123,7 @@ class ClassRun:
     wall: float
     peak_mb: float
     cpu: float  # the grader's processor time, user and system
-    stand_in_cpu: float  # the stand-in's (moto and the proxy) meanwhile: on a machine of few cores, its share
+    stand_in_cpu: float  # the stand-in's (moto and its delay) meanwhile: on a machine of few cores, its share
     throttled: int
     requests: int
     exit_code: int

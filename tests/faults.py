@@ -2,21 +2,73 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse
 
-from checks.bench import LoopbackHandler, loopback_server
-
 # botocore's event names use the service id, hyphenated.
 EVENT_SERVICE = {"application-autoscaling": "application-auto-scaling"}
+
+
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """A handler of a loopback proxy: reads a request, passes it to ``target_port``, answers. A proxy
+    subclasses it with its own ``forward``; :func:`loopback_server` runs it."""
+
+    protocol_version = "HTTP/1.1"
+    target_port = 0
+
+    def forward(self) -> None:
+        raise NotImplementedError
+
+    def do_GET(self) -> None:
+        self.forward()
+
+    do_POST = do_PUT = do_DELETE = do_HEAD = do_GET
+
+    def body(self) -> bytes | None:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else None
+
+    def upstream(self, body: bytes | None) -> tuple[int, bytes, list[tuple[str, str]]]:
+        """The request as it came, sent on to the target: its status, body and headers (as ``send`` takes them)."""
+        upstream = http.client.HTTPConnection("127.0.0.1", self.target_port, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+        try:
+            upstream.request(self.command, self.path, body=body, headers=headers)
+            answer = upstream.getresponse()
+            return answer.status, answer.read(), answer.getheaders()
+        finally:
+            upstream.close()
+
+    def send(self, status: int, data: bytes, headers: list[tuple[str, str]] | None = None) -> None:
+        """An answer of ``data`` with ``headers`` (hop-by-hop ones and the length are this proxy's own)."""
+        self.send_response(status)
+        for key, value in headers or []:
+            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+def loopback_server(handler: type[LoopbackHandler], target_port: int) -> ThreadingHTTPServer:
+    """A loopback server of ``handler`` in front of ``target_port``, serving on a thread of its own."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type(handler.__name__, (handler,), {"target_port": target_port}))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
 
 
 class Body:

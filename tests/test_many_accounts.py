@@ -34,6 +34,7 @@ from tests.world import WorldAccount, reference_world
 
 ROLES = {f"r{n}": f"{210000000000 + n}" for n in range(1, 5)}  # student -> the account their role is in
 PROFILES = {f"p{n}": f"{220000000000 + n}" for n in range(1, 4)}
+ASSUMING = {"q1": "250000000001", "q2": "250000000002"}  # profiles of a role, nothing deployed in them
 ODD = ("px", "229999999999")  # a profile whose settings shape clients otherwise (retries): never shares them
 BROKEN = {"r2": 2, "p2": 2}  # students whose layer-consumer is left at 128 MB: 2 points short
 
@@ -79,6 +80,9 @@ def accounts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
                     *(["max_attempts = 4"] if sid == ODD[0] else []),
                     "",
                 ]
+        for sid, account in ASSUMING.items():  # profiles whose role botocore assumes, from base's keys
+            lines += [f"[profile {sid}]", f"role_arn = {_role(account)}", "source_profile = base", ""]
+        lines += ["[profile base]", "aws_access_key_id = testing", "aws_secret_access_key = testing", ""]
         config = folder / "config"
         config.write_text("\n".join(lines), encoding="utf-8")
         yield config
@@ -154,11 +158,11 @@ def test_roles_are_assumed_within_sts_quota_of_the_account_that_assumes_them(
     configured: Path, lambda_medium: Assessment
 ) -> None:
     budgets = Budgets()
-    rows = [r for r in _rows() if r.role_arn]
+    rows = [r for r in _rows() if r.role_arn] + [RosterRow(20 + i, sid, profile=sid) for i, sid in enumerate(ASSUMING)]
     outcomes = grade_roster(lambda_medium, rows, Live(region=REGION, budgets=budgets))
-    assert {o.student_id for o in outcomes if o.report} == set(ROLES)
+    assert {o.student_id for o in outcomes if o.report} == {*ROLES, *ASSUMING}
     paced = budgets.for_request(CALLER, REGION, "sts", "AssumeRole")
-    assert paced is not None and paced.taken == len(ROLES)
+    assert paced is not None and paced.taken == len(ROLES) + len(ASSUMING)  # botocore's own for profiles too
     assert paced.rate == pytest.approx(600 * 0.9)  # STS's published quota, of which the grader uses 90%
 
 

@@ -87,7 +87,7 @@ class Live(Source):
     timeout: float | None = None
     targeted: bool = False  # one student: their own resources asked for by name
     early: Any = None  # the identity question already sent for the first account (checks.aws.early)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _sharing_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _callers_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _callers: dict[tuple[str | None, str | None], tuple[Any, Any] | CannotGrade] = field(
         default_factory=dict, init=False, repr=False
@@ -118,7 +118,9 @@ class Live(Source):
             session = self._shared_session(("roles", region), lambda: core_session(region=region))
         else:
             session = self.sessions(row.profile, chosen_region)
-            self._pace_assuming(session, chosen_region or getattr(session, "region_name", None))
+            pacer = self._assume_pacer(chosen_region or session.region_name)
+            if pacer is not None and hasattr(session, "register"):  # for the clients botocore makes to assume
+                session.register("request-created.sts.AssumeRole", pacer)
             if hasattr(session, "load_credentials"):  # found within the account's time, or this account's error
                 session.load_credentials(self.timeout or transport.CREDENTIALS_TIMEOUT)
             region = chosen_region or session.region_name
@@ -149,7 +151,7 @@ class Live(Source):
 
     def _shared_session(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """The session whose clients every account of ``key`` signs through with its own credentials."""
-        with self._lock:
+        with self._sharing_lock:
             found = self._sharing.get(key)
             if found is None:
                 found = self._sharing[key] = make()
@@ -177,27 +179,26 @@ class Live(Source):
                 endpoint_url=self.endpoint_url,
                 config=transport.PREFLIGHT_CONFIG,
             )
-            self._pace_assuming(sts, region or session.region_name)
+            pacer = self._assume_pacer(region or session.region_name)
+            if pacer is not None:
+                sts.meta.events.register_first("request-created.sts.AssumeRole", pacer)
             found = self._callers[(profile, region)] = (session, sts)
             return found
 
-    def _pace_assuming(self, emitter: Any, region: str | None) -> None:
-        """Roles assumed with the grader's credentials (by it, or by botocore for a profile) are paced under
-        STS's quota of the account that signs them: one budget for them all, whoever the students are."""
+    def _assume_pacer(self, region: str | None) -> Callable[..., None] | None:
+        """The handler that paces roles assumed with the grader's credentials (by it, or by botocore for a
+        profile) under STS's quota of the account that signs them: one budget for them all, whoever the
+        students are. None without budgets."""
         budgets = self.budgets
         if budgets is None:
-            return
-        meta = getattr(emitter, "meta", None)  # a client; else a session whose clients botocore makes
-        register = meta.events.register_first if meta is not None else getattr(emitter, "register", None)
-        if register is None:
-            return
+            return None
 
         def take(**_: Any) -> None:
             found = budgets.for_request(transport.CALLER, region or "", "sts", "AssumeRole")
             if found is not None:
                 found.take()
 
-        register("request-created.sts.AssumeRole", take)
+        return take
 
 
 @dataclass
